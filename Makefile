@@ -1,0 +1,71 @@
+# mysql-client-server: the two commands the README gives are
+#   make up     deploy the local environment (network-namespace hosts), as root
+#   make test   install what the tests need and run them, as root
+# Both work on a fresh Debian or Ubuntu machine with Go; `make up` also needs
+# the Pulumi CLI (https://www.pulumi.com/docs/install/).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+STACK ?= local
+GO ?= go
+KEY := mysql-client-server.key
+HOST ?= mysql_client
+
+# Packages the local platform and the tests need (Debian/Ubuntu names).
+DEB_PACKAGES := iproute2 nftables util-linux openssh-server openssh-client \
+	mariadb-server mariadb-client psmisc procps shellcheck ca-certificates jq
+
+# A project-local state backend and passphrase unless the user has a backend.
+STATE_DIR := $(CURDIR)/.pulumi-state
+PULUMI_ENV := scripts/pulumi-env.sh
+
+.PHONY: help deps lint test up down client ssh preview outputs
+
+help:
+	@echo "make up      deploy the local stack (root; needs the Pulumi CLI)"
+	@echo "make client  open a mysql shell on the client host"
+	@echo "make ssh     open a shell on a host (HOST=mysql_server|mysql_client)"
+	@echo "make down    destroy the local stack and everything it made"
+	@echo "make test    install test dependencies and run every test (root)"
+
+deps:
+	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps: run as root (it installs OS packages)" >&2; exit 1; fi
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		apt-get update -qq; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	shellcheck $$(git ls-files '*.sh' 2>/dev/null || find . -name '*.sh' -not -path './.pulumi-state/*')
+
+test: deps lint
+	$(GO) test -count=1 -timeout 15m ./...
+
+up: deps
+	@command -v pulumi >/dev/null || { echo "make up: the Pulumi CLI is not installed: https://www.pulumi.com/docs/install/" >&2; exit 1; }
+	@source $(PULUMI_ENV) && ensure_stack $(STACK) && pulumi up --yes --stack $(STACK)
+	@$(MAKE) --no-print-directory outputs
+
+outputs:
+	@source $(PULUMI_ENV) && save_key $(STACK) $(KEY) && \
+	echo && echo "Deployed. Open a mysql shell on the client with:  make client" && \
+	echo "Shells:  make ssh HOST=mysql_server   make ssh HOST=mysql_client" && \
+	echo "Tear down with:  make down"
+
+client:
+	@source $(PULUMI_ENV) && save_key $(STACK) $(KEY) && \
+	ssh_to $(STACK) $(KEY) $(HOST) "$$(pulumi stack output --stack $(STACK) mysqlCommands --json | jq -r '.["$(HOST)"]')"
+
+ssh:
+	@source $(PULUMI_ENV) && save_key $(STACK) $(KEY) && ssh_to $(STACK) $(KEY) $(HOST)
+
+preview:
+	@source $(PULUMI_ENV) && ensure_stack $(STACK) && pulumi preview --stack $(STACK)
+
+down:
+	@command -v pulumi >/dev/null || { echo "make down: the Pulumi CLI is not installed" >&2; exit 1; }
+	@source $(PULUMI_ENV) && pulumi destroy --yes --stack $(STACK) && rm -f $(KEY)

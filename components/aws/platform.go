@@ -1,0 +1,141 @@
+// Package aws is the AWS EC2 platform: it makes Ubuntu 22.04 instances as
+// hosts and opens the MySQL port between them with security group rules.
+package aws
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/validate"
+)
+
+var (
+	amiPattern          = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
+	subnetPattern       = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	vpcPattern          = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
+)
+
+// Platform makes EC2 hosts. Its fields come from stack configuration; the
+// config key names are given in each comment.
+type Platform struct {
+	// OperatorCIDR (operatorCidr) is the only source SSH is open to. Required.
+	OperatorCIDR string
+	// AllowSSHFromAnywhere permits an OperatorCIDR of 0.0.0.0/0. Only the
+	// tutorial preset sets it.
+	AllowSSHFromAnywhere bool
+	// AMI (ami) overrides the Ubuntu 22.04 lookup.
+	AMI string
+	// InstanceType (instanceType) defaults to t2.micro.
+	InstanceType string
+	// SubnetID (subnetId) defaults to the default VPC's default subnet.
+	SubnetID string
+	// VpcID (vpcId) defaults to the default VPC. Give it with SubnetID.
+	VpcID string
+
+	instances map[*host.Host]*Instance
+}
+
+var _ host.Platform = (*Platform)(nil)
+
+// Validate checks the platform settings before anything is created.
+func (p *Platform) Validate() error {
+	if p.OperatorCIDR == "" {
+		return errors.New("operatorCidr: required: the CIDR allowed to SSH to the hosts, such as 203.0.113.7/32 (your address)")
+	}
+	cidr, err := validate.IPv4CIDR(p.OperatorCIDR)
+	if err != nil {
+		return fmt.Errorf("operatorCidr: %w", err)
+	}
+	if cidr.Bits() == 0 && !p.AllowSSHFromAnywhere {
+		return errors.New("operatorCidr: 0.0.0.0/0 would open SSH to the whole internet: expected your own address, such as 203.0.113.7/32")
+	}
+	if p.AMI != "" && !amiPattern.MatchString(p.AMI) {
+		return fmt.Errorf("ami: %q is not an AMI id: expected ami- and 8 or 17 hex digits, such as ami-0abcdef1234567890", p.AMI)
+	}
+	if p.InstanceType != "" && !instanceTypePattern.MatchString(p.InstanceType) {
+		return fmt.Errorf("instanceType: %q is not an instance type: expected family.size, such as t2.micro", p.InstanceType)
+	}
+	if p.SubnetID != "" && !subnetPattern.MatchString(p.SubnetID) {
+		return fmt.Errorf("subnetId: %q is not a subnet id: expected subnet- and 8 or 17 hex digits", p.SubnetID)
+	}
+	if p.VpcID != "" && !vpcPattern.MatchString(p.VpcID) {
+		return fmt.Errorf("vpcId: %q is not a VPC id: expected vpc- and 8 or 17 hex digits", p.VpcID)
+	}
+	if p.SubnetID != "" && p.VpcID == "" {
+		return errors.New("subnetId: given without vpcId: expected both or neither (the security groups must be in the subnet's VPC)")
+	}
+	if p.VpcID != "" && p.SubnetID == "" {
+		return errors.New("vpcId: given without subnetId: expected both or neither (the instances must be in the VPC's subnet)")
+	}
+	return nil
+}
+
+func optional(s string) pulumi.StringInput {
+	if s == "" {
+		return nil
+	}
+	return pulumi.String(s)
+}
+
+// NewHosts registers the key pair with EC2 and creates one instance per spec.
+func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys host.KeyMaterial, specs []host.Spec) ([]*host.Host, error) {
+	kp, err := NewKeyPair(ctx, "mysql-client-server", &KeyPairArgs{PublicKey: keys.PublicKey}, pulumi.Parent(parent))
+	if err != nil {
+		return nil, err
+	}
+	if p.instances == nil {
+		p.instances = map[*host.Host]*Instance{}
+	}
+	hosts := make([]*host.Host, 0, len(specs))
+	for _, s := range specs {
+		inst, err := NewInstance(ctx, s.Name, &InstanceArgs{
+			Name:         s.Name,
+			Role:         s.Role,
+			KeyName:      kp.KeyName,
+			PrivateKey:   keys.PrivateKey,
+			OperatorCIDR: pulumi.String(p.OperatorCIDR),
+			AMI:          optional(p.AMI),
+			InstanceType: optional(p.InstanceType),
+			SubnetID:     optional(p.SubnetID),
+			VpcID:        optional(p.VpcID),
+		}, pulumi.Parent(parent))
+		if err != nil {
+			return nil, err
+		}
+		p.instances[inst.Host] = inst
+		hosts = append(hosts, inst.Host)
+	}
+	return hosts, nil
+}
+
+// NewIngress adds one security group rule per client to the server's group.
+func (p *Platform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *host.Host, clients []*host.Host, port int) (pulumi.Resource, error) {
+	inst, ok := p.instances[server]
+	if !ok {
+		return nil, errors.New("aws.Platform.NewIngress: the server host was not made by this platform")
+	}
+	addrs := map[string]pulumi.StringInput{}
+	for _, c := range clients {
+		addrs[c.Name] = c.PrivateAddress
+	}
+	return NewMySQLIngress(ctx, "mysql-ingress", &MySQLIngressArgs{
+		SecurityGroupID: inst.SecurityGroupID,
+		ClientAddresses: addrs,
+		Port:            port,
+	}, pulumi.Parent(parent))
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

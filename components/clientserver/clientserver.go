@@ -1,0 +1,274 @@
+// Package clientserver composes the whole MySQL client–server architecture
+// as one component: a key pair, a server host and client hosts from a
+// platform, the MySQL port opened to the clients only, the server and client
+// packages, and one MySQL account per client.
+package clientserver
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/generate"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/validate"
+	"github.com/mysql-client-server/mysql-client-server/components/keypair"
+	"github.com/mysql-client-server/mysql-client-server/components/mysql"
+)
+
+// Type is the type token of ClientServer.
+const Type = "mysql-client-server:index:ClientServer"
+
+// Defaults, as in the tutorial this replaces.
+const (
+	DefaultServerName = "mysql_server"
+	DefaultClientName = "mysql_client"
+	DefaultUserName   = "app"
+	DefaultDatabase   = "app"
+	DefaultPort       = 3306
+	// KeyFile is where the README tells operators to save the private key.
+	KeyFile = "mysql-client-server.key"
+)
+
+var hostNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
+
+// ValidateHostNames checks the server and client names: each a letter then
+// up to 31 letters, digits, '_' or '-', all different, at least one client.
+// It returns the index of the offending client (-1 for the server or the
+// list) with the error.
+func ValidateHostNames(server string, clients []string) (int, error) {
+	if !hostNamePattern.MatchString(server) {
+		return -1, fmt.Errorf("%q: expected a letter then up to 31 letters, digits, '_' or '-'", server)
+	}
+	if len(clients) == 0 {
+		return -1, errors.New("is empty: expected at least one client name")
+	}
+	seen := map[string]bool{server: true}
+	for i, c := range clients {
+		if !hostNamePattern.MatchString(c) {
+			return i, fmt.Errorf("%q: expected a letter then up to 31 letters, digits, '_' or '-'", c)
+		}
+		if seen[c] {
+			return i, fmt.Errorf("%q is used twice: expected names unique among the server and clients", c)
+		}
+		seen[c] = true
+	}
+	return -1, nil
+}
+
+// Args configures a ClientServer.
+type Args struct {
+	// Platform makes the hosts: *aws.Platform or *local.Platform. Required.
+	Platform host.Platform
+	// ServerName is the server host's name. Defaults to "mysql_server".
+	ServerName string
+	// Clients are the client hosts' names. Defaults to ["mysql_client"].
+	Clients []string
+	// UserName is the MySQL account the clients log in as. Defaults to "app".
+	UserName pulumi.StringInput
+	// Password is the account's password, a secret. When nil, one is
+	// generated once and kept stable.
+	Password pulumi.StringInput
+	// Database is the account's database. Defaults to "app".
+	Database pulumi.StringInput
+	// Port is the MySQL port. Defaults to 3306.
+	Port int
+	// SSHPrivateKey imports an SSH key (a secret); when nil, one is generated.
+	SSHPrivateKey pulumi.StringInput
+	// SSHPublicKey is the imported key's public half (optional check).
+	SSHPublicKey pulumi.StringInput
+}
+
+// ClientServer is the whole architecture, as one typed component.
+type ClientServer struct {
+	pulumi.ResourceState
+
+	// ServerPublicAddress is the server's address for the operator's SSH.
+	ServerPublicAddress pulumi.StringOutput `pulumi:"serverPublicAddress"`
+	// ServerPrivateAddress is the address clients connect to MySQL on.
+	ServerPrivateAddress pulumi.StringOutput `pulumi:"serverPrivateAddress"`
+	// ClientPublicAddresses are the clients' SSH addresses, by name.
+	ClientPublicAddresses pulumi.StringMapOutput `pulumi:"clientPublicAddresses"`
+	// ClientPrivateAddresses are the clients' private addresses, by name.
+	ClientPrivateAddresses pulumi.StringMapOutput `pulumi:"clientPrivateAddresses"`
+	// SSHCommands open a shell on each host, by name, once the private key
+	// is saved to KeyFile.
+	SSHCommands pulumi.StringMapOutput `pulumi:"sshCommands"`
+	// MySQLCommands are what to run on each client, by name, to log in.
+	MySQLCommands pulumi.StringMapOutput `pulumi:"mysqlCommands"`
+	// UserName is the MySQL account name.
+	UserName pulumi.StringOutput `pulumi:"userName"`
+	// Accounts are the accounts as CURRENT_USER() shows them, by client.
+	Accounts pulumi.StringMapOutput `pulumi:"accounts"`
+	// Database is the account's database.
+	Database pulumi.StringOutput `pulumi:"database"`
+	// Password is the account's password, a secret.
+	Password pulumi.StringOutput `pulumi:"password"`
+	// ServerVersion is the server's VERSION().
+	ServerVersion pulumi.StringOutput `pulumi:"serverVersion"`
+	// PublicKey is the stack's SSH public key.
+	PublicKey pulumi.StringOutput `pulumi:"publicKey"`
+	// PrivateKey is the stack's SSH private key, a secret.
+	PrivateKey pulumi.StringOutput `pulumi:"privateKey"`
+
+	// Server is the MySQL server component.
+	Server *mysql.Server
+	// Users are the accounts, by client name.
+	Users map[string]*mysql.User
+	// Hosts are all hosts, server first.
+	Hosts []*host.Host
+}
+
+func (a *Args) validate() error {
+	if a == nil || a.Platform == nil {
+		return errors.New("ClientServerArgs.Platform: required: an *aws.Platform or a *local.Platform")
+	}
+	if err := a.Platform.Validate(); err != nil {
+		return err
+	}
+	if a.ServerName == "" {
+		a.ServerName = DefaultServerName
+	}
+	if a.Clients == nil {
+		a.Clients = []string{DefaultClientName}
+	}
+	if i, err := ValidateHostNames(a.ServerName, a.Clients); err != nil {
+		switch {
+		case i >= 0:
+			return fmt.Errorf("ClientServerArgs.Clients[%d]: %w", i, err)
+		case len(a.Clients) == 0:
+			return fmt.Errorf("ClientServerArgs.Clients: %w", err)
+		default:
+			return fmt.Errorf("ClientServerArgs.ServerName: %w", err)
+		}
+	}
+	if a.Port == 0 {
+		a.Port = DefaultPort
+	}
+	if err := validate.Port(a.Port); err != nil {
+		return fmt.Errorf("ClientServerArgs.Port: %w", err)
+	}
+	if a.UserName == nil {
+		a.UserName = pulumi.String(DefaultUserName)
+	}
+	if s, ok := a.UserName.(pulumi.String); ok {
+		if err := mysql.ValidateUserName(string(s)); err != nil {
+			return fmt.Errorf("ClientServerArgs.UserName: %w", err)
+		}
+	}
+	if a.Database == nil {
+		a.Database = pulumi.String(DefaultDatabase)
+	}
+	if s, ok := a.Database.(pulumi.String); ok {
+		if err := mysql.ValidateDatabaseName(string(s)); err != nil {
+			return fmt.Errorf("ClientServerArgs.Database: %w", err)
+		}
+	}
+	return nil
+}
+
+// New creates a ClientServer. Args are validated before anything is created.
+func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*ClientServer, error) {
+	if err := args.validate(); err != nil {
+		return nil, err
+	}
+	cs := &ClientServer{Users: map[string]*mysql.User{}}
+	if err := ctx.RegisterComponentResource(Type, name, cs, opts...); err != nil {
+		return nil, err
+	}
+	parent := pulumi.Parent(cs)
+
+	keys, err := keypair.New(ctx, name+"-ssh", &keypair.Args{
+		PrivateKey: args.SSHPrivateKey, PublicKey: args.SSHPublicKey,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	password := args.Password
+	if password == nil {
+		if password, err = generate.Once(ctx, name+"-password", generate.Password, parent); err != nil {
+			return nil, err
+		}
+	}
+
+	specs := []host.Spec{{Name: args.ServerName, Role: host.RoleServer}}
+	for _, c := range args.Clients {
+		specs = append(specs, host.Spec{Name: c, Role: host.RoleClient})
+	}
+	hosts, err := args.Platform.NewHosts(ctx, cs, keys.Material(), specs)
+	if err != nil {
+		return nil, err
+	}
+	cs.Hosts = hosts
+	serverHost, clientHosts := hosts[0], hosts[1:]
+
+	server, err := mysql.NewServer(ctx, "mysql-server", &mysql.ServerArgs{Host: serverHost, Port: args.Port}, parent)
+	if err != nil {
+		return nil, err
+	}
+	cs.Server = server
+	if _, err := args.Platform.NewIngress(ctx, cs, serverHost, clientHosts, args.Port); err != nil {
+		return nil, err
+	}
+
+	clientPublic, clientPrivate := pulumi.StringMap{}, pulumi.StringMap{}
+	sshCommands, mysqlCommands, accounts := pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}
+	sshCommands[serverHost.Name] = serverHost.SSHCommand(KeyFile)
+	for _, ch := range clientHosts {
+		if _, err := mysql.NewClient(ctx, ch.Name+"-mysql-client", &mysql.ClientArgs{Host: ch}, parent); err != nil {
+			return nil, err
+		}
+		user, err := mysql.NewUser(ctx, ch.Name+"-mysql-user", &mysql.UserArgs{
+			Server:   server,
+			Name:     args.UserName,
+			Host:     ch.PrivateAddress,
+			Password: password,
+			Database: args.Database,
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		cs.Users[ch.Name] = user
+		clientPublic[ch.Name] = ch.PublicAddress
+		clientPrivate[ch.Name] = ch.PrivateAddress
+		sshCommands[ch.Name] = ch.SSHCommand(KeyFile)
+		accounts[ch.Name] = user.Account
+		mysqlCommands[ch.Name] = pulumi.All(server.Address, args.UserName, args.Database).ApplyT(
+			func(v []interface{}) string {
+				return fmt.Sprintf("mysql -h %s -P %d -u %s -p %s", v[0], args.Port,
+					shell.Quote(v[1].(string)), shell.Quote(v[2].(string)))
+			}).(pulumi.StringOutput)
+	}
+
+	cs.ServerPublicAddress = serverHost.PublicAddress
+	cs.ServerPrivateAddress = serverHost.PrivateAddress
+	cs.ClientPublicAddresses = clientPublic.ToStringMapOutput()
+	cs.ClientPrivateAddresses = clientPrivate.ToStringMapOutput()
+	cs.SSHCommands = sshCommands.ToStringMapOutput()
+	cs.MySQLCommands = mysqlCommands.ToStringMapOutput()
+	cs.UserName = args.UserName.ToStringOutput()
+	cs.Accounts = accounts.ToStringMapOutput()
+	cs.Database = args.Database.ToStringOutput()
+	cs.Password = pulumi.ToSecret(password).(pulumi.StringOutput)
+	cs.ServerVersion = server.Version
+	cs.PublicKey = keys.PublicKey
+	cs.PrivateKey = keys.PrivateKey
+	return cs, ctx.RegisterResourceOutputs(cs, pulumi.Map{
+		"serverPublicAddress":    cs.ServerPublicAddress,
+		"serverPrivateAddress":   cs.ServerPrivateAddress,
+		"clientPublicAddresses":  cs.ClientPublicAddresses,
+		"clientPrivateAddresses": cs.ClientPrivateAddresses,
+		"sshCommands":            cs.SSHCommands,
+		"mysqlCommands":          cs.MySQLCommands,
+		"userName":               cs.UserName,
+		"accounts":               cs.Accounts,
+		"database":               cs.Database,
+		"password":               cs.Password,
+		"serverVersion":          cs.ServerVersion,
+		"publicKey":              cs.PublicKey,
+		"privateKey":             cs.PrivateKey,
+	})
+}

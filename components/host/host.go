@@ -1,0 +1,113 @@
+// Package host defines the seam between the platforms that make machines (AWS
+// EC2, local network namespaces) and the components that configure them
+// (MySQL server, client and user).
+//
+// A platform produces Host values; everything that runs on a host takes one.
+// Nothing in the mysql package knows which platform a Host came from.
+package host
+
+import (
+	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Role says what a host is for.
+type Role string
+
+const (
+	// RoleServer is the database server host.
+	RoleServer Role = "server"
+	// RoleClient is a host that logs in to the server.
+	RoleClient Role = "client"
+)
+
+// SSH retry bounds used for every remote command: commands may start before a
+// host's sshd listens (a booting instance, a namespace just created), so they
+// retry dialing for at most DialErrorLimit × PerDialTimeout seconds.
+const (
+	// DialErrorLimit is how many failed SSH dials a command tolerates.
+	DialErrorLimit = 40
+	// PerDialTimeout is the timeout of one SSH dial, in seconds.
+	PerDialTimeout = 15
+)
+
+// Host is a machine that the operator reaches over SSH.
+type Host struct {
+	// Name is the host's logical name, such as "mysql_server".
+	Name string
+	// Role says whether the host is the server or a client.
+	Role Role
+	// PublicAddress is the address the operator's SSH connection uses.
+	PublicAddress pulumi.StringOutput
+	// PrivateAddress is the address other hosts of the stack use for it.
+	PrivateAddress pulumi.StringOutput
+	// SSHPort is the TCP port of the host's sshd.
+	SSHPort pulumi.IntOutput
+	// User is the OS user the operator logs in as ("ubuntu" on EC2, "root"
+	// on local hosts). Scripts elevate with sudo when it is not root.
+	User pulumi.StringOutput
+	// PrivateKey is the SSH private key for User. It is a Pulumi secret.
+	PrivateKey pulumi.StringOutput
+	// HostKey pins the host's SSH host key (authorized_keys form) when the
+	// platform knows it; empty means the key is not pinned.
+	HostKey pulumi.StringOutput
+	// Ready is the resource that must exist before anything runs on the host.
+	Ready pulumi.Resource
+}
+
+// Connection returns the pulumi-command SSH connection for the host, with the
+// retry bounds above.
+func (h *Host) Connection() remote.ConnectionInput {
+	hostKey := h.HostKey.ApplyT(func(k string) *string {
+		if k == "" {
+			return nil
+		}
+		return &k
+	}).(pulumi.StringPtrOutput)
+	return remote.ConnectionArgs{
+		Host:           h.PublicAddress,
+		Port:           h.SSHPort.ApplyT(func(p int) float64 { return float64(p) }).(pulumi.Float64Output),
+		User:           h.User,
+		PrivateKey:     pulumi.ToSecret(h.PrivateKey).(pulumi.StringOutput),
+		HostKey:        hostKey,
+		DialErrorLimit: pulumi.Int(DialErrorLimit),
+		PerDialTimeout: pulumi.Int(PerDialTimeout),
+	}
+}
+
+// SSHCommand is the command an operator runs to open a shell on the host,
+// given the path where they saved the stack's private key.
+func (h *Host) SSHCommand(keyPath string) pulumi.StringOutput {
+	return pulumi.Sprintf("ssh -i %s -p %d %s@%s", keyPath, h.SSHPort, h.User, h.PublicAddress)
+}
+
+// Spec asks a platform for one host.
+type Spec struct {
+	// Name is the host's logical name, such as "mysql_server".
+	Name string
+	// Role says whether the host is the server or a client.
+	Role Role
+}
+
+// Platform makes hosts and the network rule that lets clients reach the
+// server's MySQL port. Implementations: aws.Platform and local.Platform.
+type Platform interface {
+	// Validate checks the platform's own settings before anything is created.
+	Validate() error
+	// NewHosts creates one host per spec, parented to parent. publicKey and
+	// privateKey are the stack's SSH key pair.
+	NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys KeyMaterial, specs []Spec) ([]*Host, error)
+	// NewIngress opens port on server to each client's private address and to
+	// no one else.
+	NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *Host, clients []*Host, port int) (pulumi.Resource, error)
+}
+
+// KeyMaterial is the stack's SSH key pair as a platform receives it.
+type KeyMaterial struct {
+	// PublicKey is an OpenSSH authorized_keys line.
+	PublicKey pulumi.StringOutput
+	// PrivateKey is the OpenSSH private key. It is a Pulumi secret.
+	PrivateKey pulumi.StringOutput
+	// Resource is the key pair component, for dependencies.
+	Resource pulumi.Resource
+}

@@ -1,0 +1,191 @@
+// Package mocktest supports the wiring tests: plain Pulumi mocks that record
+// every registered resource, with its parent and dependencies, and give the
+// outputs a real deployment would (addresses, a generated key, a version).
+package mocktest
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	"golang.org/x/crypto/ssh"
+)
+
+// Resource is one registration the program made.
+type Resource struct {
+	Type, Name, URN, Parent string
+	Custom                  bool
+	Inputs                  resource.PropertyMap
+	State                   resource.PropertyMap
+	Dependencies            []string
+}
+
+// Mocks is a pulumi.MockResourceMonitor that records registrations.
+type Mocks struct {
+	mu        sync.Mutex
+	resources []Resource
+	calls     []pulumi.MockCallArgs
+	nextIP    int
+	// PrivateKey is what the key generator "prints".
+	PrivateKey string
+}
+
+// New returns Mocks with a fresh ed25519 key for the key generator.
+func New(t testing.TB) *Mocks {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "mock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Mocks{PrivateKey: string(pem.EncodeToMemory(block))}
+}
+
+// NewResource records the registration and returns plausible state.
+func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	state := args.Inputs.Copy()
+	id := args.Name + "_id"
+	switch args.TypeToken {
+	case "command:local:Command", "command:remote:Command":
+		stdout := "mock stdout"
+		switch {
+		case strings.HasSuffix(args.Name, "-ssh-generate"):
+			stdout = m.PrivateKey
+		case strings.HasSuffix(args.Name, "-password"):
+			stdout = "mock-generated-password-0123456789"
+		case strings.HasSuffix(args.Name, "-namespaces"):
+			stdout = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKey"
+		}
+		state["stdout"] = resource.NewStringProperty(stdout)
+		state["stderr"] = resource.NewStringProperty("")
+	case "aws:ec2/instance:Instance":
+		m.nextIP++
+		state["publicIp"] = resource.NewStringProperty(fmt.Sprintf("203.0.113.%d", m.nextIP))
+		state["privateIp"] = resource.NewStringProperty(fmt.Sprintf("172.31.0.%d", m.nextIP))
+		id = fmt.Sprintf("i-%017d", m.nextIP)
+	case "aws:ec2/keyPair:KeyPair":
+		state["keyName"] = resource.NewStringProperty(args.Name + "-key")
+		state["fingerprint"] = resource.NewStringProperty("mock-fingerprint")
+	case "aws:ec2/securityGroup:SecurityGroup":
+		id = "sg-" + args.Name
+	}
+	r := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs, State: state}
+	if rpc := args.RegisterRPC; rpc != nil {
+		r.Parent = rpc.GetParent()
+		r.Dependencies = rpc.GetDependencies()
+		r.URN = fmt.Sprintf("%s::%s", rpc.GetType(), rpc.GetName())
+	}
+	m.resources = append(m.resources, r)
+	return id, state, nil
+}
+
+// Call answers invokes: the Ubuntu AMI lookup returns a fixed image.
+func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.calls = append(m.calls, args)
+	if args.Token == "aws:ec2/getAmi:getAmi" {
+		return resource.PropertyMap{"id": resource.NewStringProperty("ami-0123456789abcdef0")}, nil
+	}
+	return resource.PropertyMap{}, nil
+}
+
+// Resources returns the registrations so far.
+func (m *Mocks) Resources() []Resource {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]Resource(nil), m.resources...)
+}
+
+// Calls returns the invokes so far.
+func (m *Mocks) Calls() []pulumi.MockCallArgs {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]pulumi.MockCallArgs(nil), m.calls...)
+}
+
+// OfType returns the registrations of one type token.
+func (m *Mocks) OfType(token string) []Resource {
+	var out []Resource
+	for _, r := range m.Resources() {
+		if r.Type == token {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// Named returns the registration with the given name and type.
+func (m *Mocks) Named(token, name string) (Resource, bool) {
+	for _, r := range m.OfType(token) {
+		if r.Name == name {
+			return r, true
+		}
+	}
+	return Resource{}, false
+}
+
+// Str reads a string input, unwrapping a secret; ok is false when it is
+// missing or not a string.
+func Str(pm resource.PropertyMap, key string) (string, bool) {
+	v, ok := pm[resource.PropertyKey(key)]
+	if !ok {
+		return "", false
+	}
+	if v.IsSecret() {
+		v = v.SecretValue().Element
+	}
+	if !v.IsString() {
+		return "", false
+	}
+	return v.StringValue(), true
+}
+
+// Run runs program under the mocks with the given project config (keys
+// without namespace get "mysql-client-server:"); secretKeys are marked
+// secret.
+func Run(t testing.TB, m *Mocks, config map[string]string, secretKeys []string, program pulumi.RunFunc) error {
+	cfg := map[string]string{}
+	for k, v := range config {
+		if !strings.Contains(k, ":") {
+			k = "mysql-client-server:" + k
+		}
+		cfg[k] = v
+	}
+	var secrets []string
+	for _, k := range secretKeys {
+		secrets = append(secrets, "mysql-client-server:"+k)
+	}
+	b, _ := json.Marshal(cfg)
+	s, _ := json.Marshal(secrets)
+	if t, ok := t.(interface{ Setenv(string, string) }); ok {
+		t.Setenv("PULUMI_CONFIG", string(b))
+		t.Setenv("PULUMI_CONFIG_SECRET_KEYS", string(s))
+	}
+	return pulumi.RunErr(program, pulumi.WithMocks("mysql-client-server", "test", m))
+}
+
+// Awaited is an output's resolved value.
+type Awaited struct {
+	Value  any
+	Known  bool
+	Secret bool
+}
+
+// Await resolves an output inside a running program.
+func Await(ctx *pulumi.Context, o pulumi.Output) (Awaited, error) {
+	r, err := internals.UnsafeAwaitOutput(ctx.Context(), o)
+	return Awaited{Value: r.Value, Known: r.Known, Secret: r.Secret}, err
+}

@@ -1,0 +1,54 @@
+// Package shell builds the command lines that run embedded scripts on hosts.
+//
+// Parameters travel as environment assignments inside the command line, which
+// works over any sshd (pulumi-command's SSH "setenv" needs AcceptEnv on the
+// server, and EC2 images accept only LANG and LC_*). They are never secret:
+// secrets travel on standard input only.
+package shell
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// Quote returns s as a single POSIX shell word.
+func Quote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// AsRoot returns a command line that runs script with bash as root, elevating
+// with "sudo -n" when the login user is not root, with env set for the script.
+// name becomes the script's $0, so it shows in process listings.
+func AsRoot(name, script string, env map[string]string) string {
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(`s=; [ "$(id -u)" -eq 0 ] || s='sudo -n'; $s env`)
+	for _, k := range keys {
+		b.WriteString(" " + k + "=" + Quote(env[k]))
+	}
+	b.WriteString(" bash -c " + Quote(script) + " " + Quote(name))
+	return b.String()
+}
+
+// AsRootOutput is AsRoot with environment values that are Pulumi outputs.
+func AsRootOutput(name, script string, env map[string]pulumi.StringInput) pulumi.StringOutput {
+	keys := make([]string, 0, len(env))
+	vals := make([]interface{}, 0, len(env))
+	for k, v := range env {
+		keys = append(keys, k)
+		vals = append(vals, v)
+	}
+	return pulumi.All(vals...).ApplyT(func(resolved []interface{}) string {
+		m := make(map[string]string, len(keys))
+		for i, k := range keys {
+			m[k] = resolved[i].(string)
+		}
+		return AsRoot(name, script, m)
+	}).(pulumi.StringOutput)
+}

@@ -1,0 +1,182 @@
+// Package local is the local platform: each host is a set of Linux
+// namespaces on the operator's machine (network, mount and UTS), on one
+// bridge, with its own sshd, its own /etc/mysql, /var/lib/mysql and
+// /run/mysqld, and its own nftables ruleset. The hosts are Host values like
+// EC2 instances, so the mysql components run on them unchanged.
+package local
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"path/filepath"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/validate"
+)
+
+//go:embed scripts/host-create.sh scripts/host-delete.sh scripts/ingress-apply.sh scripts/ingress-delete.sh
+var scripts embed.FS
+
+func script(name string) pulumi.String {
+	b, err := scripts.ReadFile("scripts/" + name)
+	if err != nil {
+		panic(err)
+	}
+	return pulumi.String(b)
+}
+
+// Defaults of the local platform's settings.
+const (
+	// DefaultSubnet is the hosts' subnet (config localSubnet).
+	DefaultSubnet = "10.213.0.0/24"
+	// DefaultStateDir holds each host's private directories (config
+	// localStateDir).
+	DefaultStateDir = "/var/lib/mysql-client-server"
+	// firstHostOffset: the operator takes the subnet's first address, the
+	// hosts take .10, .11, ...
+	firstHostOffset = 10
+)
+
+// Platform makes hosts out of network namespaces on this machine. The
+// machine that runs `pulumi up` is the operator: it gets the subnet's first
+// address on the bridge and reaches the hosts over SSH.
+type Platform struct {
+	// Name tells this stack's hosts apart from another stack's; the stack
+	// name is a good choice. Required.
+	Name string
+	// Subnet (localSubnet) is the hosts' IPv4 subnet. Defaults to
+	// 10.213.0.0/24. It must not overlap a route the machine already has.
+	Subnet string
+	// StateDir (localStateDir) holds the hosts' private directories.
+	StateDir string
+	// Preflight checks the machine before anything is created. Defaults to
+	// CheckMachine; tests that only wire resources replace it.
+	Preflight func(subnet netip.Prefix, bridge string) error
+
+	subnet netip.Prefix
+	hosts  map[*host.Host]*Host
+}
+
+var _ host.Platform = (*Platform)(nil)
+
+// Validate checks the settings and the machine.
+func (p *Platform) Validate() error {
+	if p.Name == "" {
+		return errors.New("local.Platform.Name: required: a name for this stack's hosts, such as the stack name")
+	}
+	if p.Subnet == "" {
+		p.Subnet = DefaultSubnet
+	}
+	subnet, err := validate.IPv4CIDR(p.Subnet)
+	if err != nil {
+		return fmt.Errorf("localSubnet: %w", err)
+	}
+	if subnet.Bits() < 16 || subnet.Bits() > 27 {
+		return fmt.Errorf("localSubnet: %s: expected a prefix length from /16 to /27 (room for the operator and the hosts)", p.Subnet)
+	}
+	p.subnet = subnet
+	if p.StateDir == "" {
+		p.StateDir = DefaultStateDir
+	}
+	if !filepath.IsAbs(p.StateDir) || filepath.Clean(p.StateDir) == "/" {
+		return fmt.Errorf("localStateDir: %q: expected an absolute directory other than /", p.StateDir)
+	}
+	if p.Preflight == nil {
+		p.Preflight = CheckMachine
+	}
+	return p.Preflight(subnet, p.bridge())
+}
+
+// id is a short hash that keeps this stack's interface and namespace names
+// apart from another stack's.
+func (p *Platform) id() string {
+	sum := sha256.Sum256([]byte(p.Name + "\x00" + p.Subnet))
+	return hex.EncodeToString(sum[:])[:6]
+}
+
+func (p *Platform) bridge() string { return "mcs-" + p.id() }
+
+// Bridge is the name of the bridge the hosts and the operator share.
+func (p *Platform) Bridge() string { return p.bridge() }
+
+// Netns is the network namespace of the i-th host (the server is 0, the
+// clients follow in order); `ip netns exec <netns> bash` enters it.
+func (p *Platform) Netns(i int) string { return fmt.Sprintf("mcs-%s-%d", p.id(), i) }
+
+// OperatorAddress is the operator's address on the bridge.
+func (p *Platform) OperatorAddress() netip.Addr { return p.subnet.Addr().Next() }
+
+// address returns the i-th host's address; the broadcast address is never
+// handed out.
+func (p *Platform) address(i int) (netip.Addr, error) {
+	a := p.subnet.Addr()
+	for n := 0; n < firstHostOffset+i; n++ {
+		a = a.Next()
+	}
+	if !p.subnet.Contains(a) || !p.subnet.Contains(a.Next()) {
+		return netip.Addr{}, fmt.Errorf("localSubnet: %s has no room for host %d: expected a larger subnet", p.subnet, i+1)
+	}
+	return a, nil
+}
+
+// NewHosts creates one namespace host per spec.
+func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys host.KeyMaterial, specs []host.Spec) ([]*host.Host, error) {
+	if !p.subnet.IsValid() {
+		if err := p.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	if p.hosts == nil {
+		p.hosts = map[*host.Host]*Host{}
+	}
+	hosts := make([]*host.Host, 0, len(specs))
+	for i, s := range specs {
+		addr, err := p.address(i)
+		if err != nil {
+			return nil, err
+		}
+		h, err := NewHost(ctx, s.Name, &HostArgs{
+			Spec:            s,
+			Netns:           p.Netns(i),
+			Bridge:          p.bridge(),
+			Veth:            fmt.Sprintf("mcs%sv%d", p.id(), i),
+			Address:         addr.String(),
+			PrefixLength:    p.subnet.Bits(),
+			OperatorAddress: p.OperatorAddress().String(),
+			HostDir:         filepath.Join(p.StateDir, p.id(), s.Name),
+			PublicKey:       keys.PublicKey,
+			PrivateKey:      keys.PrivateKey,
+		}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{keys.Resource}))
+		if err != nil {
+			return nil, err
+		}
+		p.hosts[h.Host] = h
+		hosts = append(hosts, h.Host)
+	}
+	return hosts, nil
+}
+
+// NewIngress applies the server's nftables ruleset: the MySQL port from each
+// client, SSH from the operator, nothing else to either port.
+func (p *Platform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *host.Host, clients []*host.Host, port int) (pulumi.Resource, error) {
+	h, ok := p.hosts[server]
+	if !ok {
+		return nil, errors.New("local.Platform.NewIngress: the server host was not made by this platform")
+	}
+	addrs := map[string]pulumi.StringInput{}
+	for _, c := range clients {
+		addrs[c.Name] = c.PrivateAddress
+	}
+	return NewMySQLIngress(ctx, "mysql-ingress", &MySQLIngressArgs{
+		Server:          h,
+		ClientAddresses: addrs,
+		SSHSources:      []string{p.OperatorAddress().String()},
+		Port:            port,
+	}, pulumi.Parent(parent))
+}

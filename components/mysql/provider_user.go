@@ -1,0 +1,96 @@
+package mysql
+
+import (
+	"errors"
+
+	mysqlsdk "github.com/pulumi/pulumi-mysql/sdk/v3/go/mysql"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ProviderUserType is the type token of ProviderUser.
+const ProviderUserType = "mysql-client-server:mysql:MySQLProviderUser"
+
+// ProviderUserArgs configures a ProviderUser.
+type ProviderUserArgs struct {
+	// Provider is a pulumi-mysql provider whose endpoint the operator can
+	// reach with an admin login. Required.
+	Provider *mysqlsdk.Provider
+	// Name is the account name. Required.
+	Name pulumi.StringInput
+	// Host is the account's host part: the client's private address.
+	// Required.
+	Host pulumi.StringInput
+	// Password is the account's password, a Pulumi secret. Required.
+	Password pulumi.StringInput
+	// Database is the database the account gets privileges on; it is
+	// created by this component. Required.
+	Database pulumi.StringInput
+}
+
+// ProviderUser is the optional second path to a MySQL account, for servers
+// the operator can reach on 3306 with an admin login: pulumi-mysql's
+// Database, User and Grant, through the given provider. The default path,
+// User, needs neither.
+type ProviderUser struct {
+	pulumi.ResourceState
+
+	// Name is the account name.
+	Name pulumi.StringOutput `pulumi:"name"`
+	// Host is the account's host part.
+	Host pulumi.StringOutput `pulumi:"host"`
+	// Database is the account's database.
+	Database pulumi.StringOutput `pulumi:"database"`
+}
+
+// NewProviderUser creates a ProviderUser.
+func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, opts ...pulumi.ResourceOption) (*ProviderUser, error) {
+	if args == nil || args.Provider == nil {
+		return nil, errors.New("ProviderUserArgs.Provider: required: a pulumi-mysql provider for the server")
+	}
+	if args.Name == nil || args.Host == nil || args.Password == nil || args.Database == nil {
+		return nil, errors.New("ProviderUserArgs.Name, Host, Password and Database: required")
+	}
+	userName, err := checked("ProviderUserArgs.Name", args.Name, ValidateUserName)
+	if err != nil {
+		return nil, err
+	}
+	database, err := checked("ProviderUserArgs.Database", args.Database, ValidateDatabaseName)
+	if err != nil {
+		return nil, err
+	}
+	password, err := checked("ProviderUserArgs.Password", args.Password, ValidatePassword)
+	if err != nil {
+		return nil, err
+	}
+	u := &ProviderUser{}
+	if err := ctx.RegisterComponentResource(ProviderUserType, name, u, opts...); err != nil {
+		return nil, err
+	}
+	child := []pulumi.ResourceOption{pulumi.Parent(u), pulumi.Provider(args.Provider)}
+	db, err := mysqlsdk.NewDatabase(ctx, name+"-database", &mysqlsdk.DatabaseArgs{Name: database}, child...)
+	if err != nil {
+		return nil, err
+	}
+	user, err := mysqlsdk.NewUser(ctx, name+"-user", &mysqlsdk.UserArgs{
+		User:              userName,
+		Host:              args.Host,
+		PlaintextPassword: pulumi.ToSecret(password).(pulumi.StringOutput),
+	}, child...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := mysqlsdk.NewGrant(ctx, name+"-grant", &mysqlsdk.GrantArgs{
+		User:       user.User,
+		Host:       user.Host,
+		Database:   db.Name,
+		Privileges: pulumi.StringArray{pulumi.String("ALL PRIVILEGES")},
+	}, child...); err != nil {
+		return nil, err
+	}
+	u.Name = user.User
+	u.Host = user.Host.Elem()
+	u.Database = db.Name
+	return u, ctx.RegisterResourceOutputs(u, pulumi.Map{
+		"name": u.Name, "host": u.Host, "database": u.Database,
+	})
+}

@@ -1,0 +1,47 @@
+package mysql
+
+import (
+	"embed"
+	"strings"
+
+	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
+)
+
+//go:embed scripts/*.sh
+var scripts embed.FS
+
+// script returns scripts/lib.sh followed by scripts/<name>, as one program.
+func script(name string) string {
+	lib, err := scripts.ReadFile("scripts/lib.sh")
+	if err != nil {
+		panic(err)
+	}
+	body, err := scripts.ReadFile("scripts/" + name)
+	if err != nil {
+		panic(err)
+	}
+	// Drop the body's shebang: only the first line of the program may hold one.
+	b := string(body)
+	if strings.HasPrefix(b, "#!") {
+		b = b[strings.Index(b, "\n")+1:]
+	}
+	return string(lib) + "\n" + b
+}
+
+// runOn returns a remote command line that runs the named script as root on
+// a host with env set.
+func runOn(name string, env map[string]pulumi.StringInput) pulumi.StringOutput {
+	return shell.AsRootOutput("mysql-client-server/"+name, script(name), env)
+}
+
+// hostCommand creates a remote.Command on h, created after h is ready and
+// after deps.
+func hostCommand(ctx *pulumi.Context, name string, h *host.Host, args *remote.CommandArgs, opts ...pulumi.ResourceOption) (*remote.Command, error) {
+	args.Connection = h.Connection()
+	opts = append(opts, pulumi.DependsOn([]pulumi.Resource{h.Ready}))
+	return remote.NewCommand(ctx, name, args, opts...)
+}

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# lib.sh: helpers shared by the MySQL host scripts. The Go code prepends this
+# file to each script before sending it to a host, so every script is one
+# self-contained bash program.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+export LC_ALL=C
+
+# How long readiness waits may take, in seconds.
+MCS_BOOT_TIMEOUT=${MCS_BOOT_TIMEOUT:-900}
+MCS_LOCK_TIMEOUT=${MCS_LOCK_TIMEOUT:-600}
+
+log() { printf '%s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# wait_for_boot waits for cloud-init to finish where it is present, so that
+# apt is not racing the image's first-boot package work.
+wait_for_boot() {
+	command -v cloud-init >/dev/null 2>&1 || return 0
+	log "waiting for cloud-init (at most ${MCS_BOOT_TIMEOUT}s)"
+	local rc=0
+	timeout "$MCS_BOOT_TIMEOUT" cloud-init status --wait >/dev/null || rc=$?
+	case $rc in
+	0 | 2) ;; # 2: finished with recoverable errors
+	124) die "cloud-init did not finish within ${MCS_BOOT_TIMEOUT}s" ;;
+	*) log "cloud-init status exited $rc; continuing" ;;
+	esac
+}
+
+# dpkg_locked succeeds while a process holds one of the dpkg/apt locks.
+dpkg_locked() {
+	command -v fuser >/dev/null 2>&1 || return 1
+	fuser -s /var/lib/dpkg/lock-frontend /var/lib/dpkg/lock /var/lib/apt/lists/lock /var/cache/apt/archives/lock 2>/dev/null
+}
+
+# wait_for_dpkg_lock waits, within MCS_LOCK_TIMEOUT, until no process holds
+# the dpkg or apt locks (unattended-upgrades on a fresh instance, say).
+wait_for_dpkg_lock() {
+	local waited=0
+	while dpkg_locked; do
+		if [ "$waited" -ge "$MCS_LOCK_TIMEOUT" ]; then
+			die "the dpkg/apt lock is still held after ${MCS_LOCK_TIMEOUT}s (another apt or dpkg is running)"
+		fi
+		[ "$waited" -gt 0 ] || log "waiting for the dpkg/apt lock (at most ${MCS_LOCK_TIMEOUT}s)"
+		sleep 2
+		waited=$((waited + 2))
+	done
+}
+
+# installed succeeds when the named package is installed.
+installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# apt_install installs the packages that are not installed yet.
+apt_install() {
+	local missing=() p
+	for p in "$@"; do installed "$p" || missing+=("$p"); done
+	[ "${#missing[@]}" -gt 0 ] || return 0
+	log "installing ${missing[*]}"
+	local apt=(apt-get -q -o "DPkg::Lock::Timeout=$MCS_LOCK_TIMEOUT")
+	"${apt[@]}" update >/dev/null
+	"${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# os_id prints the distribution id from /etc/os-release (ubuntu, debian, ...).
+os_id() {
+	local ID="" ID_LIKE=""
+	# shellcheck disable=SC1091
+	[ -r /etc/os-release ] && . /etc/os-release
+	case " $ID $ID_LIKE " in
+	*" ubuntu "*) echo ubuntu ;;
+	*" debian "*) echo debian ;;
+	*) echo "${ID:-unknown}" ;;
+	esac
+}
+
+# package_for prints the package for role "server" or "client": Oracle MySQL
+# 8.0 on Ubuntu, MariaDB on Debian.
+package_for() {
+	case "$(os_id)/$1" in
+	ubuntu/server) echo mysql-server ;;
+	ubuntu/client) echo mysql-client ;;
+	debian/server) echo mariadb-server ;;
+	debian/client) echo mariadb-client ;;
+	*) die "unsupported distribution '$(os_id)': expected Ubuntu or Debian" ;;
+	esac
+}
+
+# has_systemd succeeds when systemd is the running init (sd_booted(3)).
+has_systemd() { [ -d /run/systemd/system ]; }
+
+# admin runs the mysql client as the server's local admin, over the socket.
+admin() { mysql --protocol=socket -uroot --batch --skip-column-names "$@"; }
+
+# sql_str prints $1 as a MySQL string literal.
+sql_str() {
+	local s=$1
+	s=${s//\\/\\\\}
+	s=${s//\'/\\\'}
+	printf "'%s'" "$s"
+}
+
+# sql_ident prints $1 as a MySQL quoted identifier.
+sql_ident() {
+	local s=$1
+	s=${s//\`/\`\`}
+	printf '\140%s\140' "$s"
+}

@@ -1,0 +1,110 @@
+package mysql
+
+import (
+	"errors"
+
+	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// UserType is the type token of User.
+const UserType = "mysql-client-server:mysql:MySQLUser"
+
+// UserArgs configures a User.
+type UserArgs struct {
+	// Server is the server the account lives on. Required.
+	Server *Server
+	// Name is the account name. Required.
+	Name pulumi.StringInput
+	// Host is the account's host part: the client's private address.
+	// Required.
+	Host pulumi.StringInput
+	// Password is the account's password, a Pulumi secret. Required.
+	Password pulumi.StringInput
+	// Database is the database the account gets privileges on; it is created
+	// if missing and kept when the account is deleted. Required.
+	Database pulumi.StringInput
+}
+
+// User is one MySQL account, managed by SQL run over SSH on the server
+// through its local admin socket: no admin password and no reachable 3306
+// are needed. The password travels on stdin only. A password change updates
+// the account in place; a new name or host replaces it; delete drops it.
+type User struct {
+	pulumi.ResourceState
+
+	// Name is the account name.
+	Name pulumi.StringOutput `pulumi:"name"`
+	// Host is the account's host part.
+	Host pulumi.StringOutput `pulumi:"host"`
+	// Account is the account as CURRENT_USER() shows it: name@host.
+	Account pulumi.StringOutput `pulumi:"account"`
+	// Database is the account's database.
+	Database pulumi.StringOutput `pulumi:"database"`
+	// Command is the account's command on the server.
+	Command *remote.Command
+}
+
+// NewUser creates a User.
+func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.ResourceOption) (*User, error) {
+	if args == nil || args.Server == nil {
+		return nil, errors.New("UserArgs.Server: required: the server the account lives on")
+	}
+	if args.Host == nil {
+		return nil, errors.New("UserArgs.Host: required: the client address the account logs in from")
+	}
+	if args.Password == nil {
+		return nil, errors.New("UserArgs.Password: required: a secret of at least 12 characters")
+	}
+	if args.Name == nil {
+		return nil, errors.New("UserArgs.Name: required: an account name of 1-32 characters")
+	}
+	if args.Database == nil {
+		return nil, errors.New("UserArgs.Database: required: a database name of 1-64 characters")
+	}
+	userName, err := checked("UserArgs.Name", args.Name, ValidateUserName)
+	if err != nil {
+		return nil, err
+	}
+	database, err := checked("UserArgs.Database", args.Database, ValidateDatabaseName)
+	if err != nil {
+		return nil, err
+	}
+	password, err := checked("UserArgs.Password", args.Password, ValidatePassword)
+	if err != nil {
+		return nil, err
+	}
+
+	u := &User{}
+	if err := ctx.RegisterComponentResource(UserType, name, u, opts...); err != nil {
+		return nil, err
+	}
+	env := map[string]pulumi.StringInput{
+		"MCS_USER":      userName,
+		"MCS_USER_HOST": args.Host,
+		"MCS_DATABASE":  database,
+	}
+	apply := runOn("user-apply.sh", env)
+	cmd, err := hostCommand(ctx, name+"-account", args.Server.Host, &remote.CommandArgs{
+		Create: apply,
+		Update: apply,
+		Delete: runOn("user-delete.sh", env),
+		Stdin:  pulumi.ToSecret(password).(pulumi.StringOutput),
+		// A new name or host is a new account: replace, dropping the old one.
+		Triggers: pulumi.Array{userName, args.Host},
+	}, pulumi.Parent(u), pulumi.DependsOn([]pulumi.Resource{args.Server.Install}))
+	if err != nil {
+		return nil, err
+	}
+	u.Command = cmd
+	u.Name = userName
+	u.Host = args.Host.ToStringOutput()
+	u.Database = database
+	u.Account = pulumi.Sprintf("%s@%s", userName, args.Host)
+	return u, ctx.RegisterResourceOutputs(u, pulumi.Map{
+		"name":     u.Name,
+		"host":     u.Host,
+		"account":  u.Account,
+		"database": u.Database,
+	})
+}

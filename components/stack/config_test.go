@@ -1,0 +1,88 @@
+package stack
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+)
+
+// TestInvalidConfigFailsBeforeAnythingIsCreated: each bad configuration is
+// rejected with an error that names the key and says the expected form, and
+// no resource is registered.
+func TestInvalidConfigFailsBeforeAnythingIsCreated(t *testing.T) {
+	aws := func(kv ...string) map[string]string {
+		c := map[string]string{"platform": "aws", "operatorCidr": "198.51.100.7/32"}
+		for i := 0; i < len(kv); i += 2 {
+			c[kv[i]] = kv[i+1]
+		}
+		return c
+	}
+	long := strings.Repeat("u", 33)
+	cases := []struct {
+		name    string
+		config  map[string]string
+		secrets []string
+		key     string // the key the error must name
+		expect  string // a fragment of the expected form
+	}{
+		{"unknown platform", aws("platform", "gcp"), nil, "platform", "expected aws or local"},
+		{"operator cidr missing", map[string]string{"platform": "aws"}, nil, "operatorCidr", "such as 203.0.113.7/32"},
+		{"operator cidr not a cidr", aws("operatorCidr", "198.51.100.7"), nil, "operatorCidr", "a.b.c.d/n"},
+		{"operator cidr garbage", aws("operatorCidr", "my-laptop"), nil, "operatorCidr", "a.b.c.d/n"},
+		{"operator cidr ipv6", aws("operatorCidr", "2001:db8::/64"), nil, "operatorCidr", "a.b.c.d/n"},
+		{"operator cidr host bits", aws("operatorCidr", "198.51.100.7/24"), nil, "operatorCidr", "expected 198.51.100.0/24"},
+		{"operator cidr whole internet", aws("operatorCidr", "0.0.0.0/0"), nil, "operatorCidr", "expected your own address"},
+		{"port zero", aws("port", "0"), nil, "port", "1-65535"},
+		{"port too big", aws("port", "65536"), nil, "port", "1-65535"},
+		{"port not a number", aws("port", "mysql"), nil, "port", "1-65535"},
+		{"empty user", aws("userName", ""), nil, "userName", "expected 1-32"},
+		{"reserved user root", aws("userName", "root"), nil, "userName", "reserved"},
+		{"reserved user mysql.sys", aws("userName", "mysql.sys"), nil, "userName", "reserved"},
+		{"user too long", aws("userName", long), nil, "userName", "at most 32"},
+		{"user with NUL", aws("userName", "a\x00b"), nil, "userName", "printable"},
+		{"user with newline", aws("userName", "a\nb"), nil, "userName", "printable"},
+		{"database with backtick", aws("database", "a`b"), nil, "database", "expected letters"},
+		{"database with slash", aws("database", "a/b"), nil, "database", "expected letters"},
+		{"database with newline", aws("database", "a\nb"), nil, "database", "expected letters"},
+		{"database too long", aws("database", strings.Repeat("d", 65)), nil, "database", "at most 64"},
+		{"password too short", aws("password", "short"), []string{"password"}, "password", "at least 12"},
+		{"password with NUL", aws("password", "long-enough\x00-password"), []string{"password"}, "password", "NUL"},
+		{"password in plain text", aws("password", "long-enough-password"), nil, "password", "expected a secret"},
+		{"public key without private key", aws("sshPublicKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGkNmGlDfgR9kXvGg7qbhxKo0Vt0UZ1lHq6m4Zx0mZbP x"), nil, "sshPrivateKey", "matching private key"},
+		{"private key garbage", aws("sshPrivateKey", "not a key"), []string{"sshPrivateKey"}, "sshPrivateKey", "OPENSSH PRIVATE KEY"},
+		{"private key in plain text", aws("sshPrivateKey", "not a key"), nil, "sshPrivateKey", "expected a secret"},
+		{"public key garbage", aws("sshPublicKey", "ssh-rsa"), nil, "sshPublicKey", "authorized_keys line"},
+		{"zero clients", aws("clients", "[]"), nil, "clients", "at least one client"},
+		{"duplicate clients", aws("clients", `["a","a"]`), nil, "clients", "unique"},
+		{"client named like the server", aws("clients", `["mysql_server"]`), nil, "clients", "unique"},
+		{"client name with space", aws("clients", `["bad name"]`), nil, "clients", "expected a letter"},
+		{"clients not a list", aws("clients", "mysql_client"), nil, "clients", "YAML list"},
+		{"ami wrong form", aws("ami", "ami-123"), nil, "ami", "8 or 17 hex digits"},
+		{"ami not an ami", aws("ami", "ubuntu-jammy"), nil, "ami", "8 or 17 hex digits"},
+		{"instance type wrong form", aws("instanceType", "micro"), nil, "instanceType", "family.size"},
+		{"subnet id wrong form", aws("subnetId", "sub-1", "vpcId", "vpc-0123abcd"), nil, "subnetId", "hex digits"},
+		{"subnet without vpc", aws("subnetId", "subnet-0123abcd"), nil, "subnetId", "both or neither"},
+		{"local subnet not a cidr", map[string]string{"platform": "local", "localSubnet": "10.213.0.0/33"}, nil, "localSubnet", "a.b.c.d/n"},
+		{"local subnet too small", map[string]string{"platform": "local", "localSubnet": "10.213.0.0/30"}, nil, "localSubnet", "/16 to /27"},
+		{"local subnet too big", map[string]string{"platform": "local", "localSubnet": "10.0.0.0/8"}, nil, "localSubnet", "/16 to /27"},
+		{"local state dir relative", map[string]string{"platform": "local", "localStateDir": "state"}, nil, "localStateDir", "absolute"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := mocktest.New(t)
+			err := mocktest.Run(t, m, tc.config, tc.secrets, func(ctx *pulumi.Context) error {
+				_, err := Build(ctx)
+				return err
+			})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "mysql-client-server:"+tc.key+":", "the error names the key")
+			assert.Contains(t, err.Error(), tc.expect, "the error says the expected form")
+			assert.Empty(t, m.Resources(), "nothing is registered")
+		})
+	}
+}

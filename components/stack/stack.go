@@ -1,0 +1,49 @@
+package stack
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mysql-client-server/mysql-client-server/components/clientserver"
+)
+
+// Run is the Pulumi program: it loads the configuration, builds the
+// ClientServer and exports its outputs.
+func Run(ctx *pulumi.Context) error {
+	outputs, err := Build(ctx)
+	if err != nil {
+		return err
+	}
+	for k, v := range outputs {
+		ctx.Export(k, v)
+	}
+	return nil
+}
+
+// Build loads the configuration and builds the ClientServer. It returns the
+// stack outputs by name.
+func Build(ctx *pulumi.Context) (map[string]pulumi.Input, error) {
+	cfg, err := Load(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cs, err := clientserver.New(ctx, "mysql", &cfg.Args)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]pulumi.Input{
+		"platform":               pulumi.String(cfg.Platform),
+		"serverPublicAddress":    cs.ServerPublicAddress,
+		"serverPrivateAddress":   cs.ServerPrivateAddress,
+		"clientPublicAddresses":  cs.ClientPublicAddresses,
+		"clientPrivateAddresses": cs.ClientPrivateAddresses,
+		"sshCommands":            cs.SSHCommands,
+		"mysqlCommands":          cs.MySQLCommands,
+		"userName":               cs.UserName,
+		"accounts":               cs.Accounts,
+		"database":               cs.Database,
+		"serverVersion":          cs.ServerVersion,
+		"publicKey":              cs.PublicKey,
+		"privateKey":             cs.PrivateKey,
+		"password":               cs.Password,
+	}, nil
+}

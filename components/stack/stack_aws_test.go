@@ -1,0 +1,198 @@
+package stack
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+)
+
+// awsConfig is a valid dev-like configuration.
+var awsConfig = map[string]string{"platform": "aws", "operatorCidr": "198.51.100.7/32"}
+
+// runAWS runs the whole program on the aws platform under plain mocks and
+// returns the mocks and the resolved stack outputs.
+func runAWS(t *testing.T, config map[string]string, secrets []string) (*mocktest.Mocks, map[string]mocktest.Awaited) {
+	t.Helper()
+	m := mocktest.New(t)
+	outputs := map[string]mocktest.Awaited{}
+	err := mocktest.Run(t, m, config, secrets, func(ctx *pulumi.Context) error {
+		out, err := Build(ctx)
+		if err != nil {
+			return err
+		}
+		for k, v := range out {
+			a, err := mocktest.Await(ctx, pulumi.ToOutput(v))
+			if err != nil {
+				return err
+			}
+			outputs[k] = a
+		}
+		return nil
+	})
+	require.NoError(t, err)
+	return m, outputs
+}
+
+func dependsOn(r mocktest.Resource, token, name string) bool {
+	for _, d := range r.Dependencies {
+		if strings.HasSuffix(d, token+"::"+name) {
+			return true
+		}
+	}
+	return false
+}
+
+// connectionHost returns a remote command's connection host, and whether its
+// private key is secret.
+func connectionHost(t *testing.T, r mocktest.Resource) (string, bool) {
+	t.Helper()
+	conn := r.Inputs["connection"]
+	whole := conn.IsSecret() // the SDK marks the whole object secret when a field is
+	if whole {
+		conn = conn.SecretValue().Element
+	}
+	require.True(t, conn.IsObject(), "%s has a connection", r.Name)
+	host, _ := mocktest.Str(conn.ObjectValue(), "host")
+	return host, whole || conn.ObjectValue()["privateKey"].IsSecret()
+}
+
+func TestAWSInstancesAreUbuntuJammyTaggedAsInTheSeed(t *testing.T) {
+	m, _ := runAWS(t, awsConfig, nil)
+	instances := m.OfType("aws:ec2/instance:Instance")
+	require.Len(t, instances, 2)
+	var names []string
+	for _, r := range instances {
+		tags := r.Inputs["tags"].ObjectValue()
+		names = append(names, tags["Name"].StringValue())
+		ami, _ := mocktest.Str(r.Inputs, "ami")
+		assert.Equal(t, "ami-0123456789abcdef0", ami, "the instance uses the looked-up AMI")
+		itype, _ := mocktest.Str(r.Inputs, "instanceType")
+		assert.Equal(t, "t2.micro", itype)
+		assert.Equal(t, "required", r.Inputs["metadataOptions"].ObjectValue()["httpTokens"].StringValue(), "IMDSv2 only")
+	}
+	assert.ElementsMatch(t, []string{"mysql_server", "mysql_client"}, names)
+
+	var lookups int
+	for _, c := range m.Calls() {
+		if c.Token != "aws:ec2/getAmi:getAmi" {
+			continue
+		}
+		lookups++
+		owners := c.Args["owners"].ArrayValue()
+		require.Len(t, owners, 1)
+		assert.Equal(t, "099720109477", owners[0].StringValue(), "Canonical's owner id")
+		var filter string
+		for _, f := range c.Args["filters"].ArrayValue() {
+			if f.ObjectValue()["name"].StringValue() == "name" {
+				filter = f.ObjectValue()["values"].ArrayValue()[0].StringValue()
+			}
+		}
+		assert.Equal(t, "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*", filter)
+	}
+	assert.Equal(t, 2, lookups)
+}
+
+func TestAWSIngressOnlyFromClientsAndOperator(t *testing.T) {
+	config := map[string]string{"platform": "aws", "operatorCidr": "198.51.100.7/32", "clients": `["app1","app2"]`}
+	m, out := runAWS(t, config, nil)
+	privates := out["clientPrivateAddresses"].Value.(map[string]string)
+	require.Len(t, privates, 2)
+	want := map[string]bool{}
+	for _, ip := range privates {
+		want[ip+"/32"] = true
+	}
+	_, ok := m.Named("aws:ec2/securityGroup:SecurityGroup", "mysql_server-sg")
+	require.True(t, ok, "the server has its own security group")
+
+	mysqlRules := 0
+	for _, r := range m.OfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		cidr, _ := mocktest.Str(r.Inputs, "cidrIpv4")
+		from := int(r.Inputs["fromPort"].NumberValue())
+		to := int(r.Inputs["toPort"].NumberValue())
+		assert.NotEqual(t, "0.0.0.0/0", cidr, "rule %s opens %d-%d to the world", r.Name, from, to)
+		switch {
+		case from <= 3306 && 3306 <= to:
+			mysqlRules++
+			assert.True(t, want[cidr], "3306 rule %s from %s, which is no client's /32", r.Name, cidr)
+			sg, _ := mocktest.Str(r.Inputs, "securityGroupId")
+			assert.Equal(t, "sg-mysql_server-sg", sg, "3306 is opened on the server's group only")
+		case from <= 22 && 22 <= to:
+			assert.Equal(t, "198.51.100.7/32", cidr, "SSH only from the operator")
+		default:
+			t.Errorf("unexpected ingress rule %s: %d-%d", r.Name, from, to)
+		}
+	}
+	assert.Equal(t, 2, mysqlRules, "one 3306 rule per client")
+}
+
+func TestAWSCommandsTargetTheirHostAfterIt(t *testing.T) {
+	m, _ := runAWS(t, awsConfig, nil)
+	publicIP := map[string]string{}
+	for _, r := range m.OfType("aws:ec2/instance:Instance") {
+		publicIP[r.Name] = r.State["publicIp"].StringValue()
+	}
+	want := map[string]string{ // remote command -> instance it runs on
+		"mysql-server-install":              "mysql_server",
+		"mysql_client-mysql-client-install": "mysql_client",
+		"mysql_client-mysql-user-account":   "mysql_server", // SQL runs on the server
+	}
+	cmds := m.OfType("command:remote:Command")
+	require.Len(t, cmds, len(want))
+	for _, r := range cmds {
+		inst, ok := want[r.Name]
+		require.True(t, ok, "unexpected command %s", r.Name)
+		h, keySecret := connectionHost(t, r)
+		assert.Equal(t, publicIP[inst], h, "%s connects to %s", r.Name, inst)
+		assert.True(t, keySecret, "%s: the SSH private key is a secret", r.Name)
+		assert.True(t, dependsOn(r, "aws:ec2/instance:Instance", inst), "%s is created after %s", r.Name, inst)
+	}
+	user, _ := m.Named("command:remote:Command", "mysql_client-mysql-user-account")
+	assert.True(t, dependsOn(user, "command:remote:Command", "mysql-server-install"), "the user is created after the server is installed")
+}
+
+func TestAWSSecretsAreSecretAndUserHostIsClientAddress(t *testing.T) {
+	m, out := runAWS(t, awsConfig, nil)
+	for _, k := range []string{"privateKey", "password"} {
+		assert.True(t, out[k].Secret, "output %s is secret", k)
+	}
+	for _, k := range []string{"publicKey", "serverPublicAddress", "userName"} {
+		assert.False(t, out[k].Secret, "output %s is not secret", k)
+	}
+	user, ok := m.Named("command:remote:Command", "mysql_client-mysql-user-account")
+	require.True(t, ok)
+	assert.True(t, user.Inputs["stdin"].IsSecret(), "the password goes on stdin as a secret")
+	create, _ := mocktest.Str(user.Inputs, "create")
+	pw := out["password"].Value.(string)
+	assert.NotContains(t, create, pw, "the password is not in the command line")
+
+	client := out["clientPrivateAddresses"].Value.(map[string]string)["mysql_client"]
+	assert.Contains(t, create, "MCS_USER_HOST='"+client+"'", "the account's host is the client's private address")
+	assert.Equal(t, "app@"+client, out["accounts"].Value.(map[string]string)["mysql_client"])
+
+	gen, ok := m.Named("command:local:Command", "mysql-ssh-generate")
+	require.True(t, ok)
+	assert.Equal(t, resource.NewStringProperty("none"), gen.Inputs["logging"], "the key generator's output is not logged")
+}
+
+func TestAWSAllOutputsPresent(t *testing.T) {
+	_, out := runAWS(t, awsConfig, nil)
+	for _, k := range []string{"platform", "serverPublicAddress", "serverPrivateAddress", "clientPublicAddresses",
+		"clientPrivateAddresses", "sshCommands", "mysqlCommands", "userName", "accounts", "database",
+		"serverVersion", "publicKey", "privateKey", "password"} {
+		a, ok := out[k]
+		require.True(t, ok, "output %s", k)
+		assert.True(t, a.Known, "output %s is known", k)
+		assert.NotEmpty(t, a.Value, "output %s", k)
+	}
+	assert.Equal(t, "ssh -i mysql-client-server.key -p 22 ubuntu@"+out["serverPublicAddress"].Value.(string),
+		out["sshCommands"].Value.(map[string]string)["mysql_server"])
+	assert.Equal(t, "mysql -h "+out["serverPrivateAddress"].Value.(string)+" -P 3306 -u 'app' -p 'app'",
+		out["mysqlCommands"].Value.(map[string]string)["mysql_client"])
+	assert.True(t, strings.HasPrefix(out["publicKey"].Value.(string), "ssh-ed25519 "))
+}

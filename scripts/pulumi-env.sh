@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# pulumi-env.sh: sourced by the Makefile. It keeps `make up` a thin wrapper
+# over pulumi: a project-local state backend when the user has none, the
+# stack created once, the stack's secrets set once, and the SSH key saved for
+# `make ssh` and `make client`.
+set -euo pipefail
+
+state_dir="$(pwd)/.pulumi-state"
+
+# Use the user's backend when they are logged in; else a local file backend
+# with a passphrase generated once (mode 0600) for the stack's secrets.
+if [ -z "${PULUMI_BACKEND_URL:-}" ] && ! pulumi whoami >/dev/null 2>&1; then
+	mkdir -p "$state_dir"
+	chmod 0700 "$state_dir"
+	export PULUMI_BACKEND_URL="file://$state_dir"
+	if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+		if [ ! -s "$state_dir/passphrase" ]; then
+			(umask 077 && head -c 32 /dev/urandom | base64 >"$state_dir/passphrase")
+		fi
+		export PULUMI_CONFIG_PASSPHRASE_FILE="$state_dir/passphrase"
+	fi
+fi
+
+# ensure_stack STACK: selects the stack, creating it once, and sets the
+# account password as a secret when it is not set yet.
+ensure_stack() {
+	local stack=$1
+	pulumi stack select "$stack" >/dev/null 2>&1 || pulumi stack init "$stack" >/dev/null
+	if [ -z "$(pulumi config get --stack "$stack" password 2>/dev/null || true)" ]; then
+		# The password reaches pulumi on stdin, not in argv.
+		LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32 |
+			pulumi config set --stack "$stack" --secret password >/dev/null
+		echo "set a generated secret: password (see it with: pulumi config get password)"
+	fi
+}
+
+# save_key STACK FILE: writes the stack's SSH private key to FILE, mode 0600.
+save_key() {
+	(umask 077 && pulumi stack output --stack "$1" privateKey --show-secrets >"$2")
+}
+
+# ssh_to STACK KEY HOST [command...]: opens SSH to a host of the stack,
+# pinning nothing (local hosts are re-created with new host keys).
+ssh_to() {
+	local stack=$1 key=$2 name=$3
+	shift 3
+	local user addr
+	addr=$(pulumi stack output --stack "$stack" --json | jq -r --arg h "$name" \
+		'if $h == "mysql_server" then .serverPublicAddress else .clientPublicAddresses[$h] end')
+	user=$(pulumi stack output --stack "$stack" sshCommands --json | jq -r --arg h "$name" '.[$h]' | sed -E 's/.* ([^ @]+)@.*/\1/')
+	if [ -z "$addr" ] || [ "$addr" = null ]; then
+		echo "no host named $name in stack $stack" >&2
+		return 1
+	fi
+	ssh -t -i "$key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "$user@$addr" "$@"
+}
