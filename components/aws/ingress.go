@@ -33,6 +33,10 @@ type MySQLIngress struct {
 
 // NewMySQLIngress creates a MySQLIngress.
 func NewMySQLIngress(ctx *pulumi.Context, name string, args *MySQLIngressArgs, opts ...pulumi.ResourceOption) (*MySQLIngress, error) {
+	if args != nil {
+		a := *args // defaults are filled in on a copy, never in the caller's Args
+		args = &a
+	}
 	if args == nil || args.SecurityGroupID == nil {
 		return nil, errors.New("MySQLIngressArgs.SecurityGroupID: required: the server's security group")
 	}

@@ -91,6 +91,10 @@ func (a *InstanceArgs) validate() error {
 
 // NewInstance creates an Instance.
 func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...pulumi.ResourceOption) (*Instance, error) {
+	if args != nil {
+		a := *args // defaults are filled in on a copy, never in the caller's Args
+		args = &a
+	}
 	if err := args.validate(); err != nil {
 		return nil, err
 	}

@@ -172,6 +172,10 @@ func (a *Args) validate() error {
 
 // New creates a ClientServer. Args are validated before anything is created.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*ClientServer, error) {
+	if args != nil {
+		a := *args // defaults are filled in on a copy, never in the caller's Args
+		args = &a
+	}
 	if err := args.validate(); err != nil {
 		return nil, err
 	}

@@ -41,6 +41,10 @@ type MySQLIngress struct {
 
 // NewMySQLIngress creates a MySQLIngress.
 func NewMySQLIngress(ctx *pulumi.Context, name string, args *MySQLIngressArgs, opts ...pulumi.ResourceOption) (*MySQLIngress, error) {
+	if args != nil {
+		a := *args // defaults are filled in on a copy, never in the caller's Args
+		args = &a
+	}
 	switch {
 	case args == nil || args.Server == nil:
 		return nil, errors.New("MySQLIngressArgs.Server: required: the server host")

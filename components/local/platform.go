@@ -13,6 +13,8 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"regexp"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -84,13 +86,29 @@ func (p *Platform) Validate() error {
 	if p.StateDir == "" {
 		p.StateDir = DefaultStateDir
 	}
-	if !filepath.IsAbs(p.StateDir) || filepath.Clean(p.StateDir) == "/" {
-		return fmt.Errorf("localStateDir: %q: expected an absolute directory other than /", p.StateDir)
+	if err := validStateDir(p.StateDir); err != nil {
+		return fmt.Errorf("localStateDir: %q: %w", p.StateDir, err)
 	}
 	if p.Preflight == nil {
 		p.Preflight = CheckMachine
 	}
 	return p.Preflight(subnet, p.bridge())
+}
+
+var stateDirPattern = regexp.MustCompile(`^(/[A-Za-z0-9_.@+-]+)+$`)
+
+// validStateDir applies host-create.sh's rules up front: a clean absolute
+// path of plain characters, not below a directory each host replaces.
+func validStateDir(dir string) error {
+	if !stateDirPattern.MatchString(dir) || filepath.Clean(dir) != dir || strings.Contains(dir, "/./") || strings.HasSuffix(dir, "/.") || strings.Contains(dir, "/..") {
+		return errors.New("expected a clean absolute path of letters, digits and ._@+- such as /var/lib/mysql-client-server")
+	}
+	for _, shadowed := range []string{"/etc/mysql", "/var/lib/mysql", "/run", "/var/run", "/var/log/mysql", "/root", "/tmp", "/proc", "/sys", "/dev"} {
+		if dir == shadowed || strings.HasPrefix(dir, shadowed+"/") {
+			return fmt.Errorf("is under %s, which each host replaces with its own: expected a directory elsewhere, such as /var/lib/mysql-client-server", shadowed)
+		}
+	}
+	return nil
 }
 
 // id is a short hash that keeps this stack's interface and namespace names

@@ -111,7 +111,7 @@ func checkRoutes(subnet netip.Prefix, bridge string) error {
 		}
 		route := netip.PrefixFrom(netip.AddrFrom4(d), bits)
 		if route.Overlaps(subnet) {
-			return fmt.Errorf("localSubnet %s overlaps the route %s on %s: expected a subnet this machine does not use, set with `pulumi config set localSubnet 10.213.0.0/24`", subnet, route, fields[0])
+			return fmt.Errorf("localSubnet %s overlaps the route %s on %s: expected a subnet this machine does not use: pick another, such as `pulumi config set localSubnet 10.%d.0.0/24`", subnet, route, fields[0], 214+int(subnet.Addr().As4()[1]%40))
 		}
 	}
 	return nil

@@ -61,6 +61,10 @@ func (a *ServerArgs) validate() error {
 
 // NewServer creates a Server.
 func NewServer(ctx *pulumi.Context, name string, args *ServerArgs, opts ...pulumi.ResourceOption) (*Server, error) {
+	if args != nil {
+		a := *args // defaults are filled in on a copy, never in the caller's Args
+		args = &a
+	}
 	if err := args.validate(); err != nil {
 		return nil, err
 	}

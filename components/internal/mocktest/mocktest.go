@@ -26,6 +26,9 @@ type Resource struct {
 	Inputs                  resource.PropertyMap
 	State                   resource.PropertyMap
 	Dependencies            []string
+	// Provider is the provider reference ("<provider URN>::<id>") the
+	// resource was registered with, as the SDK passes it to the mocks.
+	Provider string
 }
 
 // Mocks is a pulumi.MockResourceMonitor that records registrations.
@@ -81,7 +84,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	case "aws:ec2/securityGroup:SecurityGroup":
 		id = "sg-" + args.Name
 	}
-	r := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs, State: state}
+	r := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs, State: state, Provider: args.Provider}
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.Dependencies = rpc.GetDependencies()
@@ -188,4 +191,27 @@ type Awaited struct {
 func Await(ctx *pulumi.Context, o pulumi.Output) (Awaited, error) {
 	r, err := internals.UnsafeAwaitOutput(ctx.Context(), o)
 	return Awaited{Value: r.Value, Known: r.Known, Secret: r.Secret}, err
+}
+
+// Plain returns v without its secret wrapper (v itself when it is not
+// secret), and whether it was secret.
+func Plain(v resource.PropertyValue) (resource.PropertyValue, bool) {
+	if v.IsSecret() {
+		return v.SecretValue().Element, true
+	}
+	return v, false
+}
+
+// Object reads an object input, unwrapping a secret; ok is false when it is
+// missing or not an object.
+func Object(pm resource.PropertyMap, key string) (resource.PropertyMap, bool) {
+	v, ok := pm[resource.PropertyKey(key)]
+	if !ok {
+		return nil, false
+	}
+	v, _ = Plain(v)
+	if !v.IsObject() {
+		return nil, false
+	}
+	return v.ObjectValue(), true
 }

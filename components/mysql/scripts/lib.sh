@@ -101,6 +101,17 @@ sql_str() {
 	printf "'%s'" "$s"
 }
 
+# sql_grant_db prints $1 as a quoted database name for GRANT/REVOKE, where
+# '_' and '%' are wildcards: they are escaped so the grant covers exactly
+# that one database.
+sql_grant_db() {
+	local s=$1
+	s=${s//\\/\\\\}
+	s=${s//_/\\_}
+	s=${s//%/\\%}
+	sql_ident "$s"
+}
+
 # sql_ident prints $1 as a MySQL quoted identifier.
 sql_ident() {
 	local s=$1

@@ -12,6 +12,7 @@ IFS= read -r -d '' password || true
 
 account="$(sql_str "$MCS_USER")@$(sql_str "$MCS_USER_HOST")"
 db=$(sql_ident "$MCS_DATABASE")
+grant_db=$(sql_grant_db "$MCS_DATABASE")
 pw=$(sql_str "$password")
 
 # The SQL reaches mysql on stdin; printf is a shell builtin, so the password
@@ -23,7 +24,7 @@ err=$(
 		printf 'CREATE USER IF NOT EXISTS %s IDENTIFIED BY %s;\n' "$account" "$pw"
 		printf 'ALTER USER %s IDENTIFIED BY %s;\n' "$account" "$pw"
 		printf 'REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s;\n' "$account"
-		printf 'GRANT ALL PRIVILEGES ON %s.* TO %s;\n' "$db" "$account"
+		printf 'GRANT ALL PRIVILEGES ON %s.* TO %s;\n' "$grant_db" "$account"
 		printf 'FLUSH PRIVILEGES;\n'
 	} | admin 2>&1 >/dev/null
 ) || {

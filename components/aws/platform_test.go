@@ -1,0 +1,140 @@
+package aws
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+)
+
+func TestPlatformValidate(t *testing.T) {
+	valid := func(edit func(*Platform)) *Platform {
+		p := &Platform{OperatorCIDR: operatorCIDR}
+		if edit != nil {
+			edit(p)
+		}
+		return p
+	}
+	cases := []struct {
+		name   string
+		p      *Platform
+		key    string // "" when the settings are valid
+		expect string
+	}{
+		{"minimal", valid(nil), "", ""},
+		{"all set", valid(func(p *Platform) {
+			p.AMI, p.InstanceType, p.SubnetID, p.VpcID = "ami-0123456789abcdef0", "t3.micro", "subnet-0123456789abcdef0", "vpc-0123abcd"
+		}), "", ""},
+		{"8-digit ami", valid(func(p *Platform) { p.AMI = "ami-0123abcd" }), "", ""},
+		{"a network, not a host", valid(func(p *Platform) { p.OperatorCIDR = "198.51.100.0/24" }), "", ""},
+		{"anywhere when allowed", valid(func(p *Platform) { p.OperatorCIDR, p.AllowSSHFromAnywhere = "0.0.0.0/0", true }), "", ""},
+		{"operator cidr missing", valid(func(p *Platform) { p.OperatorCIDR = "" }), "operatorCidr", "required"},
+		{"operator cidr bare address", valid(func(p *Platform) { p.OperatorCIDR = "198.51.100.7" }), "operatorCidr", "a.b.c.d/n"},
+		{"operator cidr ipv6", valid(func(p *Platform) { p.OperatorCIDR = "2001:db8::/64" }), "operatorCidr", "a.b.c.d/n"},
+		{"operator cidr host bits", valid(func(p *Platform) { p.OperatorCIDR = "198.51.100.7/24" }), "operatorCidr", "198.51.100.0/24"},
+		{"operator cidr anywhere", valid(func(p *Platform) { p.OperatorCIDR = "0.0.0.0/0" }), "operatorCidr", "whole internet"},
+		{"ami too short", valid(func(p *Platform) { p.AMI = "ami-123" }), "ami", "8 or 17 hex digits"},
+		{"ami upper case", valid(func(p *Platform) { p.AMI = "ami-0123ABCD" }), "ami", "8 or 17 hex digits"},
+		{"ami name", valid(func(p *Platform) { p.AMI = "ubuntu-jammy" }), "ami", "8 or 17 hex digits"},
+		{"instance type no size", valid(func(p *Platform) { p.InstanceType = "micro" }), "instanceType", "family.size"},
+		{"instance type upper case", valid(func(p *Platform) { p.InstanceType = "T2.micro" }), "instanceType", "family.size"},
+		{"subnet wrong form", valid(func(p *Platform) { p.SubnetID, p.VpcID = "sub-1", "vpc-0123abcd" }), "subnetId", "hex digits"},
+		{"vpc wrong form", valid(func(p *Platform) { p.SubnetID, p.VpcID = "subnet-0123abcd", "vpc-xyz" }), "vpcId", "hex digits"},
+		{"subnet without vpc", valid(func(p *Platform) { p.SubnetID = "subnet-0123abcd" }), "subnetId", "both or neither"},
+		{"vpc without subnet", valid(func(p *Platform) { p.VpcID = "vpc-0123abcd" }), "vpcId", "both or neither"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.p.Validate()
+			if tc.key == "" {
+				assert.NoError(t, err)
+				return
+			}
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), tc.key+": "), "the error names the key: %v", err)
+			assert.Contains(t, err.Error(), tc.expect)
+		})
+	}
+}
+
+func TestPlatformMakesOneInstancePerSpecAndOpensMySQLOnTheServerGroup(t *testing.T) {
+	m := mocktest.New(t)
+	p := &Platform{OperatorCIDR: operatorCIDR, AMI: givenAMI, InstanceType: "t3.small"}
+	require.NoError(t, p.Validate())
+	var serverPrivate, clientPrivate mocktest.Awaited
+	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+		keys := host.KeyMaterial{
+			PublicKey:  pulumi.String(testPublicKey).ToStringOutput(),
+			PrivateKey: pulumi.ToSecret(pulumi.String("PRIVATE KEY")).(pulumi.StringOutput),
+		}
+		hosts, err := p.NewHosts(ctx, nil, keys, []host.Spec{
+			{Name: "mysql_server", Role: host.RoleServer}, {Name: "mysql_client", Role: host.RoleClient},
+		})
+		if err != nil {
+			return err
+		}
+		if len(hosts) != 2 {
+			return fmt.Errorf("got %d hosts, expected 2", len(hosts))
+		}
+		assert.Equal(t, "mysql_server", hosts[0].Name)
+		assert.Equal(t, host.RoleClient, hosts[1].Role)
+		if _, err := p.NewIngress(ctx, nil, hosts[0], hosts[1:], 3306); err != nil {
+			return err
+		}
+		if serverPrivate, err = mocktest.Await(ctx, hosts[0].PrivateAddress); err != nil {
+			return err
+		}
+		clientPrivate, err = mocktest.Await(ctx, hosts[1].PrivateAddress)
+		return err
+	})
+	require.NoError(t, err)
+
+	kp, ok := m.Named("aws:ec2/keyPair:KeyPair", "mysql-client-server")
+	require.True(t, ok, "the stack's key is registered with EC2")
+	pub, _ := mocktest.Str(kp.Inputs, "publicKey")
+	assert.Equal(t, testPublicKey, pub)
+
+	assert.Empty(t, amiLookups(m), "the configured AMI is used, no lookup")
+	insts := m.OfType("aws:ec2/instance:Instance")
+	require.Len(t, insts, 2)
+	for _, vm := range insts {
+		ami, _ := mocktest.Str(vm.Inputs, "ami")
+		assert.Equal(t, givenAMI, ami)
+		itype, _ := mocktest.Str(vm.Inputs, "instanceType")
+		assert.Equal(t, "t3.small", itype)
+		key, _ := mocktest.Str(vm.Inputs, "keyName")
+		assert.Equal(t, "mysql-client-server-key", key, "instances use the registered key pair")
+	}
+	assert.NotEqual(t, serverPrivate.Value, clientPrivate.Value)
+
+	var mysqlRules []mocktest.Resource
+	for _, r := range m.OfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		if r.Inputs["fromPort"].NumberValue() == 3306 {
+			mysqlRules = append(mysqlRules, r)
+		}
+	}
+	require.Len(t, mysqlRules, 1, "one MySQL rule for the one client")
+	cidr, _ := mocktest.Str(mysqlRules[0].Inputs, "cidrIpv4")
+	assert.Equal(t, clientPrivate.Value.(string)+"/32", cidr)
+	group, _ := mocktest.Str(mysqlRules[0].Inputs, "securityGroupId")
+	assert.Equal(t, "sg-mysql_server-sg", group, "opened on the server's group, not the client's")
+}
+
+func TestPlatformIngressRejectsAForeignServer(t *testing.T) {
+	m := mocktest.New(t)
+	p := &Platform{OperatorCIDR: operatorCIDR}
+	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+		foreign := &host.Host{Name: "elsewhere", PrivateAddress: pulumi.String("10.0.0.1").ToStringOutput()}
+		_, err := p.NewIngress(ctx, nil, foreign, []*host.Host{foreign}, 3306)
+		return err
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not made by this platform")
+	assert.Empty(t, m.Resources())
+}

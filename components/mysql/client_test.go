@@ -1,0 +1,67 @@
+package mysql
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+)
+
+func TestClientInstallsOnItsHost(t *testing.T) {
+	m := mocktest.New(t)
+	var version mocktest.Awaited
+	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+		h, err := newTestHost(ctx, "cli", host.RoleClient, clientPublic, clientPrivate)
+		if err != nil {
+			return err
+		}
+		c, err := NewClient(ctx, "app-client", &ClientArgs{Host: h})
+		if err != nil {
+			return err
+		}
+		if c.Host != h || c.Install == nil {
+			t.Errorf("Client.Host/Install not set")
+		}
+		version, err = mocktest.Await(ctx, c.Version)
+		return err
+	})
+	require.NoError(t, err)
+
+	_, ok := m.Named(ClientType, "app-client")
+	require.True(t, ok)
+	cmds := m.OfType("command:remote:Command")
+	require.Len(t, cmds, 1)
+	install := cmds[0]
+	assert.Equal(t, "app-client-install", install.Name)
+	assert.Contains(t, install.Parent, ClientType)
+	create := str(t, install, "create")
+	assert.Contains(t, create, "'mysql-client-server/client-install.sh'", "the create is the client-install script")
+	assert.NotContains(t, create, "MCS_BIND_ADDRESS", "the client install takes no server settings")
+	assert.Equal(t, create, str(t, install, "update"))
+	assert.True(t, dependsOn(install, "command:local:Command", "cli-ready"), "installed after the host is ready")
+
+	c := connectionOf(t, install)
+	assert.Equal(t, clientPublic, c.host, "runs on the client host")
+	assert.Equal(t, "ubuntu", c.user)
+	assert.True(t, c.keySecret)
+	assert.Equal(t, "mock stdout", version.Value)
+}
+
+func TestClientWithoutHostFails(t *testing.T) {
+	for name, args := range map[string]*ClientArgs{"nil args": nil, "no host": {}} {
+		t.Run(name, func(t *testing.T) {
+			m := mocktest.New(t)
+			err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+				_, err := NewClient(ctx, "app-client", args)
+				return err
+			})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "ClientArgs.Host: required")
+			assert.Empty(t, m.Resources())
+		})
+	}
+}

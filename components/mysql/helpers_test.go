@@ -1,0 +1,107 @@
+package mysql
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi-command/sdk/go/command/local"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+)
+
+// Addresses of the test hosts.
+const (
+	serverPublic  = "203.0.113.10"
+	serverPrivate = "10.0.0.10"
+	clientPublic  = "203.0.113.11"
+	clientPrivate = "10.0.0.11"
+	testHostKey   = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAITestHostKey"
+	testSSHPort   = 2222
+)
+
+// newTestHost builds a Host out of Pulumi outputs, as a platform would: its
+// Ready resource is a local command named <name>-ready.
+func newTestHost(ctx *pulumi.Context, name string, role host.Role, public, private string) (*host.Host, error) {
+	ready, err := local.NewCommand(ctx, name+"-ready", &local.CommandArgs{Create: pulumi.String("true")})
+	if err != nil {
+		return nil, err
+	}
+	return &host.Host{
+		Name:           name,
+		Role:           role,
+		PublicAddress:  pulumi.String(public).ToStringOutput(),
+		PrivateAddress: ready.Stdout.ApplyT(func(string) string { return private }).(pulumi.StringOutput),
+		SSHPort:        pulumi.Int(testSSHPort).ToIntOutput(),
+		User:           pulumi.String("ubuntu").ToStringOutput(),
+		PrivateKey:     pulumi.ToSecret(pulumi.String("TEST PRIVATE KEY")).(pulumi.StringOutput),
+		HostKey:        pulumi.String(testHostKey).ToStringOutput(),
+		Ready:          ready,
+	}, nil
+}
+
+// dependsOn says whether r was registered with a dependency on the resource
+// of that type and name.
+func dependsOn(r mocktest.Resource, token, name string) bool {
+	for _, d := range r.Dependencies {
+		if strings.HasSuffix(d, "::"+token+"::"+name) || strings.HasSuffix(d, "$"+token+"::"+name) {
+			return true
+		}
+	}
+	return false
+}
+
+// connection is a remote command's SSH connection, resolved.
+type connection struct {
+	host, user, hostKey string
+	port                float64
+	keySecret           bool
+	dialErrorLimit      float64
+}
+
+func connectionOf(t *testing.T, r mocktest.Resource) connection {
+	t.Helper()
+	raw, ok := r.Inputs["connection"]
+	require.True(t, ok, "%s has a connection", r.Name)
+	v, whole := mocktest.Plain(raw)
+	require.True(t, v.IsObject(), "%s: connection is an object", r.Name)
+	o := v.ObjectValue()
+	var c connection
+	c.host, _ = mocktest.Str(o, "host")
+	c.user, _ = mocktest.Str(o, "user")
+	c.hostKey, _ = mocktest.Str(o, "hostKey")
+	if p, ok := o["port"]; ok {
+		p, _ = mocktest.Plain(p)
+		c.port = p.NumberValue()
+	}
+	if d, ok := o["dialErrorLimit"]; ok {
+		d, _ = mocktest.Plain(d)
+		c.dialErrorLimit = d.NumberValue()
+	}
+	c.keySecret = whole || o["privateKey"].IsSecret()
+	return c
+}
+
+// only returns the registrations other than the given names.
+func others(m *mocktest.Mocks, names ...string) []string {
+	skip := map[string]bool{}
+	for _, n := range names {
+		skip[n] = true
+	}
+	var out []string
+	for _, r := range m.Resources() {
+		if !skip[r.Name] {
+			out = append(out, r.Type+"::"+r.Name)
+		}
+	}
+	return out
+}
+
+func str(t *testing.T, r mocktest.Resource, key string) string {
+	t.Helper()
+	s, ok := mocktest.Str(r.Inputs, key)
+	require.True(t, ok, "%s has a string %s", r.Name, key)
+	return s
+}

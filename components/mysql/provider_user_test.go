@@ -1,0 +1,133 @@
+package mysql
+
+import (
+	"strings"
+	"testing"
+
+	mysqlsdk "github.com/pulumi/pulumi-mysql/sdk/v3/go/mysql"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+)
+
+func TestProviderUserRegistersDatabaseUserAndGrantWithTheGivenProvider(t *testing.T) {
+	m := mocktest.New(t)
+	var providerURN string
+	var name, hostOut, database mocktest.Awaited
+	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+		p, err := mysqlsdk.NewProvider(ctx, "admin", &mysqlsdk.ProviderArgs{
+			Endpoint: pulumi.String(serverPrivate + ":3306"),
+			Username: pulumi.String("admin"),
+		})
+		if err != nil {
+			return err
+		}
+		urn, err := mocktest.Await(ctx, p.URN())
+		if err != nil {
+			return err
+		}
+		providerURN = string(urn.Value.(pulumi.URN))
+		u, err := NewProviderUser(ctx, "pu", &ProviderUserArgs{
+			Provider: p,
+			Name:     pulumi.String("app"),
+			Host:     pulumi.String(clientPrivate),
+			Password: pulumi.ToSecret(pulumi.String(testPassword)).(pulumi.StringOutput),
+			Database: pulumi.String("appdb"),
+		})
+		if err != nil {
+			return err
+		}
+		if name, err = mocktest.Await(ctx, u.Name); err != nil {
+			return err
+		}
+		if hostOut, err = mocktest.Await(ctx, u.Host); err != nil {
+			return err
+		}
+		database, err = mocktest.Await(ctx, u.Database)
+		return err
+	})
+	require.NoError(t, err)
+	require.NotEmpty(t, providerURN)
+
+	_, ok := m.Named(ProviderUserType, "pu")
+	require.True(t, ok)
+
+	db, ok := m.Named("mysql:index/database:Database", "pu-database")
+	require.True(t, ok)
+	user, ok := m.Named("mysql:index/user:User", "pu-user")
+	require.True(t, ok)
+	grant, ok := m.Named("mysql:index/grant:Grant", "pu-grant")
+	require.True(t, ok)
+	for _, r := range []mocktest.Resource{db, user, grant} {
+		assert.True(t, strings.HasPrefix(r.Provider, providerURN+"::"), "%s uses the given provider, got %q", r.Name, r.Provider)
+		assert.Contains(t, r.Parent, ProviderUserType, "%s is parented to the component", r.Name)
+	}
+
+	assert.Equal(t, "appdb", str(t, db, "name"))
+	assert.Equal(t, "app", str(t, user, "user"))
+	assert.Equal(t, clientPrivate, str(t, user, "host"))
+	assert.True(t, user.Inputs["plaintextPassword"].IsSecret(), "the password is secret")
+	assert.Equal(t, testPassword, str(t, user, "plaintextPassword"))
+
+	assert.Equal(t, "app", str(t, grant, "user"))
+	assert.Equal(t, clientPrivate, str(t, grant, "host"))
+	assert.Equal(t, "appdb", str(t, grant, "database"))
+	privs := grant.Inputs["privileges"].ArrayValue()
+	require.Len(t, privs, 1)
+	assert.Equal(t, "ALL PRIVILEGES", privs[0].StringValue())
+	assert.True(t, dependsOn(grant, "mysql:index/user:User", "pu-user"), "the grant follows the user")
+	assert.True(t, dependsOn(grant, "mysql:index/database:Database", "pu-database"), "the grant follows the database")
+
+	assert.Equal(t, "app", name.Value)
+	assert.Equal(t, clientPrivate, hostOut.Value)
+	assert.Equal(t, "appdb", database.Value)
+}
+
+func TestProviderUserInvalidArgsFailNamingTheField(t *testing.T) {
+	cases := []struct {
+		name     string
+		provider bool
+		args     func(p *mysqlsdk.Provider) *ProviderUserArgs
+		field    string
+	}{
+		{"nil args", false, func(*mysqlsdk.Provider) *ProviderUserArgs { return nil }, "ProviderUserArgs.Provider: required"},
+		{"no provider", false, func(*mysqlsdk.Provider) *ProviderUserArgs {
+			return &ProviderUserArgs{Name: pulumi.String("app"), Host: pulumi.String(clientPrivate), Password: pulumi.String(testPassword), Database: pulumi.String("app")}
+		}, "ProviderUserArgs.Provider: required"},
+		{"no name", true, func(p *mysqlsdk.Provider) *ProviderUserArgs {
+			return &ProviderUserArgs{Provider: p, Host: pulumi.String(clientPrivate), Password: pulumi.String(testPassword), Database: pulumi.String("app")}
+		}, "ProviderUserArgs.Name, Host, Password and Database: required"},
+		{"reserved name", true, func(p *mysqlsdk.Provider) *ProviderUserArgs {
+			return &ProviderUserArgs{Provider: p, Name: pulumi.String("debian-sys-maint"), Host: pulumi.String(clientPrivate), Password: pulumi.String(testPassword), Database: pulumi.String("app")}
+		}, "ProviderUserArgs.Name: "},
+		{"bad database", true, func(p *mysqlsdk.Provider) *ProviderUserArgs {
+			return &ProviderUserArgs{Provider: p, Name: pulumi.String("app"), Host: pulumi.String(clientPrivate), Password: pulumi.String(testPassword), Database: pulumi.String("a\\b")}
+		}, "ProviderUserArgs.Database: "},
+		{"short password", true, func(p *mysqlsdk.Provider) *ProviderUserArgs {
+			return &ProviderUserArgs{Provider: p, Name: pulumi.String("app"), Host: pulumi.String(clientPrivate), Password: pulumi.String("short"), Database: pulumi.String("app")}
+		}, "ProviderUserArgs.Password: "},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			m := mocktest.New(t)
+			err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+				var p *mysqlsdk.Provider
+				if tc.provider {
+					var err error
+					if p, err = mysqlsdk.NewProvider(ctx, "admin", &mysqlsdk.ProviderArgs{
+						Endpoint: pulumi.String(serverPrivate + ":3306"), Username: pulumi.String("admin"),
+					}); err != nil {
+						return err
+					}
+				}
+				_, err := NewProviderUser(ctx, "pu", tc.args(p))
+				return err
+			})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.field)
+			assert.Empty(t, others(m, "admin"), "nothing but the provider is registered")
+		})
+	}
+}

@@ -1,0 +1,130 @@
+package mysql
+
+import (
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+)
+
+type serverOutputs struct{ version, address, port mocktest.Awaited }
+
+// runServer creates a server host "srv" and a Server "db" on it; edit
+// adjusts the args.
+func runServer(t *testing.T, edit func(*ServerArgs)) (*mocktest.Mocks, serverOutputs, error) {
+	t.Helper()
+	m := mocktest.New(t)
+	var out serverOutputs
+	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+		h, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
+		if err != nil {
+			return err
+		}
+		args := &ServerArgs{Host: h}
+		if edit != nil {
+			edit(args)
+		}
+		s, err := NewServer(ctx, "db", args)
+		if err != nil {
+			return err
+		}
+		if s.Host != h || s.Install == nil {
+			t.Errorf("Server.Host/Install not set")
+		}
+		if out.version, err = mocktest.Await(ctx, s.Version); err != nil {
+			return err
+		}
+		if out.address, err = mocktest.Await(ctx, s.Address); err != nil {
+			return err
+		}
+		out.port, err = mocktest.Await(ctx, s.Port)
+		return err
+	})
+	return m, out, err
+}
+
+func TestServerInstallsOnItsHostBoundToThePrivateAddress(t *testing.T) {
+	m, out, err := runServer(t, nil)
+	require.NoError(t, err)
+
+	comp, ok := m.Named(ServerType, "db")
+	require.True(t, ok)
+	assert.False(t, comp.Custom)
+
+	cmds := m.OfType("command:remote:Command")
+	require.Len(t, cmds, 1, "one remote command")
+	install := cmds[0]
+	assert.Equal(t, "db-install", install.Name)
+	assert.Contains(t, install.Parent, ServerType, "the install command is parented to the Server")
+
+	create := str(t, install, "create")
+	assert.Contains(t, create, "MCS_BIND_ADDRESS='"+serverPrivate+"'", "bound to the host's private address")
+	assert.NotContains(t, create, "0.0.0.0", "never bound to every address by default")
+	assert.Contains(t, create, "MCS_PORT='3306'", "port 3306 by default")
+	assert.Contains(t, create, "bind-address = ${MCS_BIND_ADDRESS}", "the create is the server-install script")
+	assert.Contains(t, create, "'mysql-client-server/server-install.sh'", "the script's $0 names it")
+	assert.Equal(t, create, str(t, install, "update"), "an update re-runs the install")
+
+	assert.True(t, dependsOn(install, "command:local:Command", "srv-ready"), "installed after the host is ready: %v", install.Dependencies)
+
+	c := connectionOf(t, install)
+	assert.Equal(t, serverPublic, c.host, "the operator connects to the public address")
+	assert.Equal(t, "ubuntu", c.user)
+	assert.Equal(t, float64(testSSHPort), c.port)
+	assert.Equal(t, testHostKey, c.hostKey, "the host key is pinned")
+	assert.True(t, c.keySecret, "the SSH key is secret")
+	assert.Equal(t, float64(host.DialErrorLimit), c.dialErrorLimit)
+
+	assert.Equal(t, "mock stdout", out.version.Value, "Version is the install command's output")
+	assert.Equal(t, serverPrivate, out.address.Value)
+	assert.Equal(t, 3306, out.port.Value)
+}
+
+func TestServerBindAddressAndPortOverrides(t *testing.T) {
+	m, out, err := runServer(t, func(a *ServerArgs) {
+		a.BindAddress = pulumi.String("0.0.0.0")
+		a.Port = 3307
+	})
+	require.NoError(t, err)
+	install, ok := m.Named("command:remote:Command", "db-install")
+	require.True(t, ok)
+	create := str(t, install, "create")
+	assert.Contains(t, create, "MCS_BIND_ADDRESS='0.0.0.0'")
+	assert.NotContains(t, create, "MCS_BIND_ADDRESS='"+serverPrivate+"'")
+	assert.Contains(t, create, "MCS_PORT='3307'")
+	assert.Equal(t, "0.0.0.0", out.address.Value)
+	assert.Equal(t, 3307, out.port.Value)
+}
+
+func TestServerInvalidArgsFailNamingTheField(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		edit  func(*ServerArgs)
+		field string
+	}{
+		{"no host", func(a *ServerArgs) { a.Host = nil }, "ServerArgs.Host: required"},
+		{"port too big", func(a *ServerArgs) { a.Port = 65536 }, "ServerArgs.Port: 65536 is out of range"},
+		{"port negative", func(a *ServerArgs) { a.Port = -1 }, "ServerArgs.Port: -1 is out of range"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _, err := runServer(t, tc.edit)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.field)
+			assert.Empty(t, others(m, "srv-ready"), "nothing but the test host is registered")
+		})
+	}
+	t.Run("nil args", func(t *testing.T) {
+		m := mocktest.New(t)
+		err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+			_, err := NewServer(ctx, "db", nil)
+			return err
+		})
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "ServerArgs.Host: required")
+		assert.Empty(t, m.Resources())
+	})
+}
