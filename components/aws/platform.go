@@ -115,7 +115,9 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 }
 
 // NewIngress adds one security group rule per client to the server's group.
-func (p *Platform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *host.Host, clients []*host.Host, port int) (pulumi.Resource, error) {
+// open changes nothing on AWS: the tutorial this replaces also opened 3306
+// to the client's private address only.
+func (p *Platform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *host.Host, clients []*host.Host, port int, open bool) (pulumi.Resource, error) {
 	inst, ok := p.instances[server]
 	if !ok {
 		return nil, errors.New("aws.Platform.NewIngress: the server host was not made by this platform")

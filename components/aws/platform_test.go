@@ -84,7 +84,7 @@ func TestPlatformMakesOneInstancePerSpecAndOpensMySQLOnTheServerGroup(t *testing
 		}
 		assert.Equal(t, "mysql_server", hosts[0].Name)
 		assert.Equal(t, host.RoleClient, hosts[1].Role)
-		if _, err := p.NewIngress(ctx, nil, hosts[0], hosts[1:], 3306); err != nil {
+		if _, err := p.NewIngress(ctx, nil, hosts[0], hosts[1:], 3306, false); err != nil {
 			return err
 		}
 		if serverPrivate, err = mocktest.Await(ctx, hosts[0].PrivateAddress); err != nil {
@@ -131,7 +131,7 @@ func TestPlatformIngressRejectsAForeignServer(t *testing.T) {
 	p := &Platform{OperatorCIDR: operatorCIDR}
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 		foreign := &host.Host{Name: "elsewhere", PrivateAddress: pulumi.String("10.0.0.1").ToStringOutput()}
-		_, err := p.NewIngress(ctx, nil, foreign, []*host.Host{foreign}, 3306)
+		_, err := p.NewIngress(ctx, nil, foreign, []*host.Host{foreign}, 3306, false)
 		return err
 	})
 	require.Error(t, err)

@@ -29,6 +29,12 @@ const (
 	DefaultUserName   = "app"
 	DefaultDatabase   = "app"
 	DefaultPort       = 3306
+	// PresetSecure is the default preset.
+	PresetSecure = "secure"
+	// PresetTutorial reproduces the tutorial this project replaces.
+	PresetTutorial = "tutorial"
+	// TutorialUserName is the tutorial's account name.
+	TutorialUserName = "donald"
 	// KeyFile is where the README tells operators to save the private key.
 	KeyFile = "mysql-client-server.key"
 )
@@ -72,6 +78,18 @@ type Args struct {
 	// Password is the account's password, a secret. When nil, one is
 	// generated once and kept stable.
 	Password pulumi.StringInput
+	// Preset is "secure" (the default) or "tutorial": the seed's shape for
+	// learners, with 'donald'@'%', ALL ON *.* WITH GRANT OPTION,
+	// mysql_native_password where the server has it, bind 0.0.0.0 and no
+	// TLS requirement. SSH from anywhere is the platform's part of it.
+	Preset string
+	// AllPrivileges grants ALL ON *.* instead of ALL on Database.* only.
+	AllPrivileges bool
+	// GrantOption adds WITH GRANT OPTION.
+	GrantOption bool
+	// VerifyRun re-runs the proofs when it changes (make verify sets a
+	// timestamp); unchanged, they run once, at create.
+	VerifyRun pulumi.StringInput
 	// Database is the account's database. Defaults to "app".
 	Database pulumi.StringInput
 	// Port is the MySQL port. Defaults to 3306.
@@ -107,6 +125,15 @@ type ClientServer struct {
 	Database pulumi.StringOutput `pulumi:"database"`
 	// Password is the account's password, a secret.
 	Password pulumi.StringOutput `pulumi:"password"`
+	// Proofs are each client's proof (server version, TLS version and
+	// cipher, CURRENT_USER(), round-trip ms), by client name.
+	Proofs pulumi.MapOutput `pulumi:"proofs"`
+	// OperatorCheck is the operator's probe of the server's MySQL port.
+	OperatorCheck pulumi.StringOutput `pulumi:"operatorCheck"`
+	// CACert is the server's CA certificate, for clients to verify it.
+	CACert pulumi.StringOutput `pulumi:"caCert"`
+	// Preset is the preset in force.
+	Preset pulumi.StringOutput `pulumi:"preset"`
 	// ServerVersion is the server's VERSION().
 	ServerVersion pulumi.StringOutput `pulumi:"serverVersion"`
 	// PublicKey is the stack's SSH public key.
@@ -151,8 +178,20 @@ func (a *Args) validate() error {
 	if err := validate.Port(a.Port); err != nil {
 		return fmt.Errorf("ClientServerArgs.Port: %w", err)
 	}
+	switch a.Preset {
+	case "":
+		a.Preset = PresetSecure
+	case PresetSecure:
+	case PresetTutorial:
+		a.AllPrivileges, a.GrantOption = true, true
+	default:
+		return fmt.Errorf("ClientServerArgs.Preset: %q: expected secure or tutorial", a.Preset)
+	}
 	if a.UserName == nil {
 		a.UserName = pulumi.String(DefaultUserName)
+		if a.Preset == PresetTutorial {
+			a.UserName = pulumi.String(TutorialUserName)
+		}
 	}
 	if s, ok := a.UserName.(pulumi.String); ok {
 		if err := mysql.ValidateUserName(string(s)); err != nil {
@@ -209,28 +248,64 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	cs.Hosts = hosts
 	serverHost, clientHosts := hosts[0], hosts[1:]
 
-	server, err := mysql.NewServer(ctx, "mysql-server", &mysql.ServerArgs{Host: serverHost, Port: args.Port}, parent)
+	tutorial := args.Preset == PresetTutorial
+	if tutorial {
+		_ = ctx.Log.Warn("preset tutorial: 'donald'@'%' with ALL ON *.* WITH GRANT OPTION, "+
+			"mysql_native_password, bind-address 0.0.0.0, no TLS and SSH from anywhere, as in the tutorial. "+
+			"For learning only: never use it for data you care about.", &pulumi.LogArgs{Resource: cs})
+	}
+	serverArgs := &mysql.ServerArgs{Host: serverHost, Port: args.Port, AllowPlaintext: tutorial}
+	if tutorial {
+		serverArgs.BindAddress = pulumi.String("0.0.0.0")
+	}
+	server, err := mysql.NewServer(ctx, "mysql-server", serverArgs, parent)
 	if err != nil {
 		return nil, err
 	}
 	cs.Server = server
-	if _, err := args.Platform.NewIngress(ctx, cs, serverHost, clientHosts, args.Port); err != nil {
+	ingress, err := args.Platform.NewIngress(ctx, cs, serverHost, clientHosts, args.Port, tutorial)
+	if err != nil {
 		return nil, err
 	}
 
 	clientPublic, clientPrivate := pulumi.StringMap{}, pulumi.StringMap{}
 	sshCommands, mysqlCommands, accounts := pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}
+	proofs := pulumi.Map{}
 	sshCommands[serverHost.Name] = serverHost.SSHCommand(KeyFile)
-	for _, ch := range clientHosts {
-		if _, err := mysql.NewClient(ctx, ch.Name+"-mysql-client", &mysql.ClientArgs{Host: ch}, parent); err != nil {
+	userArgs := func(h pulumi.StringInput) *mysql.UserArgs {
+		return &mysql.UserArgs{
+			Server: server, Name: args.UserName, Host: h, Password: password, Database: args.Database,
+			AllPrivileges: args.AllPrivileges, GrantOption: args.GrantOption,
+			AllowPlaintext: tutorial, NativePassword: tutorial,
+		}
+	}
+	var shared *mysql.User // the tutorial's one account at '%'
+	if tutorial {
+		if shared, err = mysql.NewUser(ctx, "tutorial-mysql-user", userArgs(pulumi.String("%")), parent); err != nil {
 			return nil, err
 		}
-		user, err := mysql.NewUser(ctx, ch.Name+"-mysql-user", &mysql.UserArgs{
-			Server:   server,
-			Name:     args.UserName,
-			Host:     ch.PrivateAddress,
-			Password: password,
-			Database: args.Database,
+	}
+	for _, ch := range clientHosts {
+		client, err := mysql.NewClient(ctx, ch.Name+"-mysql-client", &mysql.ClientArgs{Host: ch}, parent)
+		if err != nil {
+			return nil, err
+		}
+		user := shared
+		if user == nil {
+			if user, err = mysql.NewUser(ctx, ch.Name+"-mysql-user", userArgs(ch.PrivateAddress), parent); err != nil {
+				return nil, err
+			}
+		}
+		login, err := mysql.NewClientLogin(ctx, ch.Name+"-mysql-login", &mysql.ClientLoginArgs{
+			Host: ch, Server: server, UserName: args.UserName, Password: password, Database: args.Database,
+			After: []pulumi.Resource{client.Install},
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		proof, err := mysql.NewVerify(ctx, ch.Name+"-mysql-verify", &mysql.VerifyArgs{
+			Client: ch, Server: server, Account: user.Account, Run: args.VerifyRun,
+			After: []pulumi.Resource{user.Command, login.Command, ingress},
 		}, parent)
 		if err != nil {
 			return nil, err
@@ -240,12 +315,27 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		clientPrivate[ch.Name] = ch.PrivateAddress
 		sshCommands[ch.Name] = ch.SSHCommand(KeyFile)
 		accounts[ch.Name] = user.Account
+		proofs[ch.Name] = proof.Proof
 		mysqlCommands[ch.Name] = pulumi.All(server.Address, args.UserName, args.Database).ApplyT(
 			func(v []interface{}) string {
 				return fmt.Sprintf("mysql -h %s -P %d -u %s -p %s", v[0], args.Port,
 					shell.Quote(v[1].(string)), shell.Quote(v[2].(string)))
 			}).(pulumi.StringOutput)
 	}
+	cs.OperatorCheck = pulumi.String("skipped: the tutorial preset opens 3306").ToStringOutput()
+	if !tutorial {
+		closed, err := mysql.NewClosedCheck(ctx, "mysql-closed-to-operator", &mysql.ClosedCheckArgs{
+			Address: serverHost.PublicAddress, Port: args.Port, Run: args.VerifyRun,
+			After: []pulumi.Resource{ingress, server.Install},
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		cs.OperatorCheck = closed.Result
+	}
+	cs.Proofs = proofs.ToMapOutput()
+	cs.CACert = server.CACert
+	cs.Preset = pulumi.String(args.Preset).ToStringOutput()
 
 	cs.ServerPublicAddress = serverHost.PublicAddress
 	cs.ServerPrivateAddress = serverHost.PrivateAddress
@@ -272,6 +362,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"database":               cs.Database,
 		"password":               cs.Password,
 		"serverVersion":          cs.ServerVersion,
+		"proofs":                 cs.Proofs,
+		"operatorCheck":          cs.OperatorCheck,
+		"caCert":                 cs.CACert,
+		"preset":                 cs.Preset,
 		"publicKey":              cs.PublicKey,
 		"privateKey":             cs.PrivateKey,
 	})

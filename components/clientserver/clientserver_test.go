@@ -69,7 +69,7 @@ func (f *fakePlatform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, key
 	return hosts, nil
 }
 
-func (f *fakePlatform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *host.Host, clients []*host.Host, port int) (pulumi.Resource, error) {
+func (f *fakePlatform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *host.Host, clients []*host.Host, port int, open bool) (pulumi.Resource, error) {
 	c := ingressCall{server: server.Name, port: port}
 	for _, h := range clients {
 		c.clients = append(c.clients, h.Name)
@@ -177,7 +177,7 @@ func TestDefaults(t *testing.T) {
 		"mysql_server": "ssh -i mysql-client-server.key -p 22 tester@198.51.100.10",
 		"mysql_client": "ssh -i mysql-client-server.key -p 22 tester@198.51.100.11",
 	}, out["sshCommands"].Value)
-	assert.Equal(t, "mock stdout", out["serverVersion"].Value)
+	assert.Equal(t, "10.11.19-MariaDB", out["serverVersion"].Value, "the first line of the install's output")
 
 	signer, err := ssh.ParsePrivateKey([]byte(m.PrivateKey))
 	require.NoError(t, err)

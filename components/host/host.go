@@ -98,8 +98,9 @@ type Platform interface {
 	// privateKey are the stack's SSH key pair.
 	NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys KeyMaterial, specs []Spec) ([]*Host, error)
 	// NewIngress opens port on server to each client's private address and to
-	// no one else.
-	NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *Host, clients []*Host, port int) (pulumi.Resource, error)
+	// no one else. open (the tutorial preset) also opens it to the hosts'
+	// whole private network where the platform has one of its own (local).
+	NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *Host, clients []*Host, port int, open bool) (pulumi.Resource, error)
 }
 
 // KeyMaterial is the stack's SSH key pair as a platform receives it.

@@ -22,6 +22,9 @@ type MySQLIngressArgs struct {
 	Server *Host
 	// ClientAddresses are the clients' addresses, by client name. Required.
 	ClientAddresses map[string]pulumi.StringInput
+	// ExtraSources are CIDRs the port is open to besides the clients (the
+	// tutorial preset's whole subnet). Empty by default.
+	ExtraSources []string
 	// SSHSources are the addresses or CIDRs allowed to SSH to the server:
 	// the operator. Required.
 	SSHSources []string
@@ -79,7 +82,7 @@ func NewMySQLIngress(ctx *pulumi.Context, name string, args *MySQLIngressArgs, o
 		for i, a := range v {
 			s[i] = a.(string)
 		}
-		return strings.Join(s, " ")
+		return strings.Join(append(s, args.ExtraSources...), " ")
 	}).(pulumi.StringOutput)
 	env := pulumi.StringMap{
 		"MCS_NETNS":            pulumi.String(args.Server.NetnsName),

@@ -57,6 +57,9 @@ type Platform struct {
 	Subnet string
 	// StateDir (localStateDir) holds the hosts' private directories.
 	StateDir string
+	// SSHFromAnywhere opens SSH to every source instead of the operator only.
+	// Only the tutorial preset sets it.
+	SSHFromAnywhere bool
 	// Preflight checks the machine before anything is created. Defaults to
 	// CheckMachine; tests that only wire resources replace it.
 	Preflight func(subnet netip.Prefix, bridge string) error
@@ -182,7 +185,7 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 
 // NewIngress applies the server's nftables ruleset: the MySQL port from each
 // client, SSH from the operator, nothing else to either port.
-func (p *Platform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *host.Host, clients []*host.Host, port int) (pulumi.Resource, error) {
+func (p *Platform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *host.Host, clients []*host.Host, port int, open bool) (pulumi.Resource, error) {
 	h, ok := p.hosts[server]
 	if !ok {
 		return nil, errors.New("local.Platform.NewIngress: the server host was not made by this platform")
@@ -191,10 +194,19 @@ func (p *Platform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, serve
 	for _, c := range clients {
 		addrs[c.Name] = c.PrivateAddress
 	}
+	ssh := []string{p.OperatorAddress().String()}
+	if p.SSHFromAnywhere {
+		ssh = []string{"0.0.0.0/0"}
+	}
+	var extra []string
+	if open {
+		extra = []string{p.subnet.String()}
+	}
 	return NewMySQLIngress(ctx, "mysql-ingress", &MySQLIngressArgs{
 		Server:          h,
 		ClientAddresses: addrs,
-		SSHSources:      []string{p.OperatorAddress().String()},
+		ExtraSources:    extra,
+		SSHSources:      ssh,
 		Port:            port,
 	}, pulumi.Parent(parent))
 }

@@ -271,6 +271,10 @@ func TestLocalWiringWithMachineCheckSkipped(t *testing.T) {
 		"app2-mysql-client-install": "app2",
 		"app1-mysql-user-account":   "mysql_server",
 		"app2-mysql-user-account":   "mysql_server",
+		"app1-mysql-login-my-cnf":   "app1",
+		"app2-mysql-login-my-cnf":   "app2",
+		"app1-mysql-verify-proof":   "app1",
+		"app2-mysql-verify-proof":   "app2",
 	}
 	remotes := m.OfType("command:remote:Command")
 	require.Len(t, remotes, len(wantRemote))
@@ -311,7 +315,7 @@ func TestLocalIngressNeedsAHostOfThisPlatform(t *testing.T) {
 	require.NoError(t, p.Validate())
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 		foreign := &host.Host{Name: "elsewhere"}
-		_, err := p.NewIngress(ctx, nil, foreign, []*host.Host{foreign}, 3306)
+		_, err := p.NewIngress(ctx, nil, foreign, []*host.Host{foreign}, 3306, false)
 		return err
 	})
 	require.Error(t, err)

@@ -38,6 +38,19 @@ func runOn(name string, env map[string]pulumi.StringInput) pulumi.StringOutput {
 	return shell.AsRootOutput("mysql-client-server/"+name, script(name), env)
 }
 
+// runAsLogin is runOn without elevation: the script runs as the login user.
+func runAsLogin(name string, env map[string]pulumi.StringInput) pulumi.StringOutput {
+	return shell.AsLoginUserOutput("mysql-client-server/"+name, script(name), env)
+}
+
+// onOff renders a secure-by-default switch for the scripts.
+func onOff(allowPlaintext bool) pulumi.String {
+	if allowPlaintext {
+		return "OFF"
+	}
+	return "ON"
+}
+
 // hostCommand creates a remote.Command on h, created after h is ready and
 // after deps.
 func hostCommand(ctx *pulumi.Context, name string, h *host.Host, args *remote.CommandArgs, opts ...pulumi.ResourceOption) (*remote.Command, error) {

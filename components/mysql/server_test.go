@@ -79,7 +79,7 @@ func TestServerInstallsOnItsHostBoundToThePrivateAddress(t *testing.T) {
 	assert.True(t, c.keySecret, "the SSH key is secret")
 	assert.Equal(t, float64(host.DialErrorLimit), c.dialErrorLimit)
 
-	assert.Equal(t, "mock stdout", out.version.Value, "Version is the install command's output")
+	assert.Equal(t, "10.11.19-MariaDB", out.version.Value, "Version is the first line of the install command's output")
 	assert.Equal(t, serverPrivate, out.address.Value)
 	assert.Equal(t, 3306, out.port.Value)
 }
@@ -96,7 +96,8 @@ func TestServerBindAddressAndPortOverrides(t *testing.T) {
 	assert.Contains(t, create, "MCS_BIND_ADDRESS='0.0.0.0'")
 	assert.NotContains(t, create, "MCS_BIND_ADDRESS='"+serverPrivate+"'")
 	assert.Contains(t, create, "MCS_PORT='3307'")
-	assert.Equal(t, "0.0.0.0", out.address.Value)
+	assert.Contains(t, create, "MCS_CERT_ADDRESS='"+serverPrivate+"'", "the certificate names the private address")
+	assert.Equal(t, serverPrivate, out.address.Value, "clients still connect to the private address")
 	assert.Equal(t, 3307, out.port.Value)
 }
 

@@ -24,6 +24,16 @@ type UserArgs struct {
 	// Database is the database the account gets privileges on; it is created
 	// if missing and kept when the account is deleted. Required.
 	Database pulumi.StringInput
+	// AllPrivileges grants ALL on *.* instead of ALL on Database.* (least
+	// privilege is the default).
+	AllPrivileges bool
+	// GrantOption adds WITH GRANT OPTION.
+	GrantOption bool
+	// AllowPlaintext creates the account REQUIRE NONE instead of REQUIRE SSL.
+	AllowPlaintext bool
+	// NativePassword uses mysql_native_password where the server supports
+	// choosing it (MySQL 8; MariaDB's default already is).
+	NativePassword bool
 }
 
 // User is one MySQL account, managed by SQL run over SSH on the server
@@ -43,6 +53,13 @@ type User struct {
 	Database pulumi.StringOutput `pulumi:"database"`
 	// Command is the account's command on the server.
 	Command *remote.Command
+}
+
+func pick(b bool, yes, no string) pulumi.String {
+	if b {
+		return pulumi.String(yes)
+	}
+	return pulumi.String(no)
 }
 
 // NewUser creates a User.
@@ -84,7 +101,16 @@ func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.Re
 		"MCS_USER_HOST": args.Host,
 		"MCS_DATABASE":  database,
 	}
-	apply := runOn("user-apply.sh", env)
+	applyEnv := map[string]pulumi.StringInput{
+		"MCS_REQUIRE_TLS":  onOff(args.AllowPlaintext),
+		"MCS_PRIVILEGES":   pick(args.AllPrivileges, "all", "database"),
+		"MCS_GRANT_OPTION": pick(args.GrantOption, "yes", "no"),
+		"MCS_AUTH_PLUGIN":  pick(args.NativePassword, "mysql_native_password", ""),
+	}
+	for k, v := range env {
+		applyEnv[k] = v
+	}
+	apply := runOn("user-apply.sh", applyEnv)
 	cmd, err := hostCommand(ctx, name+"-account", args.Server.Host, &remote.CommandArgs{
 		Create: apply,
 		Update: apply,

@@ -118,14 +118,39 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		a.SSHPublicKey = pulumi.String(v)
 	}
 
+	a.Preset = cfg.Get("preset")
+	switch a.Preset {
+	case "", clientserver.PresetSecure, clientserver.PresetTutorial:
+	default:
+		return nil, keyError("preset", "%q is not a preset: expected secure or tutorial", a.Preset)
+	}
+	tutorial := a.Preset == clientserver.PresetTutorial
+	for key, dst := range map[string]*bool{"allPrivileges": &a.AllPrivileges, "grantOption": &a.GrantOption} {
+		switch v := cfg.Get(key); v {
+		case "", "false":
+		case "true":
+			*dst = true
+		default:
+			return nil, keyError(key, "%q: expected true or false", v)
+		}
+	}
+	if v := cfg.Get("verifyRun"); v != "" {
+		a.VerifyRun = pulumi.String(v)
+	}
+
 	switch c.Platform {
 	case "aws":
+		operator := cfg.Get("operatorCidr")
+		if operator == "" && tutorial {
+			operator = "0.0.0.0/0" // the tutorial's SSH from anywhere
+		}
 		a.Platform = &aws.Platform{
-			OperatorCIDR: cfg.Get("operatorCidr"),
-			AMI:          cfg.Get("ami"),
-			InstanceType: cfg.Get("instanceType"),
-			SubnetID:     cfg.Get("subnetId"),
-			VpcID:        cfg.Get("vpcId"),
+			AllowSSHFromAnywhere: tutorial,
+			OperatorCIDR:         operator,
+			AMI:                  cfg.Get("ami"),
+			InstanceType:         cfg.Get("instanceType"),
+			SubnetID:             cfg.Get("subnetId"),
+			VpcID:                cfg.Get("vpcId"),
 		}
 	case "local":
 		p, err := localPlatform(ctx, cfg)

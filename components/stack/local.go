@@ -14,5 +14,7 @@ func localPlatform(ctx *pulumi.Context, cfg *config.Config) (*local.Platform, er
 		Name:     ctx.Project() + "/" + ctx.Stack(),
 		Subnet:   cfg.Get("localSubnet"),
 		StateDir: cfg.Get("localStateDir"),
+		// The tutorial preset's SSH from anywhere.
+		SSHFromAnywhere: cfg.Get("preset") == "tutorial",
 	}, nil
 }

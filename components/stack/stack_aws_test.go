@@ -141,6 +141,8 @@ func TestAWSCommandsTargetTheirHostAfterIt(t *testing.T) {
 		"mysql-server-install":              "mysql_server",
 		"mysql_client-mysql-client-install": "mysql_client",
 		"mysql_client-mysql-user-account":   "mysql_server", // SQL runs on the server
+		"mysql_client-mysql-login-my-cnf":   "mysql_client", // ~/.my.cnf on the client
+		"mysql_client-mysql-verify-proof":   "mysql_client", // the proof runs on the client
 	}
 	cmds := m.OfType("command:remote:Command")
 	require.Len(t, cmds, len(want))

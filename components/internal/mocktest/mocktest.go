@@ -68,6 +68,10 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 			stdout = m.PrivateKey
 		case strings.HasSuffix(args.Name, "-password"):
 			stdout = "mock-generated-password-0123456789"
+		case strings.HasSuffix(args.Name, "-proof"):
+			stdout = `{"serverVersion":"10.11.19-MariaDB","tlsVersion":"TLSv1.3","cipher":"TLS_AES_256_GCM_SHA384","currentUser":"app@mock","roundTripMs":3}`
+		case strings.Contains(args.Inputs["create"].String(), "MCS_CERT_ADDRESS"): // the server install
+			stdout = "10.11.19-MariaDB\n-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----"
 		case strings.HasSuffix(args.Name, "-namespaces"):
 			stdout = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKey"
 		}

@@ -22,13 +22,19 @@ func Quote(s string) string {
 // with "sudo -n" when the login user is not root, with env set for the script.
 // name becomes the script's $0, so it shows in process listings.
 func AsRoot(name, script string, env map[string]string) string {
+	return `s=; [ "$(id -u)" -eq 0 ] || s='sudo -n'; $s ` + AsLoginUser(name, script, env)
+}
+
+// AsLoginUser returns a command line that runs script with bash as the
+// login user itself, with env set for the script.
+func AsLoginUser(name, script string, env map[string]string) string {
 	keys := make([]string, 0, len(env))
 	for k := range env {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	var b strings.Builder
-	b.WriteString(`s=; [ "$(id -u)" -eq 0 ] || s='sudo -n'; $s env`)
+	b.WriteString("env")
 	for _, k := range keys {
 		b.WriteString(" " + k + "=" + Quote(env[k]))
 	}
@@ -38,6 +44,15 @@ func AsRoot(name, script string, env map[string]string) string {
 
 // AsRootOutput is AsRoot with environment values that are Pulumi outputs.
 func AsRootOutput(name, script string, env map[string]pulumi.StringInput) pulumi.StringOutput {
+	return withEnv(env, func(m map[string]string) string { return AsRoot(name, script, m) })
+}
+
+// AsLoginUserOutput is AsLoginUser with environment values that are outputs.
+func AsLoginUserOutput(name, script string, env map[string]pulumi.StringInput) pulumi.StringOutput {
+	return withEnv(env, func(m map[string]string) string { return AsLoginUser(name, script, m) })
+}
+
+func withEnv(env map[string]pulumi.StringInput, build func(map[string]string) string) pulumi.StringOutput {
 	keys := make([]string, 0, len(env))
 	vals := make([]interface{}, 0, len(env))
 	for k, v := range env {
@@ -49,6 +64,6 @@ func AsRootOutput(name, script string, env map[string]pulumi.StringInput) pulumi
 		for i, k := range keys {
 			m[k] = resolved[i].(string)
 		}
-		return AsRoot(name, script, m)
+		return build(m)
 	}).(pulumi.StringOutput)
 }

@@ -6,7 +6,7 @@
 #
 # Env (required): MCS_NETNS
 # Env (optional): MCS_PORT (default 3306), MCS_SSH_PORT (default 22),
-#   MCS_CLIENT_ADDRESSES (IPv4 addresses, space/comma separated; empty = no
+#   MCS_CLIENT_ADDRESSES (IPv4 addresses or CIDRs, space/comma separated; empty = no
 #   client may connect), MCS_SSH_SOURCES (IPv4 addresses or CIDRs, space/comma
 #   separated; empty = nobody may SSH in, including the operator)
 set -euo pipefail
@@ -49,7 +49,11 @@ normalise_cidr() {
 
 clients=()
 for a in ${MCS_CLIENT_ADDRESSES//,/ }; do
-  valid_ip4 "$a" || die "MCS_CLIENT_ADDRESSES: '$a' is not an IPv4 address"
+  if [[ $a == */* ]]; then
+    a=$(normalise_cidr "$a") || die "MCS_CLIENT_ADDRESSES: '$a' is not an IPv4 address or CIDR"
+  else
+    valid_ip4 "$a" || die "MCS_CLIENT_ADDRESSES: '$a' is not an IPv4 address or CIDR"
+  fi
   clients+=("$a")
 done
 ssh_sources=()
@@ -83,6 +87,8 @@ delete table inet $TABLE
 table inet $TABLE {
   set mysql_clients {
     type ipv4_addr
+    flags interval
+    auto-merge
     $client_line
   }
   set ssh_sources {

@@ -2,10 +2,17 @@
 # server-install.sh: installs and configures the MySQL (Ubuntu) or MariaDB
 # (Debian) server. Idempotent: a second run changes nothing and restarts
 # nothing unless the configuration changed or the server is down.
-# Env: MCS_BIND_ADDRESS (the server's private address), MCS_PORT.
-# Stdout: the server version, on one line.
+# It also makes a CA and a server certificate for the server's private
+# address, once, on the server (the CA key never leaves it), and applies the
+# mysql_secure_installation steps: no anonymous users, no remote root, no
+# test database.
+# Env: MCS_BIND_ADDRESS (the address mysqld listens on), MCS_CERT_ADDRESS
+# (the server's private address: the certificate's subject alternative
+# name), MCS_PORT, MCS_REQUIRE_TLS (ON or OFF: require_secure_transport).
+# Stdout: the server version on the first line, then the CA certificate.
 set -euo pipefail
-: "${MCS_BIND_ADDRESS:?}" "${MCS_PORT:?}"
+: "${MCS_BIND_ADDRESS:?}" "${MCS_CERT_ADDRESS:?}" "${MCS_PORT:?}" "${MCS_REQUIRE_TLS:?}"
+tls=/etc/mysql/mysql-client-server-tls
 
 wait_for_boot
 wait_for_dpkg_lock
@@ -25,6 +32,40 @@ else
 	mkdir -p /etc/mysql/conf.d
 	dropin=/etc/mysql/conf.d/zz-mysql-client-server.cnf
 fi
+# ensure_tls makes the CA once and a server certificate whose subject
+# alternative name is the server's address; a new address gets a new one.
+ensure_tls() {
+	command -v openssl >/dev/null 2>&1 || apt_install openssl
+	install -d -m 0750 -o root -g mysql "$tls"
+	local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
+	if [ ! -s "$tls/ca.pem" ] || [ ! -s "$tls/ca-key.pem" ]; then
+		log "making the CA"
+		(umask 077 && openssl req -x509 -new "${ec[@]}" -days 3650 \
+			-subj "/CN=mysql-client-server CA" -keyout "$tls/ca-key.pem" -out "$tls/ca.pem" 2>/dev/null)
+		rm -f "$tls/server-cert.pem"
+	fi
+	if [ -s "$tls/server-cert.pem" ] &&
+		openssl x509 -in "$tls/server-cert.pem" -noout -ext subjectAltName 2>/dev/null | grep -qx "[[:space:]]*IP Address:${MCS_CERT_ADDRESS}" &&
+		openssl verify -CAfile "$tls/ca.pem" "$tls/server-cert.pem" >/dev/null 2>&1; then
+		return 0
+	fi
+	log "making the server certificate for ${MCS_CERT_ADDRESS}"
+	local ext
+	ext=$(mktemp)
+	printf 'subjectAltName=IP:%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' "$MCS_CERT_ADDRESS" >"$ext"
+	(umask 077 && openssl req -new "${ec[@]}" -subj "/CN=${MCS_CERT_ADDRESS}" \
+		-keyout "$tls/server-key.pem" -out "$tls/server.csr" 2>/dev/null)
+	openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca-key.pem" \
+		-set_serial "0x$(openssl rand -hex 8)" -days 825 -extfile "$ext" -out "$tls/server-cert.pem" 2>/dev/null
+	rm -f "$ext" "$tls/server.csr"
+	chown root:mysql "$tls/server-key.pem" "$tls/server-cert.pem" "$tls/ca.pem"
+	chmod 0640 "$tls/server-key.pem"
+	chmod 0644 "$tls/server-cert.pem" "$tls/ca.pem"
+	tls_changed=yes
+}
+tls_changed=no
+ensure_tls
+
 want=$(
 	cat <<CNF
 # Managed by mysql-client-server. Read after the distribution's own config.
@@ -33,6 +74,11 @@ bind-address = ${MCS_BIND_ADDRESS}
 port = ${MCS_PORT}
 # The X protocol (MySQL 8) listens on loopback only; MariaDB ignores this.
 loose-mysqlx-bind-address = 127.0.0.1
+ssl-ca = ${tls}/ca.pem
+ssl-cert = ${tls}/server-cert.pem
+ssl-key = ${tls}/server-key.pem
+require_secure_transport = ${MCS_REQUIRE_TLS}
+local_infile = 0
 CNF
 )
 changed=no
@@ -88,7 +134,7 @@ restart() {
 	die "no /etc/init.d/mysql or /etc/init.d/mariadb script found"
 }
 
-if [ "$changed" = yes ] && running; then
+if { [ "$changed" = yes ] || [ "$tls_changed" = yes ]; } && running; then
 	log "restarting the server"
 	restart restart
 elif ! running; then
@@ -101,4 +147,16 @@ for _ in $(seq 1 60); do
 	sleep 1
 done
 running || die "the server did not answer on its socket within 60s after (re)start"
+
+# mysql_secure_installation: drop anonymous users and remote root, and the
+# test database with its wildcard grants.
+admin -e "SELECT CONCAT(QUOTE(user), '@', QUOTE(host)) FROM mysql.user
+	WHERE user = '' OR (user = 'root' AND host NOT IN ('localhost', '127.0.0.1', '::1'))" |
+	while IFS= read -r account; do
+		log "dropping $account"
+		printf 'DROP USER %s;\n' "$account" | admin
+	done
+admin -e "DROP DATABASE IF EXISTS test; DELETE FROM mysql.db WHERE Db = 'test' OR Db LIKE 'test\\_%'; FLUSH PRIVILEGES;"
+
 admin -e 'SELECT VERSION()'
+cat "$tls/ca.pem"

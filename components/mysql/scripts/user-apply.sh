@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # user-apply.sh: creates or updates one MySQL account and its database, over
 # the server's local admin socket. Idempotent; used for create and update.
-# Env: MCS_USER, MCS_USER_HOST (the client's address), MCS_DATABASE.
+# Env: MCS_USER, MCS_USER_HOST (the client's address, or % for any),
+# MCS_DATABASE, MCS_REQUIRE_TLS (ON: the account must use TLS),
+# MCS_PRIVILEGES (database: ALL on its own database; all: ALL on *.*),
+# MCS_GRANT_OPTION (yes or no), MCS_AUTH_PLUGIN (empty for the server's
+# default, or mysql_native_password where the server has it).
 # Stdin: the account's password (never in argv, never printed).
 set -euo pipefail
-: "${MCS_USER:?}" "${MCS_USER_HOST:?}" "${MCS_DATABASE:?}"
+: "${MCS_USER:?}" "${MCS_USER_HOST:?}" "${MCS_DATABASE:?}" "${MCS_REQUIRE_TLS:?}" "${MCS_PRIVILEGES:?}" "${MCS_GRANT_OPTION:?}"
 
 password=
 IFS= read -r -d '' password || true
@@ -15,16 +19,38 @@ db=$(sql_ident "$MCS_DATABASE")
 grant_db=$(sql_grant_db "$MCS_DATABASE")
 pw=$(sql_str "$password")
 
+case "$MCS_REQUIRE_TLS" in
+ON) require="REQUIRE SSL" ;;
+OFF) require="REQUIRE NONE" ;;
+*) die "MCS_REQUIRE_TLS: expected ON or OFF" ;;
+esac
+case "$MCS_PRIVILEGES" in
+database) scope="${grant_db}.*" ;;
+all) scope="*.*" ;;
+*) die "MCS_PRIVILEGES: expected database or all" ;;
+esac
+case "$MCS_GRANT_OPTION" in
+yes) with=" WITH GRANT OPTION" ;;
+no) with="" ;;
+*) die "MCS_GRANT_OPTION: expected yes or no" ;;
+esac
+# MySQL 8 takes the plugin in IDENTIFIED WITH; MariaDB's default already is
+# mysql_native_password.
+identified="IDENTIFIED BY $pw"
+if [ -n "${MCS_AUTH_PLUGIN:-}" ] && ! admin -e 'SELECT VERSION()' | grep -q MariaDB; then
+	identified="IDENTIFIED WITH ${MCS_AUTH_PLUGIN} BY $pw"
+fi
+
 # The SQL reaches mysql on stdin; printf is a shell builtin, so the password
 # is never in any process's argv. mysql's own messages are scrubbed of it.
 err=$(
 	{
 		printf "SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '');\n"
 		printf 'CREATE DATABASE IF NOT EXISTS %s;\n' "$db"
-		printf 'CREATE USER IF NOT EXISTS %s IDENTIFIED BY %s;\n' "$account" "$pw"
-		printf 'ALTER USER %s IDENTIFIED BY %s;\n' "$account" "$pw"
+		printf 'CREATE USER IF NOT EXISTS %s %s %s;\n' "$account" "$identified" "$require"
+		printf 'ALTER USER %s %s %s;\n' "$account" "$identified" "$require"
 		printf 'REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s;\n' "$account"
-		printf 'GRANT ALL PRIVILEGES ON %s.* TO %s;\n' "$grant_db" "$account"
+		printf 'GRANT ALL PRIVILEGES ON %s TO %s%s;\n' "$scope" "$account" "$with"
 		printf 'FLUSH PRIVILEGES;\n'
 	} | admin 2>&1 >/dev/null
 ) || {

@@ -1,0 +1,65 @@
+package mysql
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/pulumi/pulumi-command/sdk/go/command/local"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+)
+
+// ClosedCheckType is the type token of ClosedCheck.
+const ClosedCheckType = "mysql-client-server:mysql:MySQLClosedCheck"
+
+// ClosedCheckArgs configures a ClosedCheck.
+type ClosedCheckArgs struct {
+	// Address is the server address the operator probes (its SSH address).
+	// Required.
+	Address pulumi.StringInput
+	// Port is the MySQL port. Defaults to 3306.
+	Port int
+	// Run changes to re-run the check; see VerifyArgs.Run.
+	Run pulumi.StringInput
+	// After are the resources the check waits for (the ingress, the server).
+	After []pulumi.Resource
+}
+
+// ClosedCheck proves from the operator (the machine running `pulumi up`)
+// that the server's MySQL port is not reachable from there, and fails with
+// a diagnosis if it is.
+type ClosedCheck struct {
+	pulumi.ResourceState
+
+	// Result is "closed (timeout)" or "closed (refused)".
+	Result pulumi.StringOutput `pulumi:"result"`
+}
+
+// NewClosedCheck creates a ClosedCheck.
+func NewClosedCheck(ctx *pulumi.Context, name string, args *ClosedCheckArgs, opts ...pulumi.ResourceOption) (*ClosedCheck, error) {
+	if args == nil || args.Address == nil {
+		return nil, errors.New("ClosedCheckArgs.Address: required: the server address to probe")
+	}
+	port := args.Port
+	if port == 0 {
+		port = 3306
+	}
+	run := args.Run
+	if run == nil {
+		run = pulumi.String("")
+	}
+	c := &ClosedCheck{}
+	if err := ctx.RegisterComponentResource(ClosedCheckType, name, c, opts...); err != nil {
+		return nil, err
+	}
+	cmd, err := local.NewCommand(ctx, name+"-probe", &local.CommandArgs{
+		Create:      pulumi.String(script("closed-check.sh")),
+		Interpreter: pulumi.StringArray{pulumi.String("/bin/bash"), pulumi.String("-c")},
+		Environment: pulumi.StringMap{"MCS_ADDRESS": args.Address, "MCS_PORT": pulumi.String(fmt.Sprint(port))},
+		Triggers:    pulumi.Array{run},
+	}, pulumi.Parent(c), pulumi.DependsOn(args.After))
+	if err != nil {
+		return nil, err
+	}
+	c.Result = cmd.Stdout
+	return c, ctx.RegisterResourceOutputs(c, pulumi.Map{"result": c.Result})
+}

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# verify.sh: the proof, run on a client as its login user with the
+# ~/.my.cnf client-login.sh wrote. It connects like a user would (plain
+# `mysql`, no flags) and prints one JSON line: server version, TLS version
+# and cipher, CURRENT_USER() and round-trip milliseconds. On failure it
+# exits 1 with a diagnosis that names the layer and the fix, followed by the
+# MySQL error text.
+# Env: MCS_EXPECT_ACCOUNT (user@host as CURRENT_USER() shows it),
+# MCS_SERVER, MCS_PORT, MCS_REQUIRE_TLS (ON: the session must be TLS).
+set -euo pipefail
+: "${MCS_EXPECT_ACCOUNT:?}" "${MCS_SERVER:?}" "${MCS_PORT:?}" "${MCS_REQUIRE_TLS:?}"
+
+here=$(hostname -I 2>/dev/null | awk '{print $1}' || true)
+
+diagnose() {
+	local err=$1 layer fix
+	case "$err" in
+	*"ERROR 1130"*)
+		layer="the user's host"
+		fix="the account's host part must be this client's address (${here:-unknown}); check the MySQLUser Host"
+		;;
+	*"ERROR 1045"*)
+		layer="password or auth plugin"
+		fix="the password in ~/.my.cnf must match the account's, and the server must accept its auth plugin; re-run pulumi up to rewrite both"
+		;;
+	*"ERROR 2026"* | *SSL* | *TLS* | *certificate*)
+		layer="TLS: CA, certificate or identity"
+		fix="the ssl-ca in $HOME/.my.cnf must be the server's CA, and the server certificate's subject alternative name must be ${MCS_SERVER}"
+		;;
+	*"(110)"* | *"(115)"* | *"timed out"* | *"ERROR 2013"*)
+		layer="ingress or firewall (timeout)"
+		fix="the server's security group or nftables ruleset must accept TCP ${MCS_PORT} from ${here:-this client}"
+		;;
+	*"(111)"*)
+		layer="bind-address, or the service is down (refused)"
+		fix="mysqld must run and listen on ${MCS_SERVER}:${MCS_PORT} (bind-address in the server's drop-in)"
+		;;
+	*)
+		layer="unknown"
+		fix="see the MySQL error below"
+		;;
+	esac
+	printf 'diagnosis: %s: %s\nmysql said: %s\n' "$layer" "$fix" "$err" >&2
+	exit 1
+}
+
+query="SELECT VERSION(), CURRENT_USER(); SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')"
+out=$(mysql --connect-timeout=10 --batch --skip-column-names -e "$query" 2>&1) || diagnose "$out"
+version=$(printf '%s\n' "$out" | sed -n 1p | cut -f1)
+account=$(printf '%s\n' "$out" | sed -n 1p | cut -f2)
+tls_version=$(printf '%s\n' "$out" | awk -F'\t' '$1 == "Ssl_version" {print $2}')
+cipher=$(printf '%s\n' "$out" | awk -F'\t' '$1 == "Ssl_cipher" {print $2}')
+
+if [ "$account" != "$MCS_EXPECT_ACCOUNT" ]; then
+	diagnose "ERROR 1130: logged in as '$account', expected '$MCS_EXPECT_ACCOUNT'"
+fi
+if [ "$MCS_REQUIRE_TLS" = ON ] && [ -z "$tls_version" ]; then
+	diagnose "TLS: the session is not encrypted"
+fi
+
+start=$(date +%s%N)
+mysql --connect-timeout=10 --batch --skip-column-names -e 'SELECT 1' >/dev/null 2>&1 || diagnose "$(mysql -e 'SELECT 1' 2>&1)"
+ms=$((($(date +%s%N) - start) / 1000000))
+
+json_str() {
+	local s=$1
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	printf '"%s"' "$s"
+}
+printf '{"serverVersion":%s,"tlsVersion":%s,"cipher":%s,"currentUser":%s,"roundTripMs":%d}\n' \
+	"$(json_str "$version")" "$(json_str "$tls_version")" "$(json_str "$cipher")" "$(json_str "$account")" "$ms"
