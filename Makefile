@@ -19,12 +19,13 @@ DEB_PACKAGES := iproute2 nftables util-linux openssh-server openssh-client \
 STATE_DIR := $(CURDIR)/.pulumi-state
 PULUMI_ENV := scripts/pulumi-env.sh
 
-.PHONY: help deps lint test up down client ssh preview outputs
+.PHONY: help deps lint test up down client ssh preview outputs verify
 
 help:
 	@echo "make up      deploy the local stack (root; needs the Pulumi CLI)"
 	@echo "make client  open a mysql shell on the client host"
 	@echo "make ssh     open a shell on a host (HOST=mysql_server|mysql_client)"
+	@echo "make verify  re-run the proofs against the live hosts"
 	@echo "make down    destroy the local stack and everything it made"
 	@echo "make test    install test dependencies and run every test (root)"
 
@@ -65,6 +66,13 @@ ssh:
 
 preview:
 	@source $(PULUMI_ENV) && ensure_stack $(STACK) && pulumi preview --stack $(STACK)
+
+# verify re-runs the proofs (each client's TLS login, the operator's closed
+# port) against the live hosts, and prints them.
+verify:
+	@source $(PULUMI_ENV) && pulumi config set --stack $(STACK) verifyRun "$$(date -u +%Y%m%dT%H%M%SZ)" && \
+	pulumi up --yes --stack $(STACK) && pulumi stack output --stack $(STACK) proofs --json && \
+	pulumi stack output --stack $(STACK) operatorCheck
 
 down:
 	@command -v pulumi >/dev/null || { echo "make down: the Pulumi CLI is not installed" >&2; exit 1; }

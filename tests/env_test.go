@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/crypto/ssh"
 
+	"github.com/mysql-client-server/mysql-client-server/components/host"
 	"github.com/mysql-client-server/mysql-client-server/components/local"
 	"github.com/mysql-client-server/mysql-client-server/components/stack"
 	"github.com/mysql-client-server/mysql-client-server/tests/harness"
@@ -42,9 +45,24 @@ type localEnv struct {
 	secrets  []string
 	stateDir string
 	platform *local.Platform
+	// secretOutputs records which outputs of the last run were secret.
+	secretOutputs map[string]bool
+	// log is everything the harness logged, for the secret-hygiene checks.
+	log    strings.Builder
+	logMux sync.Mutex
 }
 
-func newLocalEnv(t *testing.T, subnet string, clients []string, password string) *localEnv {
+// mocks returns executing mocks that log to the test and to e.log.
+func (e *localEnv) mocks() *harness.Mocks {
+	return harness.New(harness.WithLog(func(format string, args ...any) {
+		e.t.Logf(format, args...)
+		e.logMux.Lock()
+		defer e.logMux.Unlock()
+		fmt.Fprintf(&e.log, format+"\n", args...)
+	}))
+}
+
+func newLocalEnv(t *testing.T, subnet string, clients []string, password string, extra ...string) *localEnv {
 	t.Helper()
 	requireRoot(t)
 	stateDir := filepath.Join("/var/lib/mysql-client-server-test", strings.ReplaceAll(t.Name(), "/", "_"))
@@ -59,6 +77,10 @@ func newLocalEnv(t *testing.T, subnet string, clients []string, password string)
 		stateDir: stateDir,
 		platform: &local.Platform{Name: "mysql-client-server/" + stackName, Subnet: subnet, StateDir: stateDir},
 	}
+	for i := 0; i+1 < len(extra); i += 2 {
+		e.config[extra[i]] = extra[i+1]
+	}
+	e.platform.SSHFromAnywhere = e.config["preset"] == "tutorial"
 	require.NoError(t, e.platform.Validate())
 	// A run killed earlier may have left hosts behind: remove them first.
 	removed, err := local.Sweep(stateDir)
@@ -86,6 +108,7 @@ func (e *localEnv) run(m *harness.Mocks, extra func(ctx *pulumi.Context, out map
 	e.t.Setenv("PULUMI_CONFIG", string(b))
 	e.t.Setenv("PULUMI_CONFIG_SECRET_KEYS", string(s))
 	outputs := map[string]any{}
+	e.secretOutputs = map[string]bool{}
 	start := time.Now()
 	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
 		out, err := stack.Build(ctx)
@@ -103,6 +126,7 @@ func (e *localEnv) run(m *harness.Mocks, extra func(ctx *pulumi.Context, out map
 				return err
 			}
 			outputs[k] = r.Value
+			e.secretOutputs[k] = r.Secret
 		}
 		return nil
 	}, pulumi.WithMocks("mysql-client-server", stackName, m))
@@ -213,4 +237,26 @@ func tcpFromNetns(netns, addr string, port int) error {
 		return fmt.Errorf("timeout")
 	}
 	return fmt.Errorf("%v: %s", err, strings.TrimSpace(string(out)))
+}
+
+// outsider describes a third host on the bridge that is not a client: its
+// netns, its address, and a program addition that creates it (so the
+// mocks' teardown removes it with the rest).
+func (e *localEnv) outsider() (string, string, func(ctx *pulumi.Context, out map[string]pulumi.Input) error) {
+	netns := e.platform.Netns(9)
+	a := netip.MustParsePrefix(e.config["localSubnet"]).Addr().As4()
+	a[3] = 60
+	addr := netip.AddrFrom4(a).String()
+	return netns, addr, func(ctx *pulumi.Context, out map[string]pulumi.Input) error {
+		_, err := local.NewHost(ctx, "outsider", &local.HostArgs{
+			Spec:  host.Spec{Name: "outsider", Role: host.RoleClient},
+			Netns: netns, Bridge: e.platform.Bridge(), Veth: "mcso-" + netns[4:10],
+			Address: addr, PrefixLength: 24,
+			OperatorAddress: e.platform.OperatorAddress().String(),
+			HostDir:         filepath.Join(e.stateDir, "outsider", "outsider"),
+			PublicKey:       out["publicKey"].(pulumi.StringOutput),
+			PrivateKey:      out["privateKey"].(pulumi.StringOutput),
+		})
+		return err
+	}
 }

@@ -3,19 +3,14 @@ package tests
 import (
 	"fmt"
 	"net"
-	"net/netip"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mysql-client-server/mysql-client-server/components/host"
-	"github.com/mysql-client-server/mysql-client-server/components/local"
 	"github.com/mysql-client-server/mysql-client-server/tests/harness"
 )
 
@@ -47,21 +42,7 @@ func TestLocalStackEndToEnd(t *testing.T) {
 	t.Cleanup(func() { e.teardown(latest) })
 
 	// A third host on the same bridge that is not a client.
-	outsiderNetns := e.platform.Netns(9)
-	outsiderAddr := netip.MustParsePrefix(e.config["localSubnet"]).Addr().As4()
-	outsiderAddr[3] = 60
-	withOutsider := func(ctx *pulumi.Context, out map[string]pulumi.Input) error {
-		_, err := local.NewHost(ctx, "outsider", &local.HostArgs{
-			Spec:  host.Spec{Name: "outsider", Role: host.RoleClient},
-			Netns: outsiderNetns, Bridge: e.platform.Bridge(), Veth: "mcso-" + outsiderNetns[4:10],
-			Address: netip.AddrFrom4(outsiderAddr).String(), PrefixLength: 24,
-			OperatorAddress: e.platform.OperatorAddress().String(),
-			HostDir:         filepath.Join(e.stateDir, "outsider", "outsider"),
-			PublicKey:       out["publicKey"].(pulumi.StringOutput),
-			PrivateKey:      out["privateKey"].(pulumi.StringOutput),
-		})
-		return err
-	}
+	outsiderNetns, _, withOutsider := e.outsider()
 
 	out := e.run(first, withOutsider)
 	server := out["serverPrivateAddress"].(string)

@@ -31,6 +31,9 @@ func TestInvalidConfigFailsBeforeAnythingIsCreated(t *testing.T) {
 		expect  string // a fragment of the expected form
 	}{
 		{"unknown platform", aws("platform", "gcp"), nil, "platform", "expected aws or local"},
+		{"unknown preset", aws("preset", "insecure"), nil, "preset", "expected secure or tutorial"},
+		{"allPrivileges not a bool", aws("allPrivileges", "yes"), nil, "allPrivileges", "expected true or false"},
+		{"grantOption not a bool", aws("grantOption", "1"), nil, "grantOption", "expected true or false"},
 		{"operator cidr missing", map[string]string{"platform": "aws"}, nil, "operatorCidr", "such as 203.0.113.7/32"},
 		{"operator cidr not a cidr", aws("operatorCidr", "198.51.100.7"), nil, "operatorCidr", "a.b.c.d/n"},
 		{"operator cidr garbage", aws("operatorCidr", "my-laptop"), nil, "operatorCidr", "a.b.c.d/n"},

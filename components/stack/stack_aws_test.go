@@ -198,3 +198,51 @@ func TestAWSAllOutputsPresent(t *testing.T) {
 		out["mysqlCommands"].Value.(map[string]string)["mysql_client"])
 	assert.True(t, strings.HasPrefix(out["publicKey"].Value.(string), "ssh-ed25519 "))
 }
+
+func TestAWSTutorialPresetReproducesTheSeed(t *testing.T) {
+	m, out := runAWS(t, map[string]string{"platform": "aws", "preset": "tutorial"}, nil)
+	assert.Equal(t, "tutorial", out["preset"].Value)
+	assert.Equal(t, "donald", out["userName"].Value)
+	for _, r := range m.OfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		if int(r.Inputs["fromPort"].NumberValue()) == 22 {
+			cidr, _ := mocktest.Str(r.Inputs, "cidrIpv4")
+			assert.Equal(t, "0.0.0.0/0", cidr, "the tutorial's SSH from anywhere")
+		}
+	}
+	users := 0
+	for _, r := range m.OfType("command:remote:Command") {
+		create, _ := mocktest.Str(r.Inputs, "create")
+		switch {
+		case strings.Contains(r.Name, "-account"):
+			users++
+			assert.Contains(t, create, "MCS_USER_HOST='%'")
+			assert.Contains(t, create, "MCS_PRIVILEGES='all'")
+			assert.Contains(t, create, "MCS_GRANT_OPTION='yes'")
+			assert.Contains(t, create, "MCS_AUTH_PLUGIN='mysql_native_password'")
+			assert.Contains(t, create, "MCS_REQUIRE_TLS='OFF'")
+		case strings.HasSuffix(r.Name, "-install") && strings.Contains(create, "MCS_BIND_ADDRESS"):
+			assert.Contains(t, create, "MCS_BIND_ADDRESS='0.0.0.0'")
+		}
+	}
+	assert.Equal(t, 1, users, "one account at '%' for all clients")
+	_, closed := m.Named("command:local:Command", "mysql-closed-to-operator-probe")
+	assert.False(t, closed, "no operator check: the tutorial opens 3306")
+}
+
+func TestAWSSecureDefaultsAreLeastPrivilegeAndTLS(t *testing.T) {
+	m, out := runAWS(t, awsConfig, nil)
+	assert.Equal(t, "secure", out["preset"].Value)
+	user, ok := m.Named("command:remote:Command", "mysql_client-mysql-user-account")
+	require.True(t, ok)
+	create, _ := mocktest.Str(user.Inputs, "create")
+	assert.Contains(t, create, "MCS_PRIVILEGES='database'")
+	assert.Contains(t, create, "MCS_GRANT_OPTION='no'")
+	assert.Contains(t, create, "MCS_REQUIRE_TLS='ON'")
+	_, closed := m.Named("command:local:Command", "mysql-closed-to-operator-probe")
+	assert.True(t, closed, "the operator checks 3306 is closed to it")
+	proof, ok := m.Named("command:remote:Command", "mysql_client-mysql-verify-proof")
+	require.True(t, ok)
+	for _, dep := range []string{"mysql_client-mysql-user-account", "mysql_client-mysql-login-my-cnf"} {
+		assert.True(t, dependsOn(proof, "command:remote:Command", dep), "the proof runs after %s", dep)
+	}
+}

@@ -12,28 +12,49 @@ set -euo pipefail
 
 here=$(hostname -I 2>/dev/null | awk '{print $1}' || true)
 
+# reach probes the server's port: it prints "timeout", "refused" or "open".
+# MariaDB's client reports both a dropped and a refused connect as errno 115,
+# so the diagnosis asks the network itself.
+reach() {
+	local rc=0 err
+	# shellcheck disable=SC2016 # $0 and $1 expand in the inner bash
+	err=$(timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$MCS_SERVER" "$MCS_PORT" 2>&1) || rc=$?
+	case "$rc/$err" in
+	0/*) echo open ;;
+	124/*) echo timeout ;;
+	*refused*) echo refused ;;
+	*) echo timeout ;;
+	esac
+}
+
 diagnose() {
 	local err=$1 layer fix
+	# The codes are matched before the TLS words: under TLS, MariaDB wraps a
+	# 1130 in "error packet before completion of TLS handshake".
 	case "$err" in
-	*"ERROR 1130"*)
+	*"1130"*)
 		layer="the user's host"
 		fix="the account's host part must be this client's address (${here:-unknown}); check the MySQLUser Host"
 		;;
-	*"ERROR 1045"*)
+	*"ERROR 1045"* | *"Access denied"*)
 		layer="password or auth plugin"
 		fix="the password in ~/.my.cnf must match the account's, and the server must accept its auth plugin; re-run pulumi up to rewrite both"
 		;;
 	*"ERROR 2026"* | *SSL* | *TLS* | *certificate*)
 		layer="TLS: CA, certificate or identity"
-		fix="the ssl-ca in $HOME/.my.cnf must be the server's CA, and the server certificate's subject alternative name must be ${MCS_SERVER}"
+		fix="the ssl-ca in ${HOME}/.my.cnf must be the server's CA, and the server certificate's subject alternative name must be ${MCS_SERVER}"
 		;;
-	*"(110)"* | *"(115)"* | *"timed out"* | *"ERROR 2013"*)
-		layer="ingress or firewall (timeout)"
-		fix="the server's security group or nftables ruleset must accept TCP ${MCS_PORT} from ${here:-this client}"
-		;;
-	*"(111)"*)
-		layer="bind-address, or the service is down (refused)"
-		fix="mysqld must run and listen on ${MCS_SERVER}:${MCS_PORT} (bind-address in the server's drop-in)"
+	*"ERROR 2002"* | *"ERROR 2003"* | *"ERROR 2013"* | *"timed out"*)
+		case "$(reach)" in
+		refused)
+			layer="bind-address, or the service is down (refused)"
+			fix="mysqld must run and listen on ${MCS_SERVER}:${MCS_PORT} (bind-address in the server's drop-in)"
+			;;
+		*)
+			layer="ingress or firewall (timeout)"
+			fix="the server's security group or nftables ruleset must accept TCP ${MCS_PORT} from ${here:-this client}"
+			;;
+		esac
 		;;
 	*)
 		layer="unknown"
