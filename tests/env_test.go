@@ -206,15 +206,19 @@ func sshRun(t *testing.T, addr, privateKey, cmd, stdin string) (string, string, 
 }
 
 // mysqlOnClient runs SQL with the mysql client on a client host, logging in
-// to the server over TCP as user. The password reaches the client through a
-// 0600 option file written from stdin, never through argv.
+// to the server over TCP and verified TLS as user with exactly the given
+// password. The password reaches the client through a 0600 option file
+// written from stdin, never through argv.
 func mysqlOnClient(t *testing.T, out map[string]any, client, user, password, sql string) (string, error) {
 	t.Helper()
 	addr := out["clientPublicAddresses"].(map[string]string)[client]
 	server := out["serverPrivateAddress"].(string)
+	// --defaults-file: only this file, so ~/.my.cnf's password cannot stand
+	// in for the one under test; it verifies the server like ~/.my.cnf does.
 	cmd := fmt.Sprintf(`set -e; f=$(mktemp); trap 'rm -f "$f"' EXIT
-{ printf '[client]\npassword="'; sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; printf '"\n'; } >"$f"
-mysql --defaults-extra-file="$f" --protocol=tcp -h %s -P 3306 -u %s --batch --skip-column-names --connect-timeout=5 -e %s`,
+{ printf '[client]\nssl-ca=%%s\nssl-verify-server-cert\npassword="' "$HOME/.mysql-client-server-ca.pem"
+  sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; printf '"\n'; } >"$f"
+mysql --defaults-file="$f" --raw --protocol=tcp -h %s -P 3306 -u %s --batch --skip-column-names --connect-timeout=5 -e %s`,
 		server, shellQuote(user), shellQuote(sql))
 	stdout, stderr, err := sshRun(t, addr, out["privateKey"].(string), cmd, password)
 	if err != nil {

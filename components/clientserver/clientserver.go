@@ -304,7 +304,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, err
 		}
 		proof, err := mysql.NewVerify(ctx, ch.Name+"-mysql-verify", &mysql.VerifyArgs{
-			Client: ch, Server: server, Account: user.Account, Run: args.VerifyRun,
+			Client: ch, Server: server, Account: user.Account, Run: args.VerifyRun, Password: password,
 			After: []pulumi.Resource{user.Command, login.Command, ingress},
 		}, parent)
 		if err != nil {

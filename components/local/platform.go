@@ -92,6 +92,9 @@ func (p *Platform) Validate() error {
 	if err := validStateDir(p.StateDir); err != nil {
 		return fmt.Errorf("localStateDir: %q: %w", p.StateDir, err)
 	}
+	if err := checkRoutes(subnet, p.bridge()); err != nil {
+		return fmt.Errorf("localSubnet: %w", err)
+	}
 	if p.Preflight == nil {
 		p.Preflight = CheckMachine
 	}

@@ -35,9 +35,8 @@ var requirements = []requirement{
 }
 
 // CheckMachine checks that this machine can host the local platform: Linux,
-// root, the tools, and a subnet that no existing route overlaps (the
-// platform's own bridge excepted). The error lists everything missing and
-// how to install it.
+// root and the tools. The error lists everything missing and how to install
+// it. (Platform.Validate checks the subnet against the machine's routes.)
 func CheckMachine(subnet netip.Prefix, bridge string) error {
 	if runtime.GOOS != "linux" {
 		return fmt.Errorf("platform local: needs Linux (network namespaces), not %s", runtime.GOOS)
@@ -52,9 +51,6 @@ func CheckMachine(subnet netip.Prefix, bridge string) error {
 			problems = append(problems, fmt.Sprintf("missing %s: install it with: apt-get install -y %s", r.what, r.pkg))
 			pkgs = append(pkgs, r.pkg)
 		}
-	}
-	if err := checkRoutes(subnet, bridge); err != nil {
-		problems = append(problems, err.Error())
 	}
 	if len(problems) == 0 {
 		return nil
@@ -111,7 +107,7 @@ func checkRoutes(subnet netip.Prefix, bridge string) error {
 		}
 		route := netip.PrefixFrom(netip.AddrFrom4(d), bits)
 		if route.Overlaps(subnet) {
-			return fmt.Errorf("localSubnet %s overlaps the route %s on %s: expected a subnet this machine does not use: pick another, such as `pulumi config set localSubnet 10.%d.0.0/24`", subnet, route, fields[0], 214+int(subnet.Addr().As4()[1]%40))
+			return fmt.Errorf("%s overlaps the route %s on %s: expected a subnet this machine does not use: pick another, such as `pulumi config set localSubnet 10.%d.0.0/24`", subnet, route, fields[0], 214+int(subnet.Addr().As4()[1]%40))
 		}
 	}
 	return nil

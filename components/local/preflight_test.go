@@ -73,7 +73,7 @@ func TestCheckRoutesRejectsASubnetOverlappingAnExistingRoute(t *testing.T) {
 	for route, dev := range routes {
 		err := checkRoutes(route, "mcs-notthis")
 		require.Error(t, err, "%s overlaps the route on %s", route, dev)
-		assert.Contains(t, err.Error(), "localSubnet "+route.String()+" overlaps the route")
+		assert.Contains(t, err.Error(), route.String()+" overlaps the route")
 		assert.Contains(t, err.Error(), " on "+dev)
 		assert.Contains(t, err.Error(), "pulumi config set localSubnet", "the error says how to choose another")
 
@@ -129,7 +129,7 @@ func TestCheckRoutesRejectsARouteMadeForTheTest(t *testing.T) {
 	for _, subnet := range []string{"10.250.77.0/24", "10.250.0.0/16", "10.250.77.128/27"} {
 		err := checkRoutes(netip.MustParsePrefix(subnet), "mcs-notthis")
 		require.Error(t, err, "%s overlaps 10.250.77.0/24", subnet)
-		assert.Contains(t, err.Error(), "localSubnet "+subnet+" overlaps the route 10.250.77.0/24 on mcsut0")
+		assert.Contains(t, err.Error(), subnet+" overlaps the route 10.250.77.0/24 on mcsut0")
 	}
 	if err := checkRoutes(netip.MustParsePrefix("10.250.78.0/24"), "mcs-notthis"); err != nil {
 		assert.NotContains(t, err.Error(), "mcsut0", "an adjacent subnet does not overlap")

@@ -69,9 +69,10 @@ func NewClientLogin(ctx *pulumi.Context, name string, args *ClientLoginArgs, opt
 		"MCS_CA_CERT":    ca,
 	})
 	cmd, err := hostCommand(ctx, name+"-my-cnf", args.Host, &remote.CommandArgs{
+		// No delete: the file lives and dies with the client host, and a
+		// client that vanished must not block a teardown.
 		Create: login,
 		Update: login,
-		Delete: runOn("client-logout.sh", map[string]pulumi.StringInput{"MCS_LOGIN_USER": args.Host.User}),
 		Stdin:  pulumi.ToSecret(args.Password).(pulumi.StringOutput),
 	}, pulumi.Parent(l), pulumi.DependsOn(args.After))
 	if err != nil {

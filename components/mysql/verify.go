@@ -1,6 +1,8 @@
 package mysql
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -30,6 +32,9 @@ type VerifyArgs struct {
 	// After are the resources the proof waits for: the account, the
 	// client's ~/.my.cnf, the ingress.
 	After []pulumi.Resource
+	// Password re-runs the proof when it changes (a rotation). Only a secret
+	// SHA-256 of it is kept, in the command's triggers.
+	Password pulumi.StringInput
 }
 
 // Proof is what Verify measured.
@@ -57,6 +62,18 @@ type Verify struct {
 	Proof pulumi.MapOutput `pulumi:"proof"`
 	// ProofJSON is the proof as the client printed it.
 	ProofJSON pulumi.StringOutput `pulumi:"proofJson"`
+}
+
+// fingerprint is a secret SHA-256 of a secret, or "" when there is none.
+func fingerprint(secret pulumi.StringInput) pulumi.StringOutput {
+	if secret == nil {
+		return pulumi.String("").ToStringOutput()
+	}
+	sum := secret.ToStringOutput().ApplyT(func(s string) string {
+		h := sha256.Sum256([]byte(s))
+		return hex.EncodeToString(h[:])
+	}).(pulumi.StringOutput)
+	return pulumi.ToSecret(sum).(pulumi.StringOutput)
 }
 
 // ParseProof reads the JSON line verify.sh prints.
@@ -94,7 +111,7 @@ func NewVerify(ctx *pulumi.Context, name string, args *VerifyArgs, opts ...pulum
 			"MCS_PORT":           args.Server.Port.ApplyT(func(p int) string { return fmt.Sprint(p) }).(pulumi.StringOutput),
 			"MCS_REQUIRE_TLS":    requireTLS,
 		}),
-		Triggers: pulumi.Array{run},
+		Triggers: pulumi.Array{run, fingerprint(args.Password)},
 	}, pulumi.Parent(v), pulumi.DependsOn(args.After))
 	if err != nil {
 		return nil, err

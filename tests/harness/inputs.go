@@ -23,15 +23,17 @@ var defaultInterpreter = []string{"/bin/sh", "-c"}
 type commandSpec struct {
 	typ, name string
 
-	create, delete, stdin  string
-	hasCreate, hasDelete   bool
-	createSecret           bool // the create command was a secret: keep it out of errors
-	deleteSecret           bool
-	env                    map[string]string
-	dir                    string
-	interpreter            []string // local only
-	addPreviousOutputInEnv bool
-	conn                   *Connection // remote only
+	create, update, delete          string
+	stdin                           string
+	hasCreate, hasUpdate, hasDelete bool
+	createSecret                    bool // the create command was a secret: keep it out of errors
+	updateSecret                    bool
+	deleteSecret                    bool
+	env                             map[string]string
+	dir                             string
+	interpreter                     []string // local only
+	addPreviousOutputInEnv          bool
+	conn                            *Connection // remote only
 
 	// unknown is set when an input needed to run the command is not known yet
 	// (a computed value, as during a preview).
@@ -43,6 +45,7 @@ func parseSpec(typ, name string, in resource.PropertyMap) (commandSpec, error) {
 	r := &reader{}
 	s := commandSpec{typ: typ, name: name}
 	s.create, s.hasCreate, s.createSecret = r.str(in, "create")
+	s.update, s.hasUpdate, s.updateSecret = r.str(in, "update")
 	s.delete, s.hasDelete, s.deleteSecret = r.str(in, "delete")
 	s.stdin, _, _ = r.str(in, "stdin")
 	s.env = r.strMap(in, "environment")
@@ -83,6 +86,62 @@ func parseSpec(typ, name string, in resource.PropertyMap) (commandSpec, error) {
 	}
 	s.unknown = r.unknown
 	return s, nil
+}
+
+// diffKeys are the inputs of a command resource that decide whether a new
+// registration differs from the previous one.
+var diffKeys = []resource.PropertyKey{
+	"create", "update", "delete", "stdin", "environment", "dir", "interpreter",
+	"triggers", "connection", "addPreviousOutputInEnv", "logging",
+}
+
+// diffInputs returns the inputs of a command resource that diffKeys name,
+// with secrets and outputs unwrapped and null values dropped, so that two
+// registrations can be compared with DeepEquals. It reports whether any of
+// them is unknown.
+func diffInputs(in resource.PropertyMap) (resource.PropertyMap, bool) {
+	out := resource.PropertyMap{}
+	unknown := false
+	for _, k := range diffKeys {
+		v, ok := in[k]
+		if !ok {
+			continue
+		}
+		v = plain(v, &unknown)
+		if !v.IsNull() {
+			out[k] = v
+		}
+	}
+	return out, unknown
+}
+
+// plain strips secret and output wrappers from v and from everything in it,
+// and drops null values from objects. It sets *unknown if any part of v is
+// unknown.
+func plain(v resource.PropertyValue, unknown *bool) resource.PropertyValue {
+	v, _, u := unwrap(v)
+	if u {
+		*unknown = true
+		return resource.MakeComputed(resource.NewProperty(""))
+	}
+	switch {
+	case v.IsArray():
+		a := make([]resource.PropertyValue, len(v.ArrayValue()))
+		for i, e := range v.ArrayValue() {
+			a[i] = plain(e, unknown)
+		}
+		return resource.NewProperty(a)
+	case v.IsObject():
+		o := resource.PropertyMap{}
+		for k, e := range v.ObjectValue() {
+			if e = plain(e, unknown); !e.IsNull() {
+				o[k] = e
+			}
+		}
+		return resource.NewProperty(o)
+	default:
+		return v
+	}
 }
 
 // reader reads typed values out of a property map, unwrapping secrets and

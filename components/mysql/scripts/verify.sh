@@ -66,7 +66,8 @@ diagnose() {
 }
 
 query="SELECT VERSION(), CURRENT_USER(); SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')"
-out=$(mysql --connect-timeout=10 --batch --skip-column-names -e "$query" 2>&1) || diagnose "$out"
+# --raw: batch mode would escape backslashes in CURRENT_USER().
+out=$(mysql --connect-timeout=10 --batch --raw --skip-column-names -e "$query" 2>&1) || diagnose "$out"
 version=$(printf '%s\n' "$out" | sed -n 1p | cut -f1)
 account=$(printf '%s\n' "$out" | sed -n 1p | cut -f2)
 tls_version=$(printf '%s\n' "$out" | awk -F'\t' '$1 == "Ssl_version" {print $2}')
