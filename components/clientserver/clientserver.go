@@ -350,7 +350,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	cs.ServerVersion = server.Version
 	cs.PublicKey = keys.PublicKey
 	cs.PrivateKey = keys.PrivateKey
-	return cs, ctx.RegisterResourceOutputs(cs, pulumi.Map{
+	return cs, ctx.RegisterResourceOutputs(cs, cs.Outputs())
+}
+
+// Outputs returns the component's outputs by their names, as registered
+// and as the stack program exports them.
+func (cs *ClientServer) Outputs() pulumi.Map {
+	return pulumi.Map{
 		"serverPublicAddress":    cs.ServerPublicAddress,
 		"serverPrivateAddress":   cs.ServerPrivateAddress,
 		"clientPublicAddresses":  cs.ClientPublicAddresses,
@@ -368,5 +374,5 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		"preset":                 cs.Preset,
 		"publicKey":              cs.PublicKey,
 		"privateKey":             cs.PrivateKey,
-	})
+	}
 }

@@ -30,24 +30,9 @@ func Build(ctx *pulumi.Context) (map[string]pulumi.Input, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]pulumi.Input{
-		"platform":               pulumi.String(cfg.Platform),
-		"serverPublicAddress":    cs.ServerPublicAddress,
-		"serverPrivateAddress":   cs.ServerPrivateAddress,
-		"clientPublicAddresses":  cs.ClientPublicAddresses,
-		"clientPrivateAddresses": cs.ClientPrivateAddresses,
-		"sshCommands":            cs.SSHCommands,
-		"mysqlCommands":          cs.MySQLCommands,
-		"userName":               cs.UserName,
-		"accounts":               cs.Accounts,
-		"database":               cs.Database,
-		"serverVersion":          cs.ServerVersion,
-		"proofs":                 cs.Proofs,
-		"operatorCheck":          cs.OperatorCheck,
-		"caCert":                 cs.CACert,
-		"preset":                 cs.Preset,
-		"publicKey":              cs.PublicKey,
-		"privateKey":             cs.PrivateKey,
-		"password":               cs.Password,
-	}, nil
+	outputs := map[string]pulumi.Input{"platform": pulumi.String(cfg.Platform)}
+	for k, v := range cs.Outputs() {
+		outputs[k] = v
+	}
+	return outputs, nil
 }
