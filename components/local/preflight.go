@@ -30,6 +30,7 @@ var requirements = []requirement{
 	{"sshd (OpenSSH server)", []string{"/usr/sbin/sshd"}, "openssh-server", false},
 	{"ssh-keygen (OpenSSH client)", []string{"ssh-keygen"}, "openssh-client", true},
 	{"fuser (psmisc)", []string{"fuser"}, "psmisc", true},
+	{"openssl", []string{"openssl"}, "openssl", true},
 	{"MariaDB server (mariadbd)", []string{"/usr/sbin/mariadbd", "/usr/sbin/mysqld"}, "mariadb-server", false},
 	{"MariaDB client (mariadb)", []string{"mariadb", "mysql"}, "mariadb-client", true},
 }
