@@ -33,6 +33,11 @@ const (
 	PresetSecure = "secure"
 	// PresetTutorial reproduces the tutorial this project replaces.
 	PresetTutorial = "tutorial"
+	// TutorialWarning is what `pulumi up` prints, and the warnings output
+	// holds, when the tutorial preset is on.
+	TutorialWarning = "preset tutorial: 'donald'@'%' with ALL ON *.* WITH GRANT OPTION, " +
+		"mysql_native_password, bind-address 0.0.0.0, no TLS and SSH from anywhere, as in the tutorial. " +
+		"For learning only: never use it for data you care about."
 	// TutorialUserName is the tutorial's account name.
 	TutorialUserName = "donald"
 	// KeyFile is where the README tells operators to save the private key.
@@ -132,6 +137,9 @@ type ClientServer struct {
 	OperatorCheck pulumi.StringOutput `pulumi:"operatorCheck"`
 	// CACert is the server's CA certificate, for clients to verify it.
 	CACert pulumi.StringOutput `pulumi:"caCert"`
+	// Warnings are what the stack warns about (the tutorial preset); empty
+	// by default.
+	Warnings pulumi.StringArrayOutput `pulumi:"warnings"`
 	// Preset is the preset in force.
 	Preset pulumi.StringOutput `pulumi:"preset"`
 	// ServerVersion is the server's VERSION().
@@ -250,10 +258,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 
 	tutorial := args.Preset == PresetTutorial
 	if tutorial {
-		_ = ctx.Log.Warn("preset tutorial: 'donald'@'%' with ALL ON *.* WITH GRANT OPTION, "+
-			"mysql_native_password, bind-address 0.0.0.0, no TLS and SSH from anywhere, as in the tutorial. "+
-			"For learning only: never use it for data you care about.", &pulumi.LogArgs{Resource: cs})
+		_ = ctx.Log.Warn(TutorialWarning, &pulumi.LogArgs{Resource: cs})
 	}
+	warnings := pulumi.StringArray{}
+	if tutorial {
+		warnings = append(warnings, pulumi.String(TutorialWarning))
+	}
+	cs.Warnings = warnings.ToStringArrayOutput()
 	serverArgs := &mysql.ServerArgs{Host: serverHost, Port: args.Port, AllowPlaintext: tutorial}
 	if tutorial {
 		serverArgs.BindAddress = pulumi.String("0.0.0.0")
@@ -372,6 +383,7 @@ func (cs *ClientServer) Outputs() pulumi.Map {
 		"operatorCheck":          cs.OperatorCheck,
 		"caCert":                 cs.CACert,
 		"preset":                 cs.Preset,
+		"warnings":               cs.Warnings,
 		"publicKey":              cs.PublicKey,
 		"privateKey":             cs.PrivateKey,
 	}

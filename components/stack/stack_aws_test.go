@@ -202,6 +202,8 @@ func TestAWSAllOutputsPresent(t *testing.T) {
 func TestAWSTutorialPresetReproducesTheSeed(t *testing.T) {
 	m, out := runAWS(t, map[string]string{"platform": "aws", "preset": "tutorial"}, nil)
 	assert.Equal(t, "tutorial", out["preset"].Value)
+	require.Len(t, out["warnings"].Value, 1)
+	assert.Contains(t, out["warnings"].Value.([]string)[0], "For learning only", "the preset warns")
 	assert.Equal(t, "donald", out["userName"].Value)
 	for _, r := range m.OfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
 		if int(r.Inputs["fromPort"].NumberValue()) == 22 {
@@ -232,6 +234,7 @@ func TestAWSTutorialPresetReproducesTheSeed(t *testing.T) {
 func TestAWSSecureDefaultsAreLeastPrivilegeAndTLS(t *testing.T) {
 	m, out := runAWS(t, awsConfig, nil)
 	assert.Equal(t, "secure", out["preset"].Value)
+	assert.Empty(t, out["warnings"].Value, "no warning by default")
 	user, ok := m.Named("command:remote:Command", "mysql_client-mysql-user-account")
 	require.True(t, ok)
 	create, _ := mocktest.Str(user.Inputs, "create")
