@@ -62,7 +62,7 @@ type Platform struct {
 	SSHFromAnywhere bool
 	// Preflight checks the machine before anything is created. Defaults to
 	// CheckMachine; tests that only wire resources replace it.
-	Preflight func(subnet netip.Prefix, bridge string) error
+	Preflight func() error
 
 	subnet netip.Prefix
 	hosts  map[*host.Host]*Host
@@ -98,7 +98,7 @@ func (p *Platform) Validate() error {
 	if p.Preflight == nil {
 		p.Preflight = CheckMachine
 	}
-	return p.Preflight(subnet, p.bridge())
+	return p.Preflight()
 }
 
 var stateDirPattern = regexp.MustCompile(`^(/[A-Za-z0-9_.@+-]+)+$`)

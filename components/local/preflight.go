@@ -38,7 +38,7 @@ var requirements = []requirement{
 // CheckMachine checks that this machine can host the local platform: Linux,
 // root and the tools. The error lists everything missing and how to install
 // it. (Platform.Validate checks the subnet against the machine's routes.)
-func CheckMachine(subnet netip.Prefix, bridge string) error {
+func CheckMachine() error {
 	if runtime.GOOS != "linux" {
 		return fmt.Errorf("platform local: needs Linux (network namespaces), not %s", runtime.GOOS)
 	}
