@@ -5,19 +5,12 @@
 # Stdout: "closed (timeout)" or "closed (refused)".
 set -euo pipefail
 : "${MCS_ADDRESS:?}" "${MCS_PORT:?}"
-rc=0
-# shellcheck disable=SC2016 # $0 and $1 expand in the inner bash
-err=$(timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$MCS_ADDRESS" "$MCS_PORT" 2>&1) || rc=$?
-case $rc in
-0)
+result=$(tcp_probe "$MCS_ADDRESS" "$MCS_PORT")
+case "$result" in
+open)
 	printf 'diagnosis: ingress or firewall: %s:%s is reachable from the operator: the security group or nftables ruleset must admit the clients only\n' "$MCS_ADDRESS" "$MCS_PORT" >&2
 	exit 1
 	;;
-124) echo "closed (timeout)" ;;
-*)
-	case "$err" in
-	*refused*) echo "closed (refused)" ;;
-	*) echo "closed ($err)" ;;
-	esac
-	;;
+error:*) echo "closed (${result#error: })" ;;
+*) echo "closed ($result)" ;;
 esac

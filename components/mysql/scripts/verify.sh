@@ -12,21 +12,6 @@ set -euo pipefail
 
 here=$(hostname -I 2>/dev/null | awk '{print $1}' || true)
 
-# reach probes the server's port: it prints "timeout", "refused" or "open".
-# MariaDB's client reports both a dropped and a refused connect as errno 115,
-# so the diagnosis asks the network itself.
-reach() {
-	local rc=0 err
-	# shellcheck disable=SC2016 # $0 and $1 expand in the inner bash
-	err=$(timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$MCS_SERVER" "$MCS_PORT" 2>&1) || rc=$?
-	case "$rc/$err" in
-	0/*) echo open ;;
-	124/*) echo timeout ;;
-	*refused*) echo refused ;;
-	*) echo timeout ;;
-	esac
-}
-
 diagnose() {
 	local err=$1 layer fix
 	# The codes are matched before the TLS words: under TLS, MariaDB wraps a
@@ -45,7 +30,9 @@ diagnose() {
 		fix="the ssl-ca in ${HOME}/.my.cnf must be the server's CA, and the server certificate's subject alternative name must be ${MCS_SERVER}"
 		;;
 	*"ERROR 2002"* | *"ERROR 2003"* | *"ERROR 2013"* | *"timed out"*)
-		case "$(reach)" in
+		# MariaDB's client reports a dropped and a refused connect alike
+		# (errno 115), so the diagnosis asks the network itself.
+		case "$(tcp_probe "$MCS_SERVER" "$MCS_PORT")" in
 		refused)
 			layer="bind-address, or the service is down (refused)"
 			fix="mysqld must run and listen on ${MCS_SERVER}:${MCS_PORT} (bind-address in the server's drop-in)"
