@@ -257,11 +257,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	serverHost, clientHosts := hosts[0], hosts[1:]
 
 	tutorial := args.Preset == PresetTutorial
-	if tutorial {
-		_ = ctx.Log.Warn(TutorialWarning, &pulumi.LogArgs{Resource: cs})
-	}
 	warnings := pulumi.StringArray{}
 	if tutorial {
+		_ = ctx.Log.Warn(TutorialWarning, &pulumi.LogArgs{Resource: cs})
 		warnings = append(warnings, pulumi.String(TutorialWarning))
 	}
 	cs.Warnings = warnings.ToStringArrayOutput()

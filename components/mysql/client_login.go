@@ -2,7 +2,6 @@ package mysql
 
 import (
 	"errors"
-	"fmt"
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -63,7 +62,7 @@ func NewClientLogin(ctx *pulumi.Context, name string, args *ClientLoginArgs, opt
 	login := runOn("client-login.sh", map[string]pulumi.StringInput{
 		"MCS_LOGIN_USER": args.Host.User,
 		"MCS_SERVER":     args.Server.Address,
-		"MCS_PORT":       args.Server.Port.ApplyT(func(p int) string { return fmt.Sprint(p) }).(pulumi.StringOutput),
+		"MCS_PORT":       args.Server.portEnv(),
 		"MCS_USER":       args.UserName,
 		"MCS_DATABASE":   args.Database,
 		"MCS_CA_CERT":    ca,

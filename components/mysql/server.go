@@ -56,7 +56,12 @@ type Server struct {
 	// Install is the install command; commands that need a running server
 	// depend on it.
 	Install *remote.Command
+
+	port int
 }
+
+// portEnv is the port as the scripts' MCS_PORT.
+func (s *Server) portEnv() pulumi.String { return pulumi.String(fmt.Sprint(s.port)) }
 
 func (a *ServerArgs) validate() error {
 	if a == nil || a.Host == nil {
@@ -83,14 +88,14 @@ func NewServer(ctx *pulumi.Context, name string, args *ServerArgs, opts ...pulum
 	if err := args.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{Host: args.Host}
+	s := &Server{Host: args.Host, port: args.Port}
 	if err := ctx.RegisterComponentResource(ServerType, name, s, opts...); err != nil {
 		return nil, err
 	}
 	install := runOn("server-install.sh", map[string]pulumi.StringInput{
 		"MCS_BIND_ADDRESS": args.BindAddress,
 		"MCS_CERT_ADDRESS": args.Host.PrivateAddress,
-		"MCS_PORT":         pulumi.String(fmt.Sprint(args.Port)),
+		"MCS_PORT":         s.portEnv(),
 		"MCS_REQUIRE_TLS":  onOff(args.AllowPlaintext),
 	})
 	cmd, err := hostCommand(ctx, name+"-install", args.Host, &remote.CommandArgs{

@@ -108,7 +108,7 @@ func NewVerify(ctx *pulumi.Context, name string, args *VerifyArgs, opts ...pulum
 		Create: runAsLogin("verify.sh", map[string]pulumi.StringInput{
 			"MCS_EXPECT_ACCOUNT": args.Account,
 			"MCS_SERVER":         args.Server.Address,
-			"MCS_PORT":           args.Server.Port.ApplyT(func(p int) string { return fmt.Sprint(p) }).(pulumi.StringOutput),
+			"MCS_PORT":           args.Server.portEnv(),
 			"MCS_REQUIRE_TLS":    requireTLS,
 		}),
 		Triggers: pulumi.Array{run, fingerprint(args.Password)},
