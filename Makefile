@@ -1,8 +1,10 @@
 # mysql-client-server: the two commands the README gives are
 #   make up     deploy the local environment (network-namespace hosts), as root
 #   make test   install what the tests need and run them, as root
-# Both work on a fresh Debian or Ubuntu machine with Go; `make up` also needs
-# the Pulumi CLI (https://www.pulumi.com/docs/install/).
+# Both work on a fresh Debian or Ubuntu machine with Go. Without a `pulumi` on
+# PATH, they build the pinned Pulumi CLI and Go language host into .tools/bin
+# once (scripts/pulumi-tools.sh), and install the `command` plugin from
+# ../shared/pulumi-plugins when it is missing.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -19,17 +21,30 @@ DEB_PACKAGES := iproute2 nftables util-linux openssh-server openssh-client \
 STATE_DIR := $(CURDIR)/.pulumi-state
 PULUMI_ENV := scripts/pulumi-env.sh
 
-.PHONY: help deps lint test up down client ssh preview outputs verify
+# A pulumi already on PATH wins; else the one `make tools` builds.
+export PATH := $(PATH):$(CURDIR)/.tools/bin
+export PULUMI_SKIP_UPDATE_CHECK := true
+# The local stack loads only the command plugin, which `make tools` installs
+# from a file: the engine must not try to download the others.
+ifeq ($(STACK),local)
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION := true
+endif
+# step prints a progress line with the seconds since the target started.
+T0 := $(shell date +%s)
+step = echo "==> [$$(( $$(date +%s) - $(T0) )) s] $(1)"
+
+.PHONY: help deps tools lint test up down client ssh preview outputs verify
 
 help:
-	@echo "make up      deploy the local stack (root; needs the Pulumi CLI)"
-	@echo "make client  open a mysql shell on the client host"
+	@echo "make up      deploy the local stack (root; builds the Pulumi CLI once if it is missing)"
+	@echo "make client  open a mysql shell on the client host, logged in (or pipe SQL into it)"
 	@echo "make ssh     open a shell on a host (HOST=mysql_server|mysql_client)"
 	@echo "make verify  re-run the proofs against the live hosts"
 	@echo "make down    destroy the local stack and everything it made"
 	@echo "make test    install test dependencies and run every test (root)"
 
 deps:
+	@$(call step,OS packages: $(DEB_PACKAGES))
 	@if [ "$$(id -u)" -ne 0 ]; then echo "make deps: run as root (it installs OS packages)" >&2; exit 1; fi
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -38,18 +53,25 @@ deps:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
+# tools: the Pulumi CLI, its Go language host and the command plugin.
+tools:
+	@$(call step,Pulumi CLI and plugins)
+	@bash scripts/pulumi-tools.sh >/dev/null
+
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	shellcheck $$(git ls-files '*.sh' 2>/dev/null || find . -name '*.sh' -not -path './.pulumi-state/*')
 
-test: deps lint
-	$(GO) test -count=1 -timeout 15m ./...
+test: deps lint tools
+	$(GO) test -count=1 -timeout 25m ./...
 
-up: deps
-	@command -v pulumi >/dev/null || { echo "make up: the Pulumi CLI is not installed: https://www.pulumi.com/docs/install/" >&2; exit 1; }
-	@source $(PULUMI_ENV) && ensure_stack $(STACK) && pulumi up --yes --stack $(STACK)
+up: deps tools
+	@source $(PULUMI_ENV) && ensure_stack $(STACK) && \
+	$(call step,pulumi up --stack $(STACK) (a first run compiles the program: about a minute)) && \
+	pulumi up --yes --stack $(STACK)
 	@$(MAKE) --no-print-directory outputs
+	@$(call step,done)
 
 outputs:
 	@source $(PULUMI_ENV) && save_key $(STACK) $(KEY) && \
@@ -57,23 +79,22 @@ outputs:
 	echo "Shells:  make ssh HOST=mysql_server   make ssh HOST=mysql_client" && \
 	echo "Tear down with:  make down"
 
+# client: a plain `mysql` on the client logs in through its ~/.my.cnf.
 client:
-	@source $(PULUMI_ENV) && save_key $(STACK) $(KEY) && \
-	ssh_to $(STACK) $(KEY) $(HOST) "$$(pulumi stack output --stack $(STACK) mysqlCommands --json | jq -r '.["$(HOST)"]')"
+	@source $(PULUMI_ENV) && save_key $(STACK) $(KEY) && ssh_to $(STACK) $(KEY) $(HOST) mysql
 
 ssh:
 	@source $(PULUMI_ENV) && save_key $(STACK) $(KEY) && ssh_to $(STACK) $(KEY) $(HOST)
 
-preview:
+preview: tools
 	@source $(PULUMI_ENV) && ensure_stack $(STACK) && pulumi preview --stack $(STACK)
 
 # verify re-runs the proofs (each client's TLS login, the operator's closed
 # port) against the live hosts, and prints them.
-verify:
+verify: tools
 	@source $(PULUMI_ENV) && pulumi config set --stack $(STACK) verifyRun "$$(date -u +%Y%m%dT%H%M%SZ)" && \
 	pulumi up --yes --stack $(STACK) && pulumi stack output --stack $(STACK) proofs --json && \
 	pulumi stack output --stack $(STACK) operatorCheck
 
-down:
-	@command -v pulumi >/dev/null || { echo "make down: the Pulumi CLI is not installed" >&2; exit 1; }
+down: tools
 	@source $(PULUMI_ENV) && pulumi destroy --yes --stack $(STACK) && rm -f $(KEY)

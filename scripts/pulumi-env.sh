@@ -39,18 +39,42 @@ save_key() {
 	(umask 077 && pulumi stack output --stack "$1" privateKey --show-secrets >"$2")
 }
 
-# ssh_to STACK KEY HOST [command...]: opens SSH to a host of the stack,
-# pinning nothing (local hosts are re-created with new host keys).
+# ssh_to STACK KEY HOST [command...]: runs SSH to a host of the stack. The
+# host key is pinned where the stack knows it (the local platform's
+# hostKeys output); elsewhere it is trusted on first use and kept in
+# .pulumi-known-hosts. A terminal gets a TTY; a pipe gets none, so
+# `echo 'SELECT 1;' | make client` works.
 ssh_to() {
 	local stack=$1 key=$2 name=$3
 	shift 3
-	local user addr
-	addr=$(pulumi stack output --stack "$stack" --json | jq -r --arg h "$name" \
-		'if $h == "mysql_server" then .serverPublicAddress else .clientPublicAddresses[$h] end')
-	user=$(pulumi stack output --stack "$stack" sshCommands --json | jq -r --arg h "$name" '.[$h]' | sed -E 's/.* ([^ @]+)@.*/\1/')
-	if [ -z "$addr" ] || [ "$addr" = null ]; then
-		echo "no host named $name in stack $stack" >&2
+	local outputs target hostkey known="" port addr tty=-T rc=0
+	outputs=$(pulumi stack output --stack "$stack" --json)
+	# sshCommands[HOST] is "ssh -i KEY -p PORT USER@ADDRESS".
+	target=$(jq -r --arg h "$name" '.sshCommands[$h] // empty' <<<"$outputs")
+	if [ -z "$target" ]; then
+		echo "no host named $name in stack $stack: expected one of: $(jq -r '.sshCommands | keys | join(", ")' <<<"$outputs")" >&2
 		return 1
 	fi
-	ssh -t -i "$key" -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR "$user@$addr" "$@"
+	read -r _ _ _ _ port target <<<"$target"
+	addr=${target#*@}
+	hostkey=$(jq -r --arg h "$name" '.hostKeys[$h] // empty' <<<"$outputs")
+	local opts=(-i "$key" -p "$port" -o LogLevel=ERROR)
+	if [ -n "$hostkey" ]; then
+		known=$(mktemp)
+		if [ "$port" = 22 ]; then
+			echo "$addr $hostkey" >"$known"
+		else
+			echo "[$addr]:$port $hostkey" >"$known"
+		fi
+		opts+=(-o StrictHostKeyChecking=yes -o UserKnownHostsFile="$known")
+	else
+		opts+=(-o StrictHostKeyChecking=accept-new -o UserKnownHostsFile="$(pwd)/.pulumi-known-hosts")
+	fi
+	if [ -t 0 ]; then
+		tty=-t
+	fi
+	# shellcheck disable=SC2029 # the command is meant to run on the host
+	ssh "$tty" "${opts[@]}" "$target" "$@" || rc=$?
+	[ -z "$known" ] || rm -f "$known"
+	return "$rc"
 }

@@ -27,13 +27,12 @@ func TestLocalSubnetOverlappingARouteIsRejected(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = exec.Command("ip", "link", "del", "mcsovl0").Run() })
 
-	b, _ := json.Marshal(map[string]string{
-		"mysql-client-server:platform":    "local",
-		"mysql-client-server:localSubnet": "10.213.207.0/24",
-	})
+	cfg, err := stack.EngineConfig("../Pulumi.yaml", map[string]string{"platform": "local", "localSubnet": "10.213.207.0/24"})
+	require.NoError(t, err)
+	b, _ := json.Marshal(cfg)
 	t.Setenv("PULUMI_CONFIG", string(b))
 	m := harness.New()
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		_, err := stack.Build(ctx)
 		return err
 	}, pulumi.WithMocks("mysql-client-server", stackName, m))

@@ -95,10 +95,8 @@ func newLocalEnv(t *testing.T, subnet string, clients []string, password string,
 // and returns the resolved stack outputs.
 func (e *localEnv) run(m *harness.Mocks, extra func(ctx *pulumi.Context, out map[string]pulumi.Input) error) map[string]any {
 	e.t.Helper()
-	cfg := map[string]string{}
-	for k, v := range e.config {
-		cfg["mysql-client-server:"+k] = v
-	}
+	cfg, err := stack.EngineConfig("../Pulumi.yaml", e.config) // as `pulumi up` passes it
+	require.NoError(e.t, err)
 	var secretKeys []string
 	for _, k := range e.secrets {
 		secretKeys = append(secretKeys, "mysql-client-server:"+k)
@@ -110,7 +108,7 @@ func (e *localEnv) run(m *harness.Mocks, extra func(ctx *pulumi.Context, out map
 	outputs := map[string]any{}
 	e.secretOutputs = map[string]bool{}
 	start := time.Now()
-	err := pulumi.RunErr(func(ctx *pulumi.Context) error {
+	err = pulumi.RunErr(func(ctx *pulumi.Context) error {
 		out, err := stack.Build(ctx)
 		if err != nil {
 			return err

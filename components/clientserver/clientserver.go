@@ -144,6 +144,10 @@ type ClientServer struct {
 	Preset pulumi.StringOutput `pulumi:"preset"`
 	// ServerVersion is the server's VERSION().
 	ServerVersion pulumi.StringOutput `pulumi:"serverVersion"`
+	// HostKeys are the hosts' SSH host keys (authorized_keys form), by name,
+	// for the operator's known_hosts; empty where the platform does not know
+	// a host's key.
+	HostKeys pulumi.StringMapOutput `pulumi:"hostKeys"`
 	// PublicKey is the stack's SSH public key.
 	PublicKey pulumi.StringOutput `pulumi:"publicKey"`
 	// PrivateKey is the stack's SSH private key, a secret.
@@ -281,6 +285,10 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	sshCommands, mysqlCommands, accounts := pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}
 	proofs := pulumi.Map{}
 	sshCommands[serverHost.Name] = serverHost.SSHCommand(KeyFile)
+	hostKeys := pulumi.StringMap{}
+	for _, h := range hosts {
+		hostKeys[h.Name] = h.HostKey
+	}
 	userArgs := func(h pulumi.StringInput) *mysql.UserArgs {
 		return &mysql.UserArgs{
 			Server: server, Name: args.UserName, Host: h, Password: password, Database: args.Database,
@@ -351,6 +359,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	cs.ClientPublicAddresses = clientPublic.ToStringMapOutput()
 	cs.ClientPrivateAddresses = clientPrivate.ToStringMapOutput()
 	cs.SSHCommands = sshCommands.ToStringMapOutput()
+	cs.HostKeys = hostKeys.ToStringMapOutput()
 	cs.MySQLCommands = mysqlCommands.ToStringMapOutput()
 	cs.UserName = args.UserName.ToStringOutput()
 	cs.Accounts = accounts.ToStringMapOutput()
@@ -371,6 +380,7 @@ func (cs *ClientServer) Outputs() pulumi.Map {
 		"clientPublicAddresses":  cs.ClientPublicAddresses,
 		"clientPrivateAddresses": cs.ClientPrivateAddresses,
 		"sshCommands":            cs.SSHCommands,
+		"hostKeys":               cs.HostKeys,
 		"mysqlCommands":          cs.MySQLCommands,
 		"userName":               cs.UserName,
 		"accounts":               cs.Accounts,

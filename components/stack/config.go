@@ -36,17 +36,19 @@ func keyError(key, format string, a ...any) error {
 	return fmt.Errorf("%s:%s: %s", Project, key, fmt.Sprintf(format, a...))
 }
 
-// lookup returns a config value and whether the key is set.
+// lookup returns a config value and whether it is set. The engine hands the
+// program every key that Pulumi.yaml declares, with its default, and the
+// optional keys declare "" as theirs, so an empty value means unset.
 func lookup(cfg *config.Config, key string) (string, bool) {
 	v, err := cfg.Try(key)
-	return v, err == nil
+	return v, err == nil && v != ""
 }
 
 // secret reads a config key that must be stored as a secret. It returns nil
 // when the key is unset.
 func secret(ctx *pulumi.Context, cfg *config.Config, key string, check func(string) error) (pulumi.StringInput, error) {
 	v, ok := lookup(cfg, key)
-	if !ok || v == "" { // Pulumi.yaml declares optional secrets with default ""
+	if !ok {
 		return nil, nil
 	}
 	if !ctx.IsConfigSecret(Project + ":" + key) {

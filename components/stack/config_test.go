@@ -43,7 +43,6 @@ func TestInvalidConfigFailsBeforeAnythingIsCreated(t *testing.T) {
 		{"port zero", aws("port", "0"), nil, "port", "1-65535"},
 		{"port too big", aws("port", "65536"), nil, "port", "1-65535"},
 		{"port not a number", aws("port", "mysql"), nil, "port", "1-65535"},
-		{"empty user", aws("userName", ""), nil, "userName", "expected 1-32"},
 		{"reserved user root", aws("userName", "root"), nil, "userName", "reserved"},
 		{"reserved user mysql.sys", aws("userName", "mysql.sys"), nil, "userName", "reserved"},
 		{"user too long", aws("userName", long), nil, "userName", "at most 32"},
@@ -78,7 +77,7 @@ func TestInvalidConfigFailsBeforeAnythingIsCreated(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			m := mocktest.New(t)
-			err := mocktest.Run(t, m, tc.config, tc.secrets, func(ctx *pulumi.Context) error {
+			err := mocktest.Run(t, m, engineConfig(t, tc.config), tc.secrets, func(ctx *pulumi.Context) error {
 				_, err := Build(ctx)
 				return err
 			})
@@ -87,5 +86,58 @@ func TestInvalidConfigFailsBeforeAnythingIsCreated(t *testing.T) {
 			assert.Contains(t, err.Error(), tc.expect, "the error says the expected form")
 			assert.Empty(t, m.Resources(), "nothing is registered")
 		})
+	}
+}
+
+// engineConfig is config as the real engine hands it to the program: every
+// key Pulumi.yaml declares, with its default, under the test's values.
+func engineConfig(t *testing.T, config map[string]string) map[string]string {
+	t.Helper()
+	c, err := EngineConfig("../../Pulumi.yaml", config)
+	require.NoError(t, err)
+	return c
+}
+
+// The engine passes each declared key with its default, formatted as the
+// engine formats it; the mocks get the same through engineConfig.
+func TestEngineConfigHasEveryDeclaredKeyWithItsDefault(t *testing.T) {
+	c := engineConfig(t, map[string]string{"platform": "local", "mysql-client-server:port": "3307"})
+	for _, key := range []string{"platform", "operatorCidr", "clients", "preset", "allPrivileges", "grantOption",
+		"verifyRun", "userName", "database", "port", "password", "sshPrivateKey", "sshPublicKey", "ami",
+		"instanceType", "subnetId", "vpcId", "localSubnet", "localStateDir"} {
+		assert.Contains(t, c, "mysql-client-server:"+key, "Pulumi.yaml declares %s", key)
+	}
+	assert.Len(t, c, 19, "no other key")
+	assert.Equal(t, `["mysql_client"]`, c["mysql-client-server:clients"], "a list is passed as JSON")
+	assert.Equal(t, "false", c["mysql-client-server:allPrivileges"])
+	assert.Equal(t, "", c["mysql-client-server:sshPublicKey"])
+	assert.Equal(t, "local", c["mysql-client-server:platform"], "the stack's value wins")
+	assert.Equal(t, "3307", c["mysql-client-server:port"])
+}
+
+// With only the keys a user must set, the declared defaults make a valid
+// program: an empty default means unset, for every key. The tutorial preset
+// still gets its own account name, which a declared "app" would hide.
+func TestDeclaredDefaultsAloneMakeAValidStack(t *testing.T) {
+	for _, tc := range []struct {
+		config map[string]string
+		user   string
+	}{
+		{map[string]string{"platform": "aws", "operatorCidr": "198.51.100.7/32"}, "app"},
+		{map[string]string{"platform": "aws", "preset": "tutorial"}, "donald"},
+		{map[string]string{"platform": "aws", "operatorCidr": "198.51.100.7/32", "userName": "web"}, "web"},
+	} {
+		m := mocktest.New(t)
+		var user mocktest.Awaited
+		err := mocktest.Run(t, m, engineConfig(t, tc.config), nil, func(ctx *pulumi.Context) error {
+			out, err := Build(ctx)
+			if err != nil {
+				return err
+			}
+			user, err = mocktest.Await(ctx, pulumi.ToOutput(out["userName"]))
+			return err
+		})
+		require.NoError(t, err, "%v", tc.config)
+		assert.Equal(t, tc.user, user.Value, "%v", tc.config)
 	}
 }

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# pulumi-tools.sh: makes the Pulumi CLI, its Go language host and the
+# `command` provider plugin available to `make up` and `make test`.
+#
+# - A `pulumi` already on PATH is used as it is.
+# - Otherwise the pinned CLI (scripts/pulumi-cli/go.mod) and Go language host
+#   (scripts/pulumi-language-go/go.mod) are built with Go into .tools/bin,
+#   once; later runs reuse them. Nothing outside this checkout is written but
+#   Go's own caches.
+# - The `command` plugin at the version go.mod pins is installed into the
+#   Pulumi plugin cache from a plugin tarball when it is missing:
+#   $PULUMI_PLUGIN_TARBALLS (default ../shared/pulumi-plugins) is searched for
+#   pulumi-resource-command-v<version>-linux-<arch>.tar.gz.
+#
+# It prints the directory to put on PATH (.tools/bin) on stdout, and its
+# progress on stderr. With CI=true a plugin that cannot be installed is an
+# error; elsewhere Pulumi downloads it on first use when it can.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+bin="$root/.tools/bin"
+export PATH="$PATH:$bin"
+
+step() { printf '==> %s\n' "$*" >&2; }
+die() {
+	printf 'pulumi-tools: %s\n' "$*" >&2
+	exit 1
+}
+
+command -v go >/dev/null || die "Go is not installed: install Go >= 1.26 (https://go.dev/dl/) and run again"
+
+# pinned MODULE_DIR MODULE: the version of MODULE that MODULE_DIR's go.mod pins.
+pinned() {
+	go -C "$1" list -m -f '{{.Version}}' "$2"
+}
+
+# build NAME MODULE_DIR PACKAGE VERSION ESTIMATE: builds PACKAGE from the
+# module in MODULE_DIR into $bin/NAME, stamping VERSION into it.
+build() {
+	local name=$1 dir=$2 pkg=$3 version=$4 estimate=$5 start tmp
+	step "building $name $version into .tools/bin (first run only; about $estimate on 2 cores)"
+	start=$(date +%s)
+	mkdir -p "$bin"
+	tmp=$(mktemp "$bin/.$name.XXXXXX")
+	if ! go -C "$dir" build -o "$tmp" \
+		-ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=$version" "$pkg"; then
+		rm -f "$tmp"
+		die "building $name failed (see above)"
+	fi
+	mv -f "$tmp" "$bin/$name"
+	step "built $name in $(($(date +%s) - start)) s"
+}
+
+# The CLI and the language host.
+if cli=$(command -v pulumi) && [ "$cli" != "$bin/pulumi" ]; then
+	step "using the Pulumi CLI on PATH: $cli ($(pulumi version))"
+else
+	want=$(pinned "$root/scripts/pulumi-cli" github.com/pulumi/pulumi/pkg/v3)
+	if [ ! -x "$bin/pulumi" ] || [ "$("$bin/pulumi" version 2>/dev/null)" != "$want" ]; then
+		build pulumi "$root/scripts/pulumi-cli" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$want" "3 minutes"
+	fi
+	want=$(pinned "$root/scripts/pulumi-language-go" github.com/pulumi/pulumi/sdk/v3)
+	if [ ! -x "$bin/pulumi-language-go" ] || [ "$(cat "$bin/.pulumi-language-go.version" 2>/dev/null)" != "$want" ]; then
+		build pulumi-language-go "$root/scripts/pulumi-language-go" github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go "$want" "30 seconds"
+		echo "$want" >"$bin/.pulumi-language-go.version"
+	fi
+fi
+
+# The command plugin, at the version of the SDK in go.mod.
+version=$(pinned "$root" github.com/pulumi/pulumi-command/sdk)
+version=${version#v}
+if pulumi plugin ls --json 2>/dev/null | tr -d ' \t\n' | grep -Fq "\"name\":\"command\",\"kind\":\"resource\",\"version\":\"$version\""; then
+	step "the command plugin v$version is installed"
+else
+	case "$(uname -m)" in
+	x86_64) arch=amd64 ;;
+	aarch64 | arm64) arch=arm64 ;;
+	*) arch=$(uname -m) ;;
+	esac
+	dir=${PULUMI_PLUGIN_TARBALLS:-$root/../shared/pulumi-plugins}
+	tarball="$dir/pulumi-resource-command-v$version-linux-$arch.tar.gz"
+	if [ -f "$tarball" ]; then
+		step "installing the command plugin v$version from $tarball"
+		pulumi plugin install resource command "$version" --file "$tarball" >&2
+	elif [ "${CI:-}" = true ]; then
+		die "the command plugin v$version is not installed and $tarball is missing: CI cannot download it"
+	else
+		step "the command plugin v$version is not installed and $tarball is missing: Pulumi will download it on first use (needs internet)"
+	fi
+fi
+
+echo "$bin"

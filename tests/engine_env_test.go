@@ -1,0 +1,325 @@
+package tests
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mysql-client-server/mysql-client-server/components/local"
+	"github.com/mysql-client-server/mysql-client-server/components/stack"
+)
+
+// engineStack is the stack the real-engine tests deploy; the local hosts'
+// names derive from it.
+const engineStack = "enginetest"
+
+// realEngine is a copy of this project deployed as a stack by the real
+// Pulumi CLI, through the Automation API, with a file backend of its own.
+type realEngine struct {
+	t     *testing.T
+	dir   string // the project copy, where make and pulumi run
+	env   map[string]string
+	stack auto.Stack
+	// local is the local environment's names, for the leftover checks.
+	local *localEnv
+	// base is the config the stack is meant to have, by key.
+	base map[string]auto.ConfigValue
+	// out is everything the engine and make printed, for the secret checks.
+	out    bytes.Buffer
+	outMux sync.Mutex
+}
+
+// repoRoot is the project's root, the parent of tests/.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	return filepath.Dir(wd)
+}
+
+// pulumiTools makes the Pulumi CLI, its Go language host and the command
+// plugin available the way `make up` does (scripts/pulumi-tools.sh), and
+// returns the directory to put on PATH. In CI a missing CLI or plugin fails
+// the test; elsewhere it skips, saying what is missing and how to get it.
+func pulumiTools(t *testing.T, root string) string {
+	t.Helper()
+	missing := func(format string, args ...any) {
+		t.Helper()
+		msg := fmt.Sprintf(format, args...)
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s (CI never skips the real-engine tests)", msg)
+		}
+		t.Skipf("%s: run `make tools` (it builds the pinned CLI into .tools/bin and installs the plugin from ../shared/pulumi-plugins)", msg)
+	}
+	cmd := exec.Command("bash", filepath.Join(root, "scripts", "pulumi-tools.sh"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		missing("the Pulumi CLI is not available: %v: %s", err, stderr.String())
+	}
+	bin := strings.TrimSpace(string(out))
+	path := os.Getenv("PATH") + string(os.PathListSeparator) + bin
+	plugins, err := exec.Command("env", "PATH="+path, "pulumi", "plugin", "ls", "--json").Output()
+	if err != nil {
+		missing("pulumi plugin ls: %v", err)
+	}
+	version := commandSDKVersion(t, root)
+	var list []struct{ Name, Kind, Version string }
+	require.NoError(t, json.Unmarshal(plugins, &list))
+	for _, p := range list {
+		if p.Name == "command" && p.Kind == "resource" && "v"+p.Version == version {
+			return path
+		}
+	}
+	missing("the command plugin %s is not installed (%s)", version, strings.TrimSpace(stderr.String()))
+	return ""
+}
+
+// commandSDKVersion is the pulumi-command SDK version go.mod pins, which is
+// the plugin version the program asks for.
+func commandSDKVersion(t *testing.T, root string) string {
+	t.Helper()
+	out, err := exec.Command("go", "-C", root, "list", "-m", "-f", "{{.Version}}", "github.com/pulumi/pulumi-command/sdk").Output()
+	require.NoError(t, err)
+	return strings.TrimSpace(string(out))
+}
+
+// copyProject copies the project's files (not .git, the tools, state or
+// keys) into dir, so that the test's stack file and state stay out of the
+// work tree.
+func copyProject(t *testing.T, root, dir string) {
+	t.Helper()
+	skip := map[string]bool{".git": true, ".tools": true, ".pulumi-state": true, "mysql-client-server.key": true}
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, path)
+		if skip[rel] || (strings.HasPrefix(d.Name(), "Pulumi.") && d.Name() != "Pulumi.yaml") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		info, _ := d.Info()
+		return os.WriteFile(filepath.Join(dir, rel), b, info.Mode().Perm())
+	})
+	require.NoError(t, err)
+}
+
+// newRealEngine prepares the stack: a project copy, a file backend, the
+// stack's own config set through the CLI (everything else comes from
+// Pulumi.yaml's defaults), and a cleanup that destroys whatever was
+// deployed and removes the stack, also when the test fails.
+func newRealEngine(t *testing.T, subnet, password string) *realEngine {
+	t.Helper()
+	requireRoot(t)
+	root := repoRoot(t)
+	path := pulumiTools(t, root)
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "project")
+	copyProject(t, root, dir)
+	stateDir := "/var/lib/mysql-client-server-test/" + t.Name()
+	e := &realEngine{t: t, dir: dir, env: map[string]string{
+		"PATH":                     path,
+		"PULUMI_BACKEND_URL":       "file://" + filepath.Join(tmp, "state"),
+		"PULUMI_CONFIG_PASSPHRASE": "engine-test-passphrase",
+		"PULUMI_SKIP_UPDATE_CHECK": "true",
+		// The local stack needs the command plugin only, installed from a
+		// file; nothing may be downloaded.
+		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+	}}
+	require.NoError(t, os.MkdirAll(filepath.Join(tmp, "state"), 0o700))
+	e.local = &localEnv{t: t, stateDir: stateDir, platform: &local.Platform{
+		Name: stack.Project + "/" + engineStack, Subnet: subnet, StateDir: stateDir,
+	}}
+	require.NoError(t, e.local.platform.Validate())
+	if removed, err := local.Sweep(stateDir); err != nil || len(removed) > 0 {
+		t.Logf("swept leftovers of an earlier run: %v %v", removed, err)
+	}
+
+	t.Setenv("PATH", path)
+	cmd, err := auto.NewPulumiCommand(nil) // the pulumi on PATH
+	require.NoError(t, err)
+	t.Logf("pulumi %s", cmd.Version())
+	ctx := context.Background()
+	e.stack, err = auto.UpsertStackLocalSource(ctx, engineStack, dir, auto.Pulumi(cmd), auto.EnvVars(e.env))
+	require.NoError(t, err)
+	t.Cleanup(e.cleanup)
+	e.base = map[string]auto.ConfigValue{
+		"platform": {Value: "local"}, "localSubnet": {Value: subnet}, "localStateDir": {Value: stateDir},
+		"password": {Value: password, Secret: true},
+	}
+	for k := range e.base {
+		e.restoreConfig(k)
+	}
+	return e
+}
+
+// cleanup destroys the stack and removes it; whatever a failed destroy left
+// is swept, and named as an error.
+func (e *realEngine) cleanup() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := e.stack.Destroy(ctx, optdestroy.ProgressStreams(e.writer())); err != nil {
+		e.t.Errorf("cleanup: destroy: %v", err)
+	}
+	if err := e.stack.Workspace().RemoveStack(ctx, engineStack); err != nil {
+		e.t.Errorf("cleanup: stack rm: %v", err)
+	}
+	if left := e.local.leftovers(); len(left) > 0 {
+		e.t.Errorf("left behind after cleanup: %v", left)
+		_, _ = local.Sweep(e.local.stateDir)
+	}
+	_ = os.Remove(e.local.stateDir)
+	_ = os.Remove(filepath.Dir(e.local.stateDir))
+}
+
+// writer is where the engine's output goes: the test log and e.out.
+func (e *realEngine) writer() io.Writer {
+	return writerFunc(func(p []byte) (int, error) {
+		e.outMux.Lock()
+		defer e.outMux.Unlock()
+		return e.out.Write(p)
+	})
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// pulumi runs the CLI in the project with the stack's environment; stdin
+// feeds it (secrets go there, never into argv).
+func (e *realEngine) pulumi(stdin string, args ...string) (string, error) {
+	return e.run(stdin, "pulumi", args...)
+}
+
+// make runs a make target of the project as a user would.
+func (e *realEngine) make(stdin string, args ...string) (string, error) {
+	return e.run(stdin, "make", append([]string{"--no-print-directory", "STACK=" + engineStack}, args...)...)
+}
+
+func (e *realEngine) run(stdin, name string, args ...string) (string, error) {
+	e.t.Helper()
+	cmd := exec.Command(name, args...)
+	cmd.Dir = e.dir
+	cmd.Env = os.Environ()
+	for k, v := range e.env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdin = strings.NewReader(stdin)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, e.writer()), io.MultiWriter(&out, e.writer())
+	err := cmd.Run()
+	if err != nil {
+		err = fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, out.String())
+	}
+	return out.String(), err
+}
+
+// setConfig sets a plain config value through the CLI.
+func (e *realEngine) setConfig(key, value string, opts ...string) {
+	e.t.Helper()
+	_, err := e.pulumi("", append(append([]string{"config", "set", "--stack", engineStack}, opts...), key, "--", value)...)
+	require.NoError(e.t, err)
+}
+
+// setSecret sets a secret config value through the CLI, from stdin.
+func (e *realEngine) setSecret(key, value string) {
+	e.t.Helper()
+	_, err := e.pulumi(value, "config", "set", "--stack", engineStack, "--secret", key)
+	require.NoError(e.t, err)
+}
+
+// restoreConfig puts a key back as the stack is meant to have it (e.base):
+// set, or removed.
+func (e *realEngine) restoreConfig(key string) {
+	e.t.Helper()
+	v, ok := e.base[key]
+	switch {
+	case !ok:
+		require.NoError(e.t, e.stack.RemoveConfig(context.Background(), key))
+	case v.Secret:
+		e.setSecret(key, v.Value)
+	default:
+		e.setConfig(key, v.Value)
+	}
+}
+
+// opTimeout bounds one engine operation, so that a hung CLI fails the test
+// (and its cleanup still runs) instead of reaching go test's own timeout.
+const opTimeout = 5 * time.Minute
+
+// up runs `pulumi up`, its output going to the log.
+func (e *realEngine) up() (auto.UpResult, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	return e.stack.Up(ctx, optup.ProgressStreams(e.writer()), optup.ErrorProgressStreams(e.writer()))
+}
+
+// outputs reads the stack's outputs with their plain values.
+func (e *realEngine) outputs() auto.OutputMap {
+	e.t.Helper()
+	out, err := e.stack.Outputs(context.Background())
+	require.NoError(e.t, err)
+	return out
+}
+
+// resource is one resource of the stack's state.
+type resource struct {
+	ID, Modified string
+	All          string // everything a change would change, as JSON
+}
+
+// resources is the stack's state, by the last part of each URN.
+func (e *realEngine) resources() map[string]resource {
+	e.t.Helper()
+	// Stack.Export decrypts the secrets (the ciphertexts change from one
+	// export to the next); it is compared here, never printed.
+	d, err := e.stack.Export(context.Background())
+	require.NoError(e.t, err)
+	var dep apitype.DeploymentV3
+	require.NoError(e.t, json.Unmarshal(d.Deployment, &dep))
+	out := map[string]resource{}
+	for _, r := range dep.Resources {
+		urn := string(r.URN)
+		b, _ := json.Marshal([]any{r.ID, r.Inputs, r.Outputs, r.Modified})
+		out[urn[strings.LastIndex(urn, "::")+2:]] = resource{ID: string(r.ID), Modified: fmt.Sprint(r.Modified), All: string(b)}
+	}
+	return out
+}
+
+// export is `pulumi stack export` as a user runs it: secrets encrypted.
+func (e *realEngine) export() string {
+	e.t.Helper()
+	out, err := e.run("", "pulumi", "stack", "export", "--stack", engineStack)
+	require.NoError(e.t, err)
+	return out
+}

@@ -1,0 +1,214 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/auto"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestRealEngineLocalStack deploys the local stack with the real Pulumi CLI
+// and engine, from a fresh stack whose only config is what a user sets:
+// every other key reaches the program as Pulumi.yaml declares it. Then it
+// works the stack as a user would, and destroys it.
+func TestRealEngineLocalStack(t *testing.T) {
+	const (
+		subnet      = "10.213.210.0/24"
+		password    = "engine-Test-password-1"
+		newPassword = "engine-Test-password-2"
+	)
+	e := newRealEngine(t, subnet, password)
+	clientAddr, serverAddr := "10.213.210.11", "10.213.210.10"
+
+	// A cold up: the proof passes and every output is present.
+	res, err := e.up()
+	require.NoError(t, err, "cold pulumi up")
+	out := res.Outputs
+	for _, k := range []string{"platform", "serverPublicAddress", "serverPrivateAddress", "clientPublicAddresses",
+		"clientPrivateAddresses", "sshCommands", "hostKeys", "mysqlCommands", "userName", "accounts", "database",
+		"password", "serverVersion", "proofs", "operatorCheck", "caCert", "preset", "warnings", "publicKey",
+		"privateKey"} {
+		assert.Contains(t, out, k, "output %s", k)
+	}
+	assert.Len(t, out, 20, "no other output")
+	assert.Equal(t, serverAddr, out["serverPrivateAddress"].Value)
+	assert.Equal(t, "app", out["userName"].Value, "the declared default: an empty userName means app")
+	assert.Equal(t, "secure", out["preset"].Value)
+	assert.True(t, out["password"].Secret && out["privateKey"].Secret, "password and private key are secret outputs")
+	proof := out["proofs"].Value.(map[string]any)["mysql_client"].(map[string]any)
+	assert.Equal(t, "app@"+clientAddr, proof["currentUser"])
+	assert.Regexp(t, `^TLSv1\.[23]$`, proof["tlsVersion"])
+	assert.Equal(t, "closed (timeout)", out["operatorCheck"].Value)
+	hostKeys := out["hostKeys"].Value.(map[string]any)
+	assert.Regexp(t, `^ssh-ed25519 `, hostKeys["mysql_server"])
+	assert.Regexp(t, `^ssh-ed25519 `, hostKeys["mysql_client"])
+	created := (*res.Summary.ResourceChanges)["create"]
+	t.Logf("cold up: %d resources created", created)
+
+	t.Run("make client logs in without a password", func(t *testing.T) {
+		got, err := e.make("SELECT CURRENT_USER();\n", "-s", "client")
+		require.NoError(t, err)
+		assert.Contains(t, got, "app@"+clientAddr)
+		got, err = e.make("hostname\n", "-s", "ssh", "HOST=mysql_server")
+		require.NoError(t, err, "make ssh, with the host key pinned")
+		assert.Contains(t, got, "mysql-server")
+	})
+
+	t.Run("a host on the bridge that is not a client reaches neither 3306 nor 22", func(t *testing.T) {
+		netns := outsiderNetns(t, e.local.platform.Bridge(), "10.213.210.60/24")
+		for _, port := range []int{3306, 22} {
+			assert.EqualError(t, tcpFromNetns(netns, serverAddr, port), "timeout", "port %d from the outsider", port)
+		}
+		assert.NoError(t, tcpFromNetns(e.local.platform.Netns(1), serverAddr, 3306), "the control: the client connects")
+	})
+
+	t.Run("an unchanged up changes nothing", func(t *testing.T) {
+		_, err := e.stack.Preview(context.Background(), optpreview.ExpectNoChanges(),
+			optpreview.ProgressStreams(e.writer()))
+		require.NoError(t, err, "pulumi preview --expect-no-changes")
+		res, err := e.up()
+		require.NoError(t, err)
+		assert.Equal(t, map[string]int{"same": created}, *res.Summary.ResourceChanges)
+	})
+
+	t.Run("make verify re-runs the proofs", func(t *testing.T) {
+		got, err := e.make("", "verify")
+		require.NoError(t, err)
+		assert.Contains(t, got, `"currentUser": "app@`+clientAddr+`"`)
+		assert.Contains(t, got, "closed (timeout)")
+		h, err := e.stack.History(context.Background(), 1, 1)
+		require.NoError(t, err)
+		require.Len(t, h, 1)
+		assert.Equal(t, map[string]int{"replace": 2, "same": created - 2}, *h[0].ResourceChanges,
+			"the client's proof and the operator's check run again; nothing else changes")
+	})
+
+	t.Run("a password rotation updates the account in place", func(t *testing.T) {
+		before := e.resources()
+		e.base["password"] = auto.ConfigValue{Value: newPassword, Secret: true}
+		e.restoreConfig("password")
+		res, err := e.up()
+		require.NoError(t, err)
+		t.Logf("rotation: %v", *res.Summary.ResourceChanges)
+		after := e.resources()
+		for _, name := range []string{"mysql_client-mysql-user-account", "mysql_client-mysql-login-my-cnf"} {
+			assert.Equal(t, before[name].ID, after[name].ID, "%s is not replaced", name)
+			assert.NotEqual(t, before[name].Modified, after[name].Modified, "%s is updated", name)
+		}
+		for _, name := range []string{"mysql_server-namespaces", "mysql_client-namespaces", "mysql-server-install"} {
+			assert.Equal(t, before[name], after[name], "%s: no host is replaced or reinstalled", name)
+		}
+		assert.Len(t, after, len(before), "nothing is added or deleted")
+		assert.NotContains(t, *res.Summary.ResourceChanges, "delete")
+		plain := map[string]any{
+			"clientPublicAddresses": map[string]string{"mysql_client": clientAddr},
+			"serverPrivateAddress":  serverAddr,
+			"privateKey":            res.Outputs["privateKey"].Value,
+		}
+		_, err = mysqlOnClient(t, plain, "mysql_client", "app", password, "SELECT 1")
+		require.Error(t, err, "the old password is refused")
+		assert.Contains(t, err.Error(), "1045")
+		got, err := mysqlOnClient(t, plain, "mysql_client", "app", newPassword, "SELECT CURRENT_USER()")
+		require.NoError(t, err)
+		assert.Equal(t, "app@"+clientAddr+"\n", got)
+		got, err = e.make("SELECT CURRENT_USER();\n", "-s", "client")
+		require.NoError(t, err, "~/.my.cnf has the new password")
+		assert.Contains(t, got, "app@"+clientAddr)
+	})
+
+	t.Run("bad configurations are refused before anything changes", func(t *testing.T) {
+		before := e.resources()
+		for _, tc := range []struct {
+			key, value string
+			secret     bool
+			opts       []string
+			want       string // what the error says besides the key
+		}{
+			{key: "platform", value: "gcp", want: "expected aws or local"},
+			{key: "preset", value: "insecure", want: "expected secure or tutorial"},
+			{key: "port", value: "70000", want: "expected a number 1-65535"},
+			{key: "userName", value: "root", want: "reserved"},
+			{key: "database", value: "a`b", want: "expected letters"},
+			{key: "password", value: "short", secret: true, want: "at least 12"},
+			{key: "password", value: "long-enough-but-plain", want: "expected a secret"},
+			{key: "sshPublicKey", value: "ssh-rsa", want: "authorized_keys line"},
+			{key: "sshPrivateKey", value: "not a key", secret: true, want: "OPENSSH PRIVATE KEY"},
+			{key: "clients[0]", value: "bad name", opts: []string{"--path"}, want: "expected a letter"},
+			{key: "localSubnet", value: "10.213.0.0/33", want: "a.b.c.d/n"},
+			{key: "localSubnet", value: "10.213.0.0/30", want: "/16 to /27"},
+			{key: "localStateDir", value: "state", want: "absolute"},
+			{key: "allPrivileges", value: "yes", want: "boolean"},
+		} {
+			name := strings.SplitN(tc.key, "[", 2)[0]
+			t.Run(tc.key+"="+tc.value, func(t *testing.T) {
+				defer e.restoreConfig(name)
+				if tc.secret {
+					e.setSecret(tc.key, tc.value)
+				} else {
+					e.setConfig(tc.key, tc.value, tc.opts...)
+				}
+				_, err := e.up()
+				require.Error(t, err)
+				assert.Regexp(t, `(mysql-client-server:`+name+`: |'`+name+`')`, err.Error(), "the error names the key")
+				assert.Contains(t, err.Error(), tc.want, "the error says the expected form")
+			})
+		}
+		after := e.resources()
+		assert.Equal(t, before, after, "the stack's resources are unchanged")
+		res, err := e.up()
+		require.NoError(t, err, "with the config restored, up works again")
+		assert.Equal(t, map[string]int{"same": created}, *res.Summary.ResourceChanges)
+	})
+
+	t.Run("no secret in plain text in the state or the engine's output", func(t *testing.T) {
+		export := e.export()
+		key := e.outputs()["privateKey"].Value.(string)
+		keyBody := strings.Split(strings.TrimSpace(key), "\n")[1] // a line of the key's base64
+		e.outMux.Lock()
+		printed := e.out.String()
+		e.outMux.Unlock()
+		for what, s := range map[string]string{"the old password": password, "the password": newPassword, "the private key": keyBody} {
+			assert.NotContains(t, export, s, "%s in pulumi stack export", what)
+			assert.NotContains(t, printed, s, "%s in the engine's output", what)
+		}
+		assert.Contains(t, printed, "[secret]", "the engine's output was captured")
+	})
+
+	t.Run("destroy leaves nothing", func(t *testing.T) {
+		got, err := e.make("", "down")
+		require.NoError(t, err)
+		assert.Contains(t, got, fmt.Sprintf("%d deleted", created))
+		assert.Empty(t, e.local.leftovers(), "no namespace, bridge, process or directory")
+		links, _ := exec.Command("ip", "-o", "link").Output()
+		assert.NotContains(t, string(links), e.local.platform.Bridge(), "no link")
+		tables, _ := exec.Command("nft", "list", "tables").Output()
+		assert.NotContains(t, string(tables), "mysql_client_server", "no nftables table")
+	})
+}
+
+// outsiderNetns makes a network namespace on bridge with address (a.b.c.d/n)
+// that is not a host of the stack, and removes it when the test ends.
+func outsiderNetns(t *testing.T, bridge, address string) string {
+	t.Helper()
+	const netns, veth = "mcst-eng-out", "mcst-eng-o0"
+	_ = exec.Command("ip", "netns", "del", netns).Run()
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", netns).Run() })
+	for _, args := range [][]string{
+		{"netns", "add", netns},
+		{"link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", netns},
+		{"link", "set", veth, "master", bridge, "up"},
+		{"-n", netns, "addr", "add", address, "dev", "eth0"},
+		{"-n", netns, "link", "set", "eth0", "up"},
+		{"-n", netns, "link", "set", "lo", "up"},
+	} {
+		out, err := exec.Command("ip", args...).CombinedOutput()
+		require.NoError(t, err, "ip %v: %s", args, out)
+	}
+	return netns
+}
