@@ -33,7 +33,7 @@ endif
 T0 := $(shell date +%s)
 step = echo "==> [$$(( $$(date +%s) - $(T0) )) s] $(1)"
 
-.PHONY: help deps tools lint test up down client ssh preview outputs verify
+.PHONY: help deps tools lint test bench up down client ssh preview outputs verify
 
 help:
 	@echo "make up      deploy the local stack (root; builds the Pulumi CLI once if it is missing)"
@@ -42,6 +42,7 @@ help:
 	@echo "make verify  re-run the proofs against the live hosts"
 	@echo "make down    destroy the local stack and everything it made"
 	@echo "make test    install test dependencies and run every test (root)"
+	@echo "make bench   time cold up, no-op up and down for 1, 8 and 32 clients (root)"
 
 deps:
 	@$(call step,OS packages: $(DEB_PACKAGES))
@@ -65,6 +66,13 @@ lint:
 
 test: deps lint tools
 	$(GO) test -count=1 -timeout 25m ./...
+
+# bench measures cold up, no-op up and down for 1, 8 and 32 clients under the
+# real engine (BENCH_ARGS="-runs 5 -clients 1,8"), and writes
+# tests/bench/bench.md and tests/bench/bench.svg.
+BENCH_ARGS ?=
+bench: deps tools
+	$(GO) run ./tests/bench $(BENCH_ARGS)
 
 up: deps tools
 	@source $(PULUMI_ENV) && ensure_stack $(STACK) && \
