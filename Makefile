@@ -24,6 +24,9 @@ PULUMI_ENV := scripts/pulumi-env.sh
 # A pulumi already on PATH wins; else the one `make tools` builds.
 export PATH := $(PATH):$(CURDIR)/.tools/bin
 export PULUMI_SKIP_UPDATE_CHECK := true
+# Resource operations at once: the engine's default is 4 per core, but the
+# operations are SSH sessions and scripts that mostly wait.
+export PULUMI_PARALLEL ?= 64
 # The local stack loads only the command plugin, which `make tools` installs
 # from a file: the engine must not try to download the others.
 ifeq ($(STACK),local)
@@ -33,7 +36,7 @@ endif
 T0 := $(shell date +%s)
 step = echo "==> [$$(( $$(date +%s) - $(T0) )) s] $(1)"
 
-.PHONY: help deps tools lint test bench up down client ssh preview outputs verify
+.PHONY: help deps tools build lint test bench up down client ssh preview outputs verify
 
 help:
 	@echo "make up      deploy the local stack (root; builds the Pulumi CLI once if it is missing)"
@@ -59,6 +62,12 @@ tools:
 	@$(call step,Pulumi CLI and plugins)
 	@bash scripts/pulumi-tools.sh >/dev/null
 
+# build: the program binary Pulumi.yaml names (runtime.options.binary); Go
+# relinks it only when the code changed.
+build:
+	@$(call step,program binary (a first build compiles the SDKs: about a minute))
+	@$(GO) build -o .tools/bin/mysql-client-server .
+
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -74,10 +83,10 @@ BENCH_ARGS ?=
 bench: deps tools
 	$(GO) run ./tests/bench $(BENCH_ARGS)
 
-up: deps tools
+up: deps tools build
 	@source $(PULUMI_ENV) && ensure_stack $(STACK) && \
-	$(call step,pulumi up --stack $(STACK) (a first run compiles the program: about a minute)) && \
-	pulumi up --yes --stack $(STACK)
+	$(call step,pulumi up --stack $(STACK)) && \
+	pulumi up --yes --skip-preview --stack $(STACK)
 	@$(MAKE) --no-print-directory outputs
 	@$(call step,done)
 
@@ -94,15 +103,15 @@ client:
 ssh:
 	@source $(PULUMI_ENV) && save_key $(STACK) $(KEY) && ssh_to $(STACK) $(KEY) $(HOST)
 
-preview: tools
+preview: tools build
 	@source $(PULUMI_ENV) && ensure_stack $(STACK) && pulumi preview --stack $(STACK)
 
 # verify re-runs the proofs (each client's TLS login, the operator's closed
 # port) against the live hosts, and prints them.
-verify: tools
+verify: tools build
 	@source $(PULUMI_ENV) && pulumi config set --stack $(STACK) verifyRun "$$(date -u +%Y%m%dT%H%M%SZ)" && \
-	pulumi up --yes --stack $(STACK) && pulumi stack output --stack $(STACK) proofs --json && \
+	pulumi up --yes --skip-preview --stack $(STACK) && pulumi stack output --stack $(STACK) proofs --json && \
 	pulumi stack output --stack $(STACK) operatorCheck
 
-down: tools
+down: tools build
 	@source $(PULUMI_ENV) && pulumi destroy --yes --stack $(STACK) && rm -f $(KEY)

@@ -157,6 +157,8 @@ func newRealEngine(t *testing.T, subnet, password string) *realEngine {
 		"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
 	}}
 	require.NoError(t, os.MkdirAll(filepath.Join(tmp, "state"), 0o700))
+	_, err := e.make("", "build") // the binary Pulumi.yaml runs
+	require.NoError(t, err)
 	e.local = &localEnv{t: t, stateDir: stateDir, platform: &local.Platform{
 		Name: stack.Project + "/" + engineStack, Subnet: subnet, StateDir: stateDir,
 	}}

@@ -342,7 +342,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	cs.OperatorCheck = pulumi.String("skipped: the tutorial preset opens 3306").ToStringOutput()
 	if !tutorial {
 		closed, err := mysql.NewClosedCheck(ctx, "mysql-closed-to-operator", &mysql.ClosedCheckArgs{
-			Address: serverHost.PublicAddress, Port: args.Port, Run: args.VerifyRun,
+			Address: serverHost.PublicAddress, Port: args.Port, Run: args.VerifyRun, Timeout: serverHost.ProbeTimeout,
 			After: []pulumi.Resource{ingress, server.Install},
 		}, parent)
 		if err != nil {

@@ -53,7 +53,15 @@ type Host struct {
 	HostKey pulumi.StringOutput
 	// Ready is the resource that must exist before anything runs on the host.
 	Ready pulumi.Resource
+	// ProbeTimeout is how many seconds a TCP probe of the host waits for an
+	// answer before it counts the connection as dropped: a bound well above
+	// the round trip to it. Zero means DefaultProbeTimeout.
+	ProbeTimeout int
 }
+
+// DefaultProbeTimeout is ProbeTimeout for hosts across a network of unknown
+// latency, such as EC2 instances probed from the operator's machine.
+const DefaultProbeTimeout = 5
 
 // Connection returns the pulumi-command SSH connection for the host, with the
 // retry bounds above.

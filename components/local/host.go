@@ -125,11 +125,17 @@ func NewHost(ctx *pulumi.Context, name string, args *HostArgs, opts ...pulumi.Re
 		PrivateKey:     pulumi.ToSecret(args.PrivateKey).(pulumi.StringOutput),
 		HostKey:        cmd.Stdout,
 		Ready:          cmd,
+		ProbeTimeout:   ProbeTimeout,
 	}
 	return h, ctx.RegisterResourceOutputs(h, pulumi.Map{
 		"address": h.Address, "netns": h.Netns, "hostKey": h.HostKey,
 	})
 }
+
+// ProbeTimeout bounds a TCP probe of a namespace host: the operator reaches
+// it over a bridge on this machine, with round trips well under a
+// millisecond, so a connection unanswered after a second was dropped.
+const ProbeTimeout = 1
 
 // bashC runs the embedded scripts with bash.
 var bashC = pulumi.StringArray{pulumi.String("/bin/bash"), pulumi.String("-c")}

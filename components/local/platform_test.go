@@ -293,6 +293,10 @@ func TestLocalWiringWithMachineCheckSkipped(t *testing.T) {
 	install, _ := m.Named("command:remote:Command", "mysql-server-install")
 	create, _ = mocktest.Str(install.Inputs, "create")
 	assert.Contains(t, create, "MCS_BIND_ADDRESS='10.213.0.10'", "the server listens on its bridge address")
+	probe, ok := m.Named("command:local:Command", "mysql-closed-to-operator-probe")
+	require.True(t, ok)
+	timeout, _ := mocktest.Str(probe.Inputs["environment"].ObjectValue(), "MCS_PROBE_TIMEOUT")
+	assert.Equal(t, "1", timeout, "on a local bridge the operator's probe waits a second for a dropped port")
 
 	assert.Equal(t, "10.213.0.10", w.outputs["serverPrivateAddress"].Value)
 	assert.Equal(t, map[string]string{"app1": "10.213.0.11", "app2": "10.213.0.12"}, w.outputs["clientPrivateAddresses"].Value)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/local"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mysql-client-server/mysql-client-server/components/host"
 )
 
 // ClosedCheckType is the type token of ClosedCheck.
@@ -18,6 +20,10 @@ type ClosedCheckArgs struct {
 	Address pulumi.StringInput
 	// Port is the MySQL port. Defaults to 3306.
 	Port int
+	// Timeout is how many seconds the probe waits for an answer before it
+	// counts the port as closed by a drop (the server host's ProbeTimeout).
+	// Defaults to host.DefaultProbeTimeout.
+	Timeout int
 	// Run changes to re-run the check; see VerifyArgs.Run.
 	Run pulumi.StringInput
 	// After are the resources the check waits for (the ingress, the server).
@@ -43,6 +49,13 @@ func NewClosedCheck(ctx *pulumi.Context, name string, args *ClosedCheckArgs, opt
 	if port == 0 {
 		port = 3306
 	}
+	timeout := args.Timeout
+	if timeout == 0 {
+		timeout = host.DefaultProbeTimeout
+	}
+	if timeout < 0 {
+		return nil, fmt.Errorf("ClosedCheckArgs.Timeout: %d: expected a number of seconds, at least 1", timeout)
+	}
 	run := args.Run
 	if run == nil {
 		run = pulumi.String("")
@@ -54,7 +67,10 @@ func NewClosedCheck(ctx *pulumi.Context, name string, args *ClosedCheckArgs, opt
 	cmd, err := local.NewCommand(ctx, name+"-probe", &local.CommandArgs{
 		Create:      pulumi.String(script("closed-check.sh")),
 		Interpreter: pulumi.StringArray{pulumi.String("/bin/bash"), pulumi.String("-c")},
-		Environment: pulumi.StringMap{"MCS_ADDRESS": args.Address, "MCS_PORT": pulumi.String(fmt.Sprint(port))},
+		Environment: pulumi.StringMap{
+			"MCS_ADDRESS": args.Address, "MCS_PORT": pulumi.String(fmt.Sprint(port)),
+			"MCS_PROBE_TIMEOUT": pulumi.String(fmt.Sprint(timeout)),
+		},
 		Triggers:    pulumi.Array{run},
 	}, pulumi.Parent(c), pulumi.DependsOn(args.After))
 	if err != nil {

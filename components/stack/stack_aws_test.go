@@ -182,6 +182,14 @@ func TestAWSSecretsAreSecretAndUserHostIsClientAddress(t *testing.T) {
 	assert.Equal(t, resource.NewStringProperty("none"), gen.Inputs["logging"], "the key generator's output is not logged")
 }
 
+func TestAWSOperatorProbeWaitsTheDefaultBound(t *testing.T) {
+	m, _ := runAWS(t, awsConfig, nil)
+	probe, ok := m.Named("command:local:Command", "mysql-closed-to-operator-probe")
+	require.True(t, ok)
+	timeout, _ := mocktest.Str(probe.Inputs["environment"].ObjectValue(), "MCS_PROBE_TIMEOUT")
+	assert.Equal(t, "5", timeout, "across the internet the probe keeps the 5 s bound")
+}
+
 func TestAWSAllOutputsPresent(t *testing.T) {
 	_, out := runAWS(t, awsConfig, nil)
 	for _, k := range []string{"platform", "serverPublicAddress", "serverPrivateAddress", "clientPublicAddresses",

@@ -144,7 +144,7 @@ func cleanup() {
 		return
 	}
 	run("make", "--no-print-directory", "STACK="+stackName, "down")
-	run("bash", "-c", "source scripts/pulumi-env.sh && pulumi stack rm --yes --stack "+stackName+" >/dev/null")
+	run("bash", "-c", "PATH=$PATH:$PWD/.tools/bin && source scripts/pulumi-env.sh && pulumi stack rm --yes --stack "+stackName+" >/dev/null")
 	_ = os.Remove("Pulumi." + stackName + ".yaml")
 	if removed, err := local.Sweep(stateDir); err != nil || len(removed) > 0 {
 		fmt.Fprintf(os.Stderr, "bench: swept %v %v\n", removed, err)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # closed-check.sh: runs on the operator and proves the MySQL port on the
 # server is not reachable from there. Fails with a diagnosis if it is.
-# Env: MCS_ADDRESS, MCS_PORT.
+# Env: MCS_ADDRESS, MCS_PORT, MCS_PROBE_TIMEOUT (seconds; default 5).
 # Stdout: "closed (timeout)" or "closed (refused)".
 set -euo pipefail
 : "${MCS_ADDRESS:?}" "${MCS_PORT:?}"

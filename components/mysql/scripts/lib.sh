@@ -87,12 +87,13 @@ package_for() {
 	esac
 }
 
-# tcp_probe ADDRESS PORT tries a TCP connection for at most 5 seconds and
-# prints "open", "timeout", "refused", or "error: <message>".
+# tcp_probe ADDRESS PORT tries a TCP connection for at most
+# $MCS_PROBE_TIMEOUT seconds (default 5) and prints "open", "timeout",
+# "refused", or "error: <message>".
 tcp_probe() {
 	local rc=0 err
 	# shellcheck disable=SC2016 # $0 and $1 expand in the inner bash
-	err=$(timeout 5 bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>&1) || rc=$?
+	err=$(timeout "${MCS_PROBE_TIMEOUT:-5}" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>&1) || rc=$?
 	case "$rc/$err" in
 	0/*) echo open ;;
 	124/*) echo timeout ;;
