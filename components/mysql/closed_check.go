@@ -71,7 +71,7 @@ func NewClosedCheck(ctx *pulumi.Context, name string, args *ClosedCheckArgs, opt
 			"MCS_ADDRESS": args.Address, "MCS_PORT": pulumi.String(fmt.Sprint(port)),
 			"MCS_PROBE_TIMEOUT": pulumi.String(fmt.Sprint(timeout)),
 		},
-		Triggers:    pulumi.Array{run},
+		Triggers: pulumi.Array{run},
 	}, pulumi.Parent(c), pulumi.DependsOn(args.After))
 	if err != nil {
 		return nil, err
