@@ -13,9 +13,20 @@
 #   pulumi-resource-command-v<version>-linux-<arch>.tar.gz.
 #
 # It prints the directory to put on PATH (.tools/bin) on stdout, and its
-# progress on stderr. With CI=true a plugin that cannot be installed is an
-# error; elsewhere Pulumi downloads it on first use when it can.
+# progress on stderr. With CI=true, or with --require-plugin (the real-engine
+# tests), a plugin that cannot be installed is an error; elsewhere Pulumi
+# downloads it on first use when it can.
 set -euo pipefail
+
+require_plugin=${CI:-}
+case "${1:-}" in
+--require-plugin) require_plugin=true ;;
+"") ;;
+*)
+	echo "usage: pulumi-tools.sh [--require-plugin]" >&2
+	exit 2
+	;;
+esac
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="$root/.tools/bin"
@@ -82,8 +93,8 @@ else
 	if [ -f "$tarball" ]; then
 		step "installing the command plugin v$version from $tarball"
 		pulumi plugin install resource command "$version" --file "$tarball" >&2
-	elif [ "${CI:-}" = true ]; then
-		die "the command plugin v$version is not installed and $tarball is missing: CI cannot download it"
+	elif [ "$require_plugin" = true ]; then
+		die "the command plugin v$version is not installed and $tarball is missing"
 	else
 		step "the command plugin v$version is not installed and $tarball is missing: Pulumi will download it on first use (needs internet)"
 	fi

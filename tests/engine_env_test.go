@@ -67,38 +67,14 @@ func pulumiTools(t *testing.T, root string) string {
 		}
 		t.Skipf("%s: run `make tools` (it builds the pinned CLI into .tools/bin and installs the plugin from ../shared/pulumi-plugins)", msg)
 	}
-	cmd := exec.Command("bash", filepath.Join(root, "scripts", "pulumi-tools.sh"))
+	cmd := exec.Command("bash", filepath.Join(root, "scripts", "pulumi-tools.sh"), "--require-plugin")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		missing("the Pulumi CLI is not available: %v: %s", err, stderr.String())
+		missing("the Pulumi CLI or the command plugin is not available: %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
-	bin := strings.TrimSpace(string(out))
-	path := os.Getenv("PATH") + string(os.PathListSeparator) + bin
-	plugins, err := exec.Command("env", "PATH="+path, "pulumi", "plugin", "ls", "--json").Output()
-	if err != nil {
-		missing("pulumi plugin ls: %v", err)
-	}
-	version := commandSDKVersion(t, root)
-	var list []struct{ Name, Kind, Version string }
-	require.NoError(t, json.Unmarshal(plugins, &list))
-	for _, p := range list {
-		if p.Name == "command" && p.Kind == "resource" && "v"+p.Version == version {
-			return path
-		}
-	}
-	missing("the command plugin %s is not installed (%s)", version, strings.TrimSpace(stderr.String()))
-	return ""
-}
-
-// commandSDKVersion is the pulumi-command SDK version go.mod pins, which is
-// the plugin version the program asks for.
-func commandSDKVersion(t *testing.T, root string) string {
-	t.Helper()
-	out, err := exec.Command("go", "-C", root, "list", "-m", "-f", "{{.Version}}", "github.com/pulumi/pulumi-command/sdk").Output()
-	require.NoError(t, err)
-	return strings.TrimSpace(string(out))
+	return os.Getenv("PATH") + string(os.PathListSeparator) + strings.TrimSpace(string(out))
 }
 
 // copyProject copies the project's files (not .git, the tools, state or
