@@ -8,8 +8,10 @@ set -euo pipefail
 state_dir="$(pwd)/.pulumi-state"
 
 # Use the user's backend when they are logged in; else a local file backend
-# with a passphrase generated once (mode 0600) for the stack's secrets.
-if [ -z "${PULUMI_BACKEND_URL:-}" ] && ! pulumi whoami >/dev/null 2>&1; then
+# with a passphrase generated once (mode 0600) for the stack's secrets. Once
+# that backend holds stacks, it stays the project's backend (a later login
+# must not hide the stacks deployed here); PULUMI_BACKEND_URL overrides it.
+if [ -z "${PULUMI_BACKEND_URL:-}" ] && { [ -d "$state_dir/.pulumi" ] || ! pulumi whoami >/dev/null 2>&1; }; then
 	mkdir -p "$state_dir"
 	chmod 0700 "$state_dir"
 	export PULUMI_BACKEND_URL="file://$state_dir"
@@ -25,6 +27,10 @@ fi
 # account password as a secret when it is not set yet.
 ensure_stack() {
 	local stack=$1
+	# One CLI call when the stack is ready (each costs about 0.2 s).
+	if [ -n "$(pulumi config get --stack "$stack" password 2>/dev/null || true)" ]; then
+		return 0
+	fi
 	pulumi stack select "$stack" >/dev/null 2>&1 || pulumi stack init "$stack" >/dev/null
 	if [ -z "$(pulumi config get --stack "$stack" password 2>/dev/null || true)" ]; then
 		# The password reaches pulumi on stdin, not in argv.

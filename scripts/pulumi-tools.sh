@@ -5,7 +5,9 @@
 # - A `pulumi` already on PATH is used as it is.
 # - Otherwise the pinned CLI (scripts/pulumi-cli/go.mod) and Go language host
 #   (scripts/pulumi-language-go/go.mod) are built with Go into .tools/bin,
-#   once; later runs reuse them. Nothing outside this checkout is written but
+#   once; later runs reuse them. The host sits behind a shim
+#   (scripts/pulumi-language-go.sh) that passes it Pulumi.yaml's
+#   runtime.options.binary. Nothing outside this checkout is written but
 #   Go's own caches.
 # - The `command` plugin at the version go.mod pins is installed into the
 #   Pulumi plugin cache from a plugin tarball when it is missing:
@@ -67,20 +69,30 @@ if cli=$(command -v pulumi) && [ "$cli" != "$bin/pulumi" ]; then
 	step "using the Pulumi CLI on PATH: $cli ($(pulumi version))"
 else
 	want=$(pinned "$root/scripts/pulumi-cli" github.com/pulumi/pulumi/pkg/v3)
-	if [ ! -x "$bin/pulumi" ] || [ "$("$bin/pulumi" version 2>/dev/null)" != "$want" ]; then
+	# The version is kept next to the binary: asking the CLI costs 0.2 s.
+	have=$(cat "$bin/.pulumi.version" 2>/dev/null || "$bin/pulumi" version 2>/dev/null || true)
+	if [ ! -x "$bin/pulumi" ] || [ "$have" != "$want" ]; then
 		build pulumi "$root/scripts/pulumi-cli" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "$want" "3 minutes"
 	fi
+	echo "$want" >"$bin/.pulumi.version"
 	want=$(pinned "$root/scripts/pulumi-language-go" github.com/pulumi/pulumi/sdk/v3)
-	if [ ! -x "$bin/pulumi-language-go" ] || [ "$(cat "$bin/.pulumi-language-go.version" 2>/dev/null)" != "$want" ]; then
-		build pulumi-language-go "$root/scripts/pulumi-language-go" github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go "$want" "30 seconds"
-		echo "$want" >"$bin/.pulumi-language-go.version"
+	if [ ! -x "$bin/pulumi-language-go-$want" ]; then
+		build "pulumi-language-go-$want" "$root/scripts/pulumi-language-go" github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go "$want" "30 seconds"
+	fi
+	echo "$want" >"$bin/.pulumi-language-go.version"
+	# The engine runs the shim, which hands the host the runtime options it
+	# cannot receive from this CLI (see scripts/pulumi-language-go.sh).
+	if ! cmp -s "$root/scripts/pulumi-language-go.sh" "$bin/pulumi-language-go"; then
+		install -m 0755 "$root/scripts/pulumi-language-go.sh" "$bin/pulumi-language-go"
 	fi
 fi
 
 # The command plugin, at the version of the SDK in go.mod.
 version=$(pinned "$root" github.com/pulumi/pulumi-command/sdk)
 version=${version#v}
-if pulumi plugin ls --json 2>/dev/null | tr -d ' \t\n' | grep -Fq "\"name\":\"command\",\"kind\":\"resource\",\"version\":\"$version\""; then
+# Where Pulumi keeps it; a .partial marker means an install did not finish.
+plugin="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-command-v$version"
+if [ -x "$plugin/pulumi-resource-command" ] && [ ! -e "$plugin.partial" ]; then
 	step "the command plugin v$version is installed"
 else
 	case "$(uname -m)" in

@@ -83,6 +83,9 @@ func main() {
 	table := markdownTable(counts, results)
 	fmt.Print(table)
 	md := fmt.Sprintf("Measured %s on %s, %d runs each.\n\n%s", time.Now().UTC().Format("2006-01-02"), machine(), *runs, table)
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		fatal(err)
+	}
 	if err := os.WriteFile(filepath.Join(*out, "bench.md"), []byte(md), 0o644); err != nil {
 		fatal(err)
 	}
