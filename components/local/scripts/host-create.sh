@@ -109,8 +109,8 @@ write_if_changed() {
     chmod "$mode" "$file"
     return 1
   fi
-  tmp=$(mktemp "$file.XXXXXX")
-  printf '%s\n' "$content" >"$tmp"
+  tmp=$file.tmp.$$
+  (umask 077 && printf '%s\n' "$content" >"$tmp")
   chmod "$mode" "$tmp"
   mv -f "$tmp" "$file"
   return 0
@@ -132,6 +132,14 @@ if [[ ! -e /sys/class/net/$MCS_BRIDGE ]]; then
   fi
 elif [[ ! -d /sys/class/net/$MCS_BRIDGE/bridge ]]; then
   die "interface $MCS_BRIDGE exists and is not a bridge"
+fi
+# A bridge whose address was never set takes the lowest address of its ports,
+# so a host that joins later can change it: the hosts' neighbour entries for
+# the operator then point at an address nobody has, and their packets to the
+# operator are lost until the entries expire (a stall of ~25 s in an SSH
+# session). An address set once stays.
+if [[ $(</sys/class/net/"$MCS_BRIDGE"/addr_assign_type) != 3 ]]; then
+  ip link set dev "$MCS_BRIDGE" address "$(</sys/class/net/"$MCS_BRIDGE"/address)"
 fi
 ip link set dev "$MCS_BRIDGE" up
 br_addrs=$(ip -4 -o addr show dev "$MCS_BRIDGE")
@@ -219,11 +227,9 @@ if [[ ! -d $HOST_DIR/etc-mysql ]]; then
   fi
   mv "$HOST_DIR/etc-mysql.tmp" "$HOST_DIR/etc-mysql"
 fi
-# dir mode owner
+# dir mode owner (install -d: one process a directory, also when it exists)
 while read -r d mode owner; do
-  mkdir -p "$HOST_DIR/$d"
-  chown "$owner" "$HOST_DIR/$d"
-  chmod "$mode" "$HOST_DIR/$d"
+  install -d -m "$mode" -o "${owner%:*}" -g "${owner#*:}" "$HOST_DIR/$d"
 done <<EOF
 var-lib-mysql 0755 $mysql_owner
 run-mysqld 0755 $mysql_owner
@@ -254,10 +260,7 @@ chmod 0600 "$HOSTKEY"
 chmod 0644 "$HOSTKEY.pub"
 
 # authorized_keys
-key_check=$(mktemp)
-trap 'rm -f "$key_check"' EXIT
-printf '%s\n' "$MCS_AUTHORIZED_KEY" >"$key_check"
-ssh-keygen -l -f "$key_check" >/dev/null 2>&1 || die "MCS_AUTHORIZED_KEY is not a valid OpenSSH public key line"
+ssh-keygen -l -f - <<<"$MCS_AUTHORIZED_KEY" >/dev/null 2>&1 || die "MCS_AUTHORIZED_KEY is not a valid OpenSSH public key line"
 if write_if_changed "$AUTH_KEYS" "$MCS_AUTHORIZED_KEY" 0600; then
   log "wrote authorized_keys"
 fi
@@ -291,13 +294,12 @@ fi
 # StrictModes: sshd refuses authorized_keys if any directory above it is
 # group/world writable or not owned by root. Say so now rather than failing
 # logins later.
-d=$SSH_DIR
-while [[ -n $d ]]; do
-  read -r d_uid d_mode < <(stat -L -c '%u %a' "$d")
+ancestors=() d=$SSH_DIR
+while [[ -n $d ]]; do ancestors+=("$d"); d=${d%/*}; done
+while read -r d_uid d_mode d; do
   [[ $d_uid == 0 ]] || die "$d is not owned by root (sshd StrictModes would refuse authorized_keys)"
   (( (8#$d_mode & 8#022) == 0 )) || die "$d is group/world writable (sshd StrictModes would refuse authorized_keys)"
-  d=${d%/*}
-done
+done < <(stat -L -c '%u %a %n' "${ancestors[@]}")
 
 # ------------------------------------------------------------------- sshd
 # Prints the pid of the sshd listener of this host if it runs (in any netns).
