@@ -3,7 +3,9 @@ package tests
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -66,6 +68,22 @@ func TestRealEngineLocalStack(t *testing.T) {
 			assert.EqualError(t, tcpFromNetns(netns, serverAddr, port), "timeout", "port %d from the outsider", port)
 		}
 		assert.NoError(t, tcpFromNetns(e.local.platform.Netns(1), serverAddr, 3306), "the control: the client connects")
+	})
+
+	t.Run("the engine runs the program from the binary Pulumi.yaml names", func(t *testing.T) {
+		// A stand-in for the binary that leaves a mark, then runs the real one.
+		bin := filepath.Join(e.dir, ".tools", "bin", "mysql-client-server")
+		mark := filepath.Join(t.TempDir(), "ran")
+		require.NoError(t, os.Rename(bin, bin+".real"))
+		defer func() { require.NoError(t, os.Rename(bin+".real", bin)) }()
+		require.NoError(t, os.WriteFile(bin, []byte("#!/bin/sh\necho \"$0\" >"+mark+"\nexec \"$0.real\" \"$@\"\n"), 0o755))
+		defer os.Remove(bin)
+		res, err := e.up()
+		require.NoError(t, err)
+		assert.Equal(t, map[string]int{"same": created}, *res.Summary.ResourceChanges)
+		ran, err := os.ReadFile(mark)
+		require.NoError(t, err, "the language host compiled the program instead of running %s", bin)
+		assert.Equal(t, bin, strings.TrimSpace(string(ran)))
 	})
 
 	t.Run("an unchanged up changes nothing", func(t *testing.T) {
@@ -211,4 +229,54 @@ func outsiderNetns(t *testing.T, bridge, address string) string {
 		require.NoError(t, err, "ip %v: %s", args, out)
 	}
 	return netns
+}
+
+// TestRealEngineManyClientsAtOnce deploys 16 clients in one `up` under the
+// real engine, whose hosts are all created at once: each gets its own
+// address, veth, netns and host key, none is lost, every proof passes, and
+// the bridge keeps one address while hosts join it.
+func TestRealEngineManyClientsAtOnce(t *testing.T) {
+	const n = 16
+	e := newRealEngine(t, "10.213.211.0/24", "engine-Many-password-1")
+	for i := 0; i < n; i++ {
+		e.setConfig(fmt.Sprintf("clients[%d]", i), fmt.Sprintf("c%d", i+1), "--path")
+	}
+	res, err := e.up()
+	require.NoError(t, err, "cold pulumi up with %d clients", n)
+	out := res.Outputs
+
+	private := out["clientPrivateAddresses"].Value.(map[string]any)
+	hostKeys := out["hostKeys"].Value.(map[string]any)
+	proofs := out["proofs"].Value.(map[string]any)
+	require.Len(t, private, n)
+	require.Len(t, hostKeys, n+1, "the server and every client")
+	addrs, keys := map[string]bool{}, map[string]bool{}
+	for name, a := range private {
+		addrs[a.(string)] = true
+		proof := proofs[name].(map[string]any)
+		assert.Equal(t, "app@"+a.(string), proof["currentUser"], "%s's proof", name)
+		assert.Regexp(t, `^TLSv1\.[23]$`, proof["tlsVersion"], "%s's proof", name)
+	}
+	for _, k := range hostKeys {
+		keys[k.(string)] = true
+	}
+	assert.Len(t, addrs, n, "distinct addresses")
+	assert.Len(t, keys, n+1, "distinct host keys")
+
+	bridge := e.local.platform.Bridge()
+	ports, err := os.ReadDir("/sys/class/net/" + bridge + "/brif")
+	require.NoError(t, err)
+	assert.Len(t, ports, n+1, "one veth a host, each on the bridge")
+	for i := 0; i <= n; i++ {
+		assert.NoError(t, exec.Command("ip", "netns", "exec", e.local.platform.Netns(i), "true").Run(), "netns %d", i)
+	}
+	assign, err := os.ReadFile("/sys/class/net/" + bridge + "/addr_assign_type")
+	require.NoError(t, err)
+	assert.Equal(t, "3", strings.TrimSpace(string(assign)),
+		"the bridge's address is set, not taken from the lowest port (which a joining host would change)")
+
+	got, err := e.make("", "down")
+	require.NoError(t, err)
+	assert.Contains(t, got, fmt.Sprintf("%d deleted", (*res.Summary.ResourceChanges)["create"]))
+	assert.Empty(t, e.local.leftovers(), "no namespace, bridge, process or directory")
 }

@@ -190,30 +190,6 @@ func TestLocalFaults(t *testing.T) {
 		assert.Regexp(t, `^TLSv1\.[23]$`, proof["tlsVersion"])
 	})
 
-	t.Run("an install waits for a held dpkg lock", func(t *testing.T) {
-		// The fault: another dpkg/apt holds the lock for a few seconds. The
-		// hosts share the machine's /var/lib/dpkg and process table.
-		holder := exec.Command("bash", "-c", "exec 9>>/var/lib/dpkg/lock-frontend; sleep 4")
-		require.NoError(t, holder.Start())
-		t.Cleanup(func() { _ = holder.Process.Kill(); _ = holder.Wait() })
-		for i := 0; exec.Command("fuser", "-s", "/var/lib/dpkg/lock-frontend").Run() != nil; i++ {
-			require.Less(t, i, 100, "the holder never took the lock")
-			time.Sleep(20 * time.Millisecond)
-		}
-		lm := e.mocks()
-		again := e.run(lm, nil)
-		assert.NotEmpty(t, again["serverVersion"])
-		var waited bool
-		for _, r := range lm.Records() {
-			if r.Name == "mysql-server-install" {
-				waited = strings.Contains(r.Stderr, "waiting for the dpkg/apt lock")
-				t.Logf("server install took %s", r.Finished.Sub(r.Started).Round(time.Millisecond))
-			}
-		}
-		assert.True(t, waited, "the server install waited for the lock")
-		require.NoError(t, holder.Wait(), "the holder released the lock itself")
-	})
-
 	t.Run("teardown completes when a host disappeared out of band", func(t *testing.T) {
 		for _, r := range m.Records() {
 			if r.Name == "mysql_client-namespaces" {

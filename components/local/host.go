@@ -104,7 +104,6 @@ func NewHost(ctx *pulumi.Context, name string, args *HostArgs, opts ...pulumi.Re
 	create := script("host-create.sh")
 	cmd, err := local.NewCommand(ctx, name+"-namespaces", &local.CommandArgs{
 		Create:      create,
-		Update:      create,
 		Delete:      script("host-delete.sh"),
 		Environment: env,
 		Interpreter: bashC,

@@ -94,7 +94,6 @@ func NewMySQLIngress(ctx *pulumi.Context, name string, args *MySQLIngressArgs, o
 	apply := script("ingress-apply.sh")
 	if _, err := local.NewCommand(ctx, name+"-nftables", &local.CommandArgs{
 		Create:      apply,
-		Update:      apply,
 		Delete:      script("ingress-delete.sh"),
 		Environment: env,
 		Interpreter: bashC,

@@ -42,7 +42,6 @@ func NewClient(ctx *pulumi.Context, name string, args *ClientArgs, opts ...pulum
 	install := runOn("client-install.sh", nil)
 	cmd, err := hostCommand(ctx, name+"-install", args.Host, &remote.CommandArgs{
 		Create: install,
-		Update: install,
 	}, pulumi.Parent(c))
 	if err != nil {
 		return nil, err

@@ -71,7 +71,6 @@ func NewClientLogin(ctx *pulumi.Context, name string, args *ClientLoginArgs, opt
 		// No delete: the file lives and dies with the client host, and a
 		// client that vanished must not block a teardown.
 		Create: login,
-		Update: login,
 		Stdin:  pulumi.ToSecret(args.Password).(pulumi.StringOutput),
 	}, pulumi.Parent(l), pulumi.DependsOn(args.After))
 	if err != nil {

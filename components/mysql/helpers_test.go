@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/local"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
@@ -104,4 +105,13 @@ func str(t *testing.T, r mocktest.Resource, key string) string {
 	s, ok := mocktest.Str(r.Inputs, key)
 	require.True(t, ok, "%s has a string %s", r.Name, key)
 	return s
+}
+
+// reRunsCreate asserts that r has no update command, so that pulumi-command
+// (v1.2.1) runs its create command again, in place, when its inputs change:
+// the state keeps each script once.
+func reRunsCreate(t *testing.T, r mocktest.Resource, msg string) {
+	t.Helper()
+	_, ok := r.Inputs["update"]
+	assert.False(t, ok, "%s: no update command: %s", r.Name, msg)
 }

@@ -100,7 +100,6 @@ func NewServer(ctx *pulumi.Context, name string, args *ServerArgs, opts ...pulum
 	})
 	cmd, err := hostCommand(ctx, name+"-install", args.Host, &remote.CommandArgs{
 		Create: install,
-		Update: install,
 	}, pulumi.Parent(s))
 	if err != nil {
 		return nil, err

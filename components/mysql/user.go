@@ -113,7 +113,6 @@ func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.Re
 	apply := runOn("user-apply.sh", applyEnv)
 	cmd, err := hostCommand(ctx, name+"-account", args.Server.Host, &remote.CommandArgs{
 		Create: apply,
-		Update: apply,
 		Delete: runOn("user-delete.sh", env),
 		Stdin:  pulumi.ToSecret(password).(pulumi.StringOutput),
 		// A new name or host is a new account: replace, dropping the old one.

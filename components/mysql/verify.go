@@ -47,7 +47,8 @@ type Proof struct {
 	Cipher string `json:"cipher" pulumi:"cipher"`
 	// CurrentUser is CURRENT_USER().
 	CurrentUser string `json:"currentUser" pulumi:"currentUser"`
-	// RoundTripMs is the time to connect and run SELECT 1, in milliseconds.
+	// RoundTripMs is the proof session's time in milliseconds: connect, TLS
+	// handshake, login and its queries.
 	RoundTripMs int `json:"roundTripMs" pulumi:"roundTripMs"`
 }
 

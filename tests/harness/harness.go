@@ -208,7 +208,7 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 //
 //   - all equal: nothing runs; the previous id and state are returned
 //     (OperationSame);
-//   - triggers changed, or no update command: the resource is replaced
+//   - triggers changed: the resource is replaced
 //     (OperationReplace): the new create runs; once it succeeds the old
 //     delete runs, with the old inputs and PULUMI_COMMAND_STDOUT/STDERR set
 //     to the old outputs as in Teardown, and the new state, with a new id,
@@ -217,7 +217,8 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 //     fails, the new state is kept, the old resource stays in the teardown
 //     list (before the new one is deleted, Teardown tries again) and the
 //     error is returned;
-//   - otherwise the update command runs (OperationUpdate), with the new
+//   - otherwise the update command (the create command where there is no
+//     update command, as in pulumi-command v1.2.1) runs (OperationUpdate), with the new
 //     inputs and, when addPreviousOutputInEnv is true,
 //     PULUMI_COMMAND_STDOUT/STDERR set to the previous outputs; on success
 //     the id is kept and the state becomes the new inputs plus the new
@@ -300,7 +301,7 @@ func (m *Mocks) newCommand(key string, args pulumi.MockResourceArgs) (string, re
 		m.log("%s %q: inputs unchanged, nothing run", spec.typ, spec.name)
 		m.addOperation(spec.name, OperationSame)
 		return prev.id, prev.outputs.Copy(), nil
-	case !spec.hasUpdate || !prev.inputs["triggers"].DeepEquals(inputs["triggers"]):
+	case !prev.inputs["triggers"].DeepEquals(inputs["triggers"]):
 		return m.replace(key, prev, spec, args.Inputs, inputs)
 	default:
 		return m.update(key, prev, spec, args.Inputs, inputs)
@@ -339,7 +340,21 @@ func (m *Mocks) update(key string, prev *commandState, spec commandSpec, in, inp
 	if spec.addPreviousOutputInEnv {
 		env = previousOutputs(prev.entry.stdout, prev.entry.stderr)
 	}
-	res := m.execute(spec, OperationUpdate, "update", spec.update, spec.updateSecret, env, func(res runResult) {
+	// pulumi-command runs the create command where there is no update one.
+	command, secret := spec.update, spec.updateSecret
+	if !spec.hasUpdate {
+		command, secret = spec.create, spec.createSecret
+	}
+	if !spec.hasUpdate && !spec.hasCreate {
+		// Nothing runs; the state takes the new inputs (and delete).
+		m.mu.Lock()
+		e := &entry{spec: spec}
+		m.states[key] = &commandState{id: prev.id, outputs: stateOf(in, "", ""), inputs: inputs, entry: e}
+		m.replacePending(prev.entry, e)
+		m.mu.Unlock()
+		return prev.id, stateOf(in, "", ""), nil
+	}
+	res := m.execute(spec, OperationUpdate, "update", command, secret, env, func(res runResult) {
 		e := &entry{spec: spec, stdout: res.stdout, stderr: res.stderr}
 		m.states[key] = &commandState{id: prev.id, outputs: stateOf(in, res.stdout, res.stderr), inputs: inputs, entry: e}
 		m.replacePending(prev.entry, e)

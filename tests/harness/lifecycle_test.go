@@ -224,7 +224,10 @@ func TestRerunTriggersReplace(t *testing.T) {
 	assert.Equal(t, []string{"trig", "base"}, m.DeleteOrder())
 }
 
-func TestRerunReplaceWithoutUpdate(t *testing.T) {
+// TestRerunWithoutUpdateRunsCreateInPlace: as in pulumi-command v1.2.1, a
+// command without an update command runs its create command again, in place
+// (same id), when its inputs change; only triggers replace it.
+func TestRerunWithoutUpdateRunsCreateInPlace(t *testing.T) {
 	m := New(WithLog(t.Logf))
 	out := filepath.Join(t.TempDir(), "log.txt")
 	args := func(create string) *local.CommandArgs {
@@ -242,13 +245,13 @@ func TestRerunReplaceWithoutUpdate(t *testing.T) {
 	require.NoError(t, err)
 	id2, stdout2 := second.get(t)
 
-	assert.Equal(t, "create a\ncreate b\ndelete a\n", readFile(t, out))
-	assert.NotEqual(t, id1, id2)
+	assert.Equal(t, "create a\ncreate b\n", readFile(t, out), "no delete: it is not replaced")
+	assert.Equal(t, id1, id2)
 	assert.Equal(t, "b", stdout2)
-	assert.Equal(t, []Operation{OperationCreate, OperationReplace}, m.Operations("noupdate"))
+	assert.Equal(t, []Operation{OperationCreate, OperationUpdate}, m.Operations("noupdate"))
 
 	require.NoError(t, m.Teardown())
-	assert.Equal(t, "create a\ncreate b\ndelete a\ndelete b\n", readFile(t, out))
+	assert.Equal(t, "create a\ncreate b\ndelete b\n", readFile(t, out))
 	assert.Equal(t, []string{"noupdate"}, m.DeleteOrder())
 }
 
@@ -301,6 +304,7 @@ func TestRerunFailingReplacement(t *testing.T) {
 			Create:      pulumi.String(create),
 			Delete:      pulumi.String(`echo "delete $PULUMI_COMMAND_STDOUT" >> "$OUT"`),
 			Environment: pulumi.StringMap{"OUT": pulumi.String(out)},
+			Triggers:    pulumi.Array{pulumi.String(create)}, // a new trigger replaces
 		}
 	}
 
@@ -324,6 +328,7 @@ func TestRerunFailingReplacedDelete(t *testing.T) {
 			Create:      pulumi.String(`echo "create $V" >> "$OUT"`),
 			Delete:      pulumi.String(deleteCmd),
 			Environment: pulumi.StringMap{"OUT": pulumi.String(out), "V": pulumi.String(v)},
+			Triggers:    pulumi.Array{pulumi.String(v)}, // a new trigger replaces
 		}
 	}
 

@@ -52,11 +52,16 @@ installed() {
 	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
 }
 
-# apt_install installs the packages that are not installed yet.
+# apt_install installs the packages that are not installed yet, once the
+# first boot is done and the dpkg lock is free.
 apt_install() {
 	local missing=() p
 	for p in "$@"; do installed "$p" || missing+=("$p"); done
 	[ "${#missing[@]}" -gt 0 ] || return 0
+	# Only apt needs the boot finished and the dpkg lock free: a host that
+	# has the packages skips both (fuser scans every process).
+	wait_for_boot
+	wait_for_dpkg_lock
 	log "installing ${missing[*]}"
 	local apt=(apt-get -q -o "DPkg::Lock::Timeout=$MCS_LOCK_TIMEOUT")
 	"${apt[@]}" update >/dev/null

@@ -14,8 +14,6 @@ set -euo pipefail
 : "${MCS_BIND_ADDRESS:?}" "${MCS_CERT_ADDRESS:?}" "${MCS_PORT:?}" "${MCS_REQUIRE_TLS:?}"
 tls=/etc/mysql/mysql-client-server-tls
 
-wait_for_boot
-wait_for_dpkg_lock
 if ! command -v mysqld >/dev/null 2>&1 && ! command -v mariadbd >/dev/null 2>&1; then
 	apt_install "$(package_for server)"
 fi

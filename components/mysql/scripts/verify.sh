@@ -2,18 +2,17 @@
 # verify.sh: the proof, run on a client as its login user with the
 # ~/.my.cnf client-login.sh wrote. It connects like a user would (plain
 # `mysql`, no flags) and prints one JSON line: server version, TLS version
-# and cipher, CURRENT_USER() and round-trip milliseconds. On failure it
-# exits 1 with a diagnosis that names the layer and the fix, followed by the
-# MySQL error text.
+# and cipher, CURRENT_USER() and the session's milliseconds (connect, TLS,
+# login, queries). On failure it exits 1 with a diagnosis that names the
+# layer and the fix, followed by the MySQL error text.
 # Env: MCS_EXPECT_ACCOUNT (user@host as CURRENT_USER() shows it),
 # MCS_SERVER, MCS_PORT, MCS_REQUIRE_TLS (ON: the session must be TLS).
 set -euo pipefail
 : "${MCS_EXPECT_ACCOUNT:?}" "${MCS_SERVER:?}" "${MCS_PORT:?}" "${MCS_REQUIRE_TLS:?}"
 
-here=$(hostname -I 2>/dev/null | awk '{print $1}' || true)
-
 diagnose() {
-	local err=$1 layer fix
+	local err=$1 layer fix here
+	here=$(hostname -I 2>/dev/null | awk '{print $1}' || true)
 	# The codes are matched before the TLS words: under TLS, MariaDB wraps a
 	# 1130 in "error packet before completion of TLS handshake".
 	case "$err" in
@@ -53,12 +52,24 @@ diagnose() {
 }
 
 query="SELECT VERSION(), CURRENT_USER(); SHOW SESSION STATUS WHERE Variable_name IN ('Ssl_version', 'Ssl_cipher')"
+# One session is the proof and the round trip: connect, TLS handshake, login
+# and the queries, timed with bash's clock (no process but mysql).
+start=${EPOCHREALTIME/./}
 # --raw: batch mode would escape backslashes in CURRENT_USER().
 out=$(mysql --connect-timeout=10 --batch --raw --skip-column-names -e "$query" 2>&1) || diagnose "$out"
-version=$(printf '%s\n' "$out" | sed -n 1p | cut -f1)
-account=$(printf '%s\n' "$out" | sed -n 1p | cut -f2)
-tls_version=$(printf '%s\n' "$out" | awk -F'\t' '$1 == "Ssl_version" {print $2}')
-cipher=$(printf '%s\n' "$out" | awk -F'\t' '$1 == "Ssl_cipher" {print $2}')
+ms=$(((${EPOCHREALTIME/./} - start) / 1000))
+version="" account="" tls_version="" cipher=""
+first=true
+while IFS=$'\t' read -r a b; do
+	if $first; then
+		version=$a account=$b first=false
+		continue
+	fi
+	case $a in
+	Ssl_version) tls_version=$b ;;
+	Ssl_cipher) cipher=$b ;;
+	esac
+done <<<"$out"
 
 if [ "$account" != "$MCS_EXPECT_ACCOUNT" ]; then
 	diagnose "ERROR 1130: logged in as '$account', expected '$MCS_EXPECT_ACCOUNT'"
@@ -66,10 +77,6 @@ fi
 if [ "$MCS_REQUIRE_TLS" = ON ] && [ -z "$tls_version" ]; then
 	diagnose "TLS: the session is not encrypted"
 fi
-
-start=$(date +%s%N)
-mysql --connect-timeout=10 --batch --skip-column-names -e 'SELECT 1' >/dev/null 2>&1 || diagnose "$(mysql -e 'SELECT 1' 2>&1)"
-ms=$((($(date +%s%N) - start) / 1000000))
 
 json_str() {
 	local s=$1
