@@ -198,6 +198,26 @@ func TestRealEngineLocalStack(t *testing.T) {
 		assert.Contains(t, printed, "[secret]", "the engine's output was captured")
 	})
 
+	t.Run("a new generator script keeps the generated key", func(t *testing.T) {
+		// A later release of the library may change a generator's script: the
+		// key generated at create stays, and nothing is replaced.
+		before := e.outputs()["privateKey"].Value
+		for _, g := range []string{"ssh-key.sh", "password.sh"} {
+			f := filepath.Join(e.dir, "components", "internal", "generate", "scripts", g)
+			orig, err := os.ReadFile(f)
+			require.NoError(t, err)
+			require.NoError(t, os.WriteFile(f, append(orig, []byte("# a later release\n")...), 0o755))
+			defer func() { _ = os.WriteFile(f, orig, 0o755) }()
+		}
+		_, err := e.make("", "build")
+		require.NoError(t, err)
+		res, err := e.up()
+		require.NoError(t, err)
+		assert.Equal(t, map[string]int{"same": created}, *res.Summary.ResourceChanges)
+		// Compared, never printed: it is the private key.
+		assert.True(t, before == e.outputs()["privateKey"].Value, "the same private key")
+	})
+
 	t.Run("destroy leaves nothing", func(t *testing.T) {
 		got, err := e.make("", "down")
 		require.NoError(t, err)

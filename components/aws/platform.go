@@ -21,6 +21,10 @@ var (
 	vpcPattern          = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
 )
 
+// MinOperatorPrefix is the widest operatorCidr accepted outside the tutorial
+// preset: a /16 (65,536 addresses), an office or VPN range at most.
+const MinOperatorPrefix = 16
+
 // Platform makes EC2 hosts. Its fields come from stack configuration; the
 // config key names are given in each comment.
 type Platform struct {
@@ -54,6 +58,10 @@ func (p *Platform) Validate() error {
 	}
 	if cidr.Bits() == 0 && !p.AllowSSHFromAnywhere {
 		return errors.New("operatorCidr: 0.0.0.0/0 would open SSH to the whole internet: expected your own address, such as 203.0.113.7/32")
+	}
+	if cidr.Bits() > 0 && cidr.Bits() < MinOperatorPrefix && !p.AllowSSHFromAnywhere {
+		return fmt.Errorf("operatorCidr: %s would open SSH to %d addresses: expected a /%d or narrower prefix, your own address such as 203.0.113.7/32",
+			cidr, uint64(1)<<(32-cidr.Bits()), MinOperatorPrefix)
 	}
 	if p.AMI != "" && !amiPattern.MatchString(p.AMI) {
 		return fmt.Errorf("ami: %q is not an AMI id: expected ami- and 8 or 17 hex digits, such as ami-0abcdef1234567890", p.AMI)

@@ -315,3 +315,18 @@ func TestInvalidArgsFailBeforeAnythingIsCreated(t *testing.T) {
 		})
 	}
 }
+
+// TestRemoteCommandsSendNoPreviousOutput: no script reads
+// PULUMI_COMMAND_STDOUT, and an sshd without AcceptEnv for it (EC2's)
+// refuses it with a warning on every update and delete.
+func TestRemoteCommandsSendNoPreviousOutput(t *testing.T) {
+	m, _, _ := run(t, &Args{Platform: &fakePlatform{}, Clients: []string{"c1", "c2"}})
+	cmds := m.OfType("command:remote:Command")
+	require.NotEmpty(t, cmds)
+	for _, r := range cmds {
+		v, ok := r.Inputs["addPreviousOutputInEnv"]
+		if assert.True(t, ok, "%s sets addPreviousOutputInEnv", r.Name) {
+			assert.False(t, v.BoolValue(), "%s: addPreviousOutputInEnv is false", r.Name)
+		}
+	}
+}

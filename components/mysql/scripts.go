@@ -52,9 +52,12 @@ func onOff(allowPlaintext bool) pulumi.String {
 }
 
 // hostCommand creates a remote.Command on h, created after h is ready and
-// after deps.
+// after deps. No script reads the previous output from the environment, and
+// sshd refuses to set it unless AcceptEnv admits it (EC2's does not, and
+// pulumi-command warns on every update and delete), so it is not sent.
 func hostCommand(ctx *pulumi.Context, name string, h *host.Host, args *remote.CommandArgs, opts ...pulumi.ResourceOption) (*remote.Command, error) {
 	args.Connection = h.Connection()
+	args.AddPreviousOutputInEnv = pulumi.BoolPtr(false)
 	opts = append(opts, pulumi.DependsOn([]pulumi.Resource{h.Ready}))
 	return remote.NewCommand(ctx, name, args, opts...)
 }

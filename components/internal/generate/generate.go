@@ -21,15 +21,24 @@ const (
 	Password = "password.sh"
 )
 
+// CommandInputs are every input of a pulumi-command local.Command (v1.2.1).
+// Once ignores changes to all of them.
+var CommandInputs = []string{"create", "update", "delete", "dir", "environment", "interpreter", "logging",
+	"stdin", "triggers", "addPreviousOutputInEnv", "assetPaths", "archivePaths"}
+
 // Once runs the named generator once, at create, and returns what it printed
-// as a secret. The command has no update and no triggers, so the value stays
-// the same across `pulumi up`s; it is not logged.
+// as a secret; it is not logged. pulumi-command runs a command's create
+// again whenever one of its inputs changes (there is no update command), so
+// the resource ignores changes to every input: a later release of this
+// library with another generator script, interpreter or logging setting
+// keeps the value the stack already has. Only a replace (`pulumi up
+// --replace <urn>`) or a new stack generates a new one.
 func Once(ctx *pulumi.Context, name, generator string, opts ...pulumi.ResourceOption) (pulumi.StringOutput, error) {
 	body, err := scripts.ReadFile("scripts/" + generator)
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
-	opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"stdout"}))
+	opts = append(opts, pulumi.AdditionalSecretOutputs([]string{"stdout"}), pulumi.IgnoreChanges(CommandInputs))
 	cmd, err := local.NewCommand(ctx, name, &local.CommandArgs{
 		Create:      pulumi.String(string(body)),
 		Interpreter: pulumi.StringArray{pulumi.String("/bin/bash"), pulumi.String("-c")},

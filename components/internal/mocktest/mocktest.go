@@ -29,6 +29,10 @@ type Resource struct {
 	// Provider is the provider reference ("<provider URN>::<id>") the
 	// resource was registered with, as the SDK passes it to the mocks.
 	Provider string
+	// IgnoreChanges, Protect and RetainOnDelete are the resource options
+	// the resource was registered with.
+	IgnoreChanges           []string
+	Protect, RetainOnDelete bool
 }
 
 // Mocks is a pulumi.MockResourceMonitor that records registrations.
@@ -92,6 +96,9 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	if rpc := args.RegisterRPC; rpc != nil {
 		r.Parent = rpc.GetParent()
 		r.Dependencies = rpc.GetDependencies()
+		r.IgnoreChanges = rpc.GetIgnoreChanges()
+		r.Protect = rpc.GetProtect()
+		r.RetainOnDelete = rpc.GetRetainOnDelete()
 		r.URN = fmt.Sprintf("%s::%s", rpc.GetType(), rpc.GetName())
 	}
 	m.resources = append(m.resources, r)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # closed-check.sh: runs on the operator and proves the MySQL port on the
-# server is not reachable from there. Fails with a diagnosis if it is.
+# server is not reachable from there. Fails with a diagnosis if it is, or
+# if the probe cannot tell (only a timeout or a refusal counts as closed).
+# Runs on the operator's machine: bash, sleep and mktemp are all it needs.
 # Env: MCS_ADDRESS, MCS_PORT, MCS_PROBE_TIMEOUT (seconds; default 5).
 # Stdout: "closed (timeout)" or "closed (refused)".
 set -euo pipefail
@@ -11,6 +13,10 @@ open)
 	printf 'diagnosis: ingress or firewall: %s:%s is reachable from the operator: the security group or nftables ruleset must admit the clients only\n' "$MCS_ADDRESS" "$MCS_PORT" >&2
 	exit 1
 	;;
-error:*) echo "closed (${result#error: })" ;;
-*) echo "closed ($result)" ;;
+timeout | refused) echo "closed ($result)" ;;
+*)
+	# Only an unanswered or a refused connection proves the port closed.
+	printf 'diagnosis: the probe itself failed, so nothing is proven about %s:%s: %s\n' "$MCS_ADDRESS" "$MCS_PORT" "${result#error: }" >&2
+	exit 1
+	;;
 esac

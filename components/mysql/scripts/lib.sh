@@ -64,8 +64,35 @@ apt_install() {
 	wait_for_dpkg_lock
 	log "installing ${missing[*]}"
 	local apt=(apt-get -q -o "DPkg::Lock::Timeout=$MCS_LOCK_TIMEOUT")
-	"${apt[@]}" update >/dev/null
+	apt_update "${apt[@]}"
 	"${apt[@]}" install -y --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# apt_update runs "$@ update". DPkg::Lock::Timeout does not cover the lists
+# lock, which apt-daily may take between the lock check and this update: a
+# failure on that lock is retried every $MCS_APT_RETRY_SECONDS (default 5)
+# within MCS_LOCK_TIMEOUT; any other failure stops at once.
+apt_update() {
+	local out rc waited=0 every=${MCS_APT_RETRY_SECONDS:-5}
+	while :; do
+		rc=0
+		out=$("$@" update 2>&1 >/dev/null) || rc=$?
+		[ "$rc" -ne 0 ] || return 0
+		case $out in
+		*"Could not get lock"* | *"Unable to lock directory"*) ;;
+		*)
+			printf '%s\n' "$out" >&2
+			die "apt-get update failed (exit $rc)"
+			;;
+		esac
+		if [ "$waited" -ge "$MCS_LOCK_TIMEOUT" ]; then
+			printf '%s\n' "$out" >&2
+			die "the apt lists lock is still held after ${MCS_LOCK_TIMEOUT}s"
+		fi
+		log "the apt lists are locked by another apt (apt-daily?); retrying in ${every}s"
+		sleep "$every"
+		waited=$((waited + ${every%.*} + 1))
+	done
 }
 
 # os_id prints the distribution id from /etc/os-release (ubuntu, debian, ...).
@@ -93,17 +120,38 @@ package_for() {
 }
 
 # tcp_probe ADDRESS PORT tries a TCP connection for at most
-# $MCS_PROBE_TIMEOUT seconds (default 5) and prints "open", "timeout",
-# "refused", or "error: <message>".
+# $MCS_PROBE_TIMEOUT seconds (default 5) and prints "open", "timeout"
+# (nothing answered), "refused", or "error: <message>" (anything else,
+# including a probe that could not run). It needs bash and sleep only, no
+# GNU timeout: the operator's laptop runs it too.
 tcp_probe() {
-	local rc=0 err
+	local limit=${MCS_PROBE_TIMEOUT:-5} errf pid rc=0 err tenths=0
+	errf=$(mktemp) || {
+		echo "error: mktemp failed"
+		return 0
+	}
 	# shellcheck disable=SC2016 # $0 and $1 expand in the inner bash
-	err=$(timeout "${MCS_PROBE_TIMEOUT:-5}" bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>&1) || rc=$?
+	bash -c 'exec 3<>"/dev/tcp/$0/$1"' "$1" "$2" 2>"$errf" </dev/null >/dev/null &
+	pid=$!
+	# The deadline: the connect either ends by itself or is stopped.
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ "$tenths" -ge $((limit * 10)) ]; then
+			kill -KILL "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+			rm -f "$errf"
+			echo timeout
+			return 0
+		fi
+		sleep 0.1
+		tenths=$((tenths + 1))
+	done
+	wait "$pid" || rc=$?
+	err=$(cat "$errf")
+	rm -f "$errf"
 	case "$rc/$err" in
 	0/*) echo open ;;
-	124/*) echo timeout ;;
-	*refused*) echo refused ;;
-	*) echo "error: $err" ;;
+	*"Connection refused"*) echo refused ;;
+	*) echo "error: ${err:-exit status $rc}" ;;
 	esac
 }
 

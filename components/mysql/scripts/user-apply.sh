@@ -41,6 +41,18 @@ if [ -n "${MCS_AUTH_PLUGIN:-}" ] && ! admin -e 'SELECT VERSION()' | grep -q Mari
 	identified="IDENTIFIED WITH ${MCS_AUTH_PLUGIN} BY $pw"
 fi
 
+# scrub prints a mysql message without any form of the password: as typed,
+# as the SQL carries it (escaped), and no part of it from a parse error,
+# which quotes the statement from where it failed, cut at 80 characters.
+scrub() {
+	local e=$1 escaped=${pw#\'}
+	escaped=${escaped%\'}
+	e=${e//"$password"/***}
+	e=${e//"$escaped"/***}
+	# No process gets the message in its argv: printf is a builtin.
+	printf '%s' "$e" | sed -E "s/ near '.*' at line ([0-9]+)/ near (the statement is withheld: it holds the password) at line \1/"
+}
+
 # The SQL reaches mysql on stdin; printf is a shell builtin, so the password
 # is never in any process's argv. mysql's own messages are scrubbed of it.
 err=$(
@@ -54,7 +66,7 @@ err=$(
 		printf 'FLUSH PRIVILEGES;\n'
 	} | admin 2>&1 >/dev/null
 ) || {
-	printf '%s\n' "${err//"$password"/***}" >&2
+	printf '%s\n' "$(scrub "$err")" >&2
 	die "could not create or update the account for ${MCS_USER}@${MCS_USER_HOST}"
 }
 printf '%s@%s\n' "$MCS_USER" "$MCS_USER_HOST"
