@@ -2,6 +2,10 @@ package aws
 
 import (
 	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
 
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
@@ -19,11 +23,30 @@ const (
 	CanonicalOwnerID = "099720109477"
 	// JammyNameFilter matches Ubuntu Server 22.04 LTS amd64 images.
 	JammyNameFilter = "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-amd64-server-*"
-	// DefaultInstanceType is a free-tier size.
-	DefaultInstanceType = "t2.micro"
+	// JammyArm64NameFilter matches Ubuntu Server 22.04 LTS arm64 images.
+	JammyArm64NameFilter = "ubuntu/images/hvm-ssd/ubuntu-jammy-22.04-arm64-server-*"
+	// DefaultInstanceType is a free-tier size offered in every region and
+	// zone (t2 is missing from the newer ones, such as eu-north-1).
+	DefaultInstanceType = "t3.micro"
 	// DefaultUser is the login user of Ubuntu AMIs.
 	DefaultUser = "ubuntu"
 )
+
+// gravitonFamily matches the instance families of AWS Graviton (arm64): a
+// "g" in the letters after the generation (t4g, m6gd, c7gn, g5g, is4gen),
+// and a1.
+var gravitonFamily = regexp.MustCompile(`^([a-z]+[0-9]+[a-z-]*g[a-z-]*|a1)$`)
+
+// Architecture is the CPU architecture of an instance type, as the AMI's
+// "architecture" attribute names it: arm64 for the Graviton families,
+// x86_64 for the others.
+func Architecture(instanceType string) string {
+	family, _, _ := strings.Cut(instanceType, ".")
+	if gravitonFamily.MatchString(family) {
+		return "arm64"
+	}
+	return "x86_64"
+}
 
 // InstanceArgs configures an Instance.
 type InstanceArgs struct {
@@ -38,14 +61,22 @@ type InstanceArgs struct {
 	PrivateKey pulumi.StringInput
 	// OperatorCIDR is the only source SSH (22) is open to. Required.
 	OperatorCIDR pulumi.StringInput
-	// AMI is the image id. Defaults to the newest Ubuntu 22.04 from Canonical.
+	// AMI is the image id. Defaults to the newest Ubuntu 22.04 from
+	// Canonical for the instance type's architecture, looked up when the
+	// instance is created and kept afterwards (a newer image does not
+	// replace the instance; setting AMI does).
 	AMI pulumi.StringInput
-	// InstanceType defaults to t2.micro.
+	// InstanceType defaults to DefaultInstanceType.
 	InstanceType pulumi.StringInput
-	// SubnetID defaults to the default VPC's default subnet.
+	// SubnetID and VpcID, given together, place the instance. Both empty:
+	// the region's default VPC and its first default subnet (by id), looked
+	// up when the instance is created and kept afterwards.
 	SubnetID pulumi.StringInput
-	// VpcID is the security group's VPC. Defaults to the default VPC.
+	// VpcID is the security group's VPC; see SubnetID.
 	VpcID pulumi.StringInput
+	// Protect protects the instance from deletion and replacement (the
+	// server: its disk holds the data and its CA).
+	Protect bool
 	// User is the SSH login user. Defaults to "ubuntu".
 	User pulumi.StringInput
 }
@@ -79,6 +110,8 @@ func (a *InstanceArgs) validate() error {
 		return errors.New("InstanceArgs.PrivateKey: required: the key pair's private key, as a secret")
 	case a.OperatorCIDR == nil:
 		return errors.New("InstanceArgs.OperatorCIDR: required: the CIDR allowed to SSH, such as 203.0.113.7/32")
+	case (a.SubnetID == nil) != (a.VpcID == nil):
+		return errors.New("InstanceArgs.SubnetID, VpcID: expected both or neither (the security group must be in the subnet's VPC)")
 	}
 	if a.InstanceType == nil {
 		a.InstanceType = pulumi.String(DefaultInstanceType)
@@ -103,27 +136,58 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 		return nil, err
 	}
 	parent := pulumi.Parent(inst)
+	// What is looked up is kept: a newer image or another default subnet
+	// later must not replace the instance (with the server's data).
+	var ignore []string
 	ami := args.AMI
 	if ami == nil {
+		arch := args.InstanceType.ToStringOutput().ApplyT(Architecture).(pulumi.StringOutput)
+		name := arch.ApplyT(func(a string) string {
+			if a == "arm64" {
+				return JammyArm64NameFilter
+			}
+			return JammyNameFilter
+		}).(pulumi.StringOutput)
 		ami = ec2.LookupAmiOutput(ctx, ec2.LookupAmiOutputArgs{
 			Owners:     pulumi.StringArray{pulumi.String(CanonicalOwnerID)},
 			MostRecent: pulumi.Bool(true),
 			Filters: ec2.GetAmiFilterArray{
-				ec2.GetAmiFilterArgs{Name: pulumi.String("name"), Values: pulumi.StringArray{pulumi.String(JammyNameFilter)}},
+				ec2.GetAmiFilterArgs{Name: pulumi.String("name"), Values: pulumi.StringArray{name}},
+				ec2.GetAmiFilterArgs{Name: pulumi.String("architecture"), Values: pulumi.StringArray{arch}},
 				ec2.GetAmiFilterArgs{Name: pulumi.String("virtualization-type"), Values: pulumi.StringArray{pulumi.String("hvm")}},
 			},
 		}, parent).Id()
+		ignore = append(ignore, "ami")
+	}
+	subnetID, vpcID := args.SubnetID, args.VpcID
+	if subnetID == nil {
+		// Without a subnet, EC2 ignores AssociatePublicIpAddress: the
+		// default VPC's subnet is named explicitly.
+		def := ec2.LookupVpcOutput(ctx, ec2.LookupVpcOutputArgs{Default: pulumi.Bool(true)}, parent)
+		vpcID = def.Id()
+		subnetID = ec2.GetSubnetsOutput(ctx, ec2.GetSubnetsOutputArgs{Filters: ec2.GetSubnetsFilterArray{
+			ec2.GetSubnetsFilterArgs{Name: pulumi.String("vpc-id"), Values: pulumi.StringArray{def.Id()}},
+			ec2.GetSubnetsFilterArgs{Name: pulumi.String("default-for-az"), Values: pulumi.StringArray{pulumi.String("true")}},
+		}}, parent).Ids().ApplyT(func(ids []string) (string, error) {
+			if len(ids) == 0 {
+				return "", fmt.Errorf("subnetId: the default VPC has no default subnet: expected subnetId and vpcId to be set")
+			}
+			ids = append([]string(nil), ids...)
+			sort.Strings(ids)
+			return ids[0], nil
+		}).(pulumi.StringOutput)
+		ignore = append(ignore, "subnetId")
 	}
 	tags := pulumi.StringMap{"Name": pulumi.String(args.Name)}
-	var vpcID pulumi.StringPtrInput
-	if args.VpcID != nil {
-		vpcID = args.VpcID.ToStringOutput().ToStringPtrOutput()
+	sgOpts := []pulumi.ResourceOption{parent}
+	if args.VpcID == nil {
+		sgOpts = append(sgOpts, pulumi.IgnoreChanges([]string{"vpcId"}))
 	}
 	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
 		Description: pulumi.Sprintf("%s: SSH from the operator; MySQL rules are added per client", args.Name),
-		VpcId:       vpcID,
+		VpcId:       vpcID.ToStringOutput().ToStringPtrOutput(),
 		Tags:        tags,
-	}, parent)
+	}, sgOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -145,15 +209,15 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 	}, parent); err != nil {
 		return nil, err
 	}
-	var subnetID pulumi.StringPtrInput
-	if args.SubnetID != nil {
-		subnetID = args.SubnetID.ToStringOutput().ToStringPtrOutput()
+	vmOpts := []pulumi.ResourceOption{parent, pulumi.Protect(args.Protect)}
+	if len(ignore) > 0 {
+		vmOpts = append(vmOpts, pulumi.IgnoreChanges(ignore))
 	}
 	vm, err := ec2.NewInstance(ctx, name, &ec2.InstanceArgs{
 		Ami:                      ami,
 		InstanceType:             args.InstanceType,
 		KeyName:                  args.KeyName,
-		SubnetId:                 subnetID,
+		SubnetId:                 subnetID.ToStringOutput().ToStringPtrOutput(),
 		VpcSecurityGroupIds:      pulumi.StringArray{sg.ID()},
 		AssociatePublicIpAddress: pulumi.Bool(true),
 		MetadataOptions: ec2.InstanceMetadataOptionsArgs{
@@ -162,7 +226,7 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 		},
 		RootBlockDevice: ec2.InstanceRootBlockDeviceArgs{Encrypted: pulumi.Bool(true)},
 		Tags:            tags,
-	}, parent)
+	}, vmOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +244,10 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 		User:           args.User.ToStringOutput(),
 		PrivateKey:     pulumi.ToSecret(args.PrivateKey).(pulumi.StringOutput),
 		HostKey:        pulumi.String("").ToStringOutput(),
-		Ready:          vm,
+		// Ready is this component: depending on it waits for all its
+		// children, the instance and the rules that let the operator in
+		// and the host out, not the instance alone.
+		Ready: inst,
 	}
 	return inst, ctx.RegisterResourceOutputs(inst, pulumi.Map{
 		"instanceId":      inst.InstanceID,

@@ -98,8 +98,9 @@ func TestInstanceHasItsOwnSecurityGroupWithSSHFromTheOperatorOnly(t *testing.T) 
 	require.True(t, ok, "the instance has its own security group")
 	assert.Contains(t, sg.Parent, InstanceType, "the group is parented to the Instance component")
 	assert.Equal(t, "mysql_server", sg.Inputs["tags"].ObjectValue()["Name"].StringValue())
-	_, hasVpc := sg.Inputs["vpcId"]
-	assert.False(t, hasVpc, "no VPC given: the default VPC")
+	vpcID, _ := mocktest.Str(sg.Inputs, "vpcId")
+	assert.Equal(t, "vpc-0defa017", vpcID, "no VPC given: the default VPC, looked up")
+	assert.Equal(t, []string{"vpcId"}, sg.IgnoreChanges, "the looked-up VPC is kept")
 
 	ingress := m.OfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
 	require.Len(t, ingress, 1, "the only ingress rule is SSH")
@@ -144,8 +145,10 @@ func TestInstanceUsesTheGivenAMIWithoutALookup(t *testing.T) {
 	groups := vm.Inputs["vpcSecurityGroupIds"].ArrayValue()
 	require.Len(t, groups, 1)
 	assert.Equal(t, "sg-srv-sg", groups[0].StringValue())
-	_, hasSubnet := vm.Inputs["subnetId"]
-	assert.False(t, hasSubnet, "no subnet given: the default subnet")
+	subnet, _ := mocktest.Str(vm.Inputs, "subnetId")
+	assert.Equal(t, "subnet-0aaaaaaaaaaaaaaaa", subnet,
+		"no subnet given: the default VPC's first default subnet by id, named so that the public address is assigned")
+	assert.Equal(t, []string{"subnetId"}, vm.IgnoreChanges, "the given AMI is not ignored; the looked-up subnet is kept")
 	assert.Equal(t, resource.NewBoolProperty(true), vm.Inputs["associatePublicIpAddress"])
 	assert.Equal(t, "required", vm.Inputs["metadataOptions"].ObjectValue()["httpTokens"].StringValue(), "IMDSv2 only")
 	assert.True(t, vm.Inputs["rootBlockDevice"].ObjectValue()["encrypted"].BoolValue(), "encrypted root volume")
@@ -171,13 +174,48 @@ func TestInstanceLooksUpUbuntuJammyFromCanonicalWithoutAMI(t *testing.T) {
 		o := f.ObjectValue()
 		filters[o["name"].StringValue()] = o["values"].ArrayValue()[0].StringValue()
 	}
-	assert.Equal(t, map[string]string{"name": JammyNameFilter, "virtualization-type": "hvm"}, filters)
+	assert.Equal(t, map[string]string{"name": JammyNameFilter, "architecture": "x86_64", "virtualization-type": "hvm"}, filters)
 
 	vm, ok := m.Named("aws:ec2/instance:Instance", "srv")
 	require.True(t, ok)
 	got, _ := mocktest.Str(vm.Inputs, "ami")
 	assert.Equal(t, lookedUpAMI, got, "the instance runs the looked-up image")
 	assert.Equal(t, lookedUpAMI, ami.Value)
+	assert.ElementsMatch(t, []string{"ami", "subnetId"}, vm.IgnoreChanges,
+		"the image looked up at create is kept: a newer one does not replace the instance")
+}
+
+func TestInstanceOnGravitonGetsTheArm64Image(t *testing.T) {
+	for _, itype := range []string{"t4g.micro", "m6gd.large", "c7gn.xlarge", "a1.medium", "g5g.xlarge"} {
+		args := instanceArgs()
+		args.InstanceType = pulumi.String(itype)
+		m, _, _ := runInstance(t, args)
+		calls := amiLookups(m)
+		require.Len(t, calls, 1, itype)
+		filters := map[string]string{}
+		for _, f := range calls[0].Args["filters"].ArrayValue() {
+			o := f.ObjectValue()
+			filters[o["name"].StringValue()] = o["values"].ArrayValue()[0].StringValue()
+		}
+		assert.Equal(t, JammyArm64NameFilter, filters["name"], itype)
+		assert.Equal(t, "arm64", filters["architecture"], itype)
+	}
+	for itype, arch := range map[string]string{"t3.micro": "x86_64", "t2.micro": "x86_64", "g4dn.xlarge": "x86_64",
+		"m7i-flex.large": "x86_64", "t4g.nano": "arm64", "im4gn.large": "arm64", "is4gen.medium": "arm64"} {
+		assert.Equal(t, arch, Architecture(itype), itype)
+	}
+}
+
+func TestOnlyTheServerIsProtected(t *testing.T) {
+	args := instanceArgs()
+	args.Protect = true
+	m, _, _ := runInstance(t, args)
+	vm, ok := m.Named("aws:ec2/instance:Instance", "srv")
+	require.True(t, ok)
+	assert.True(t, vm.Protect, "protected: a destroy or a replacement must not take the data with it")
+	m, _, _ = runInstance(t, instanceArgs())
+	vm, _ = m.Named("aws:ec2/instance:Instance", "srv")
+	assert.False(t, vm.Protect)
 }
 
 func TestInstanceHostIsTheInstance(t *testing.T) {
@@ -195,7 +233,19 @@ func TestInstanceHostIsTheInstance(t *testing.T) {
 	assert.Equal(t, "PRIVATE KEY", hv.privateKey.Value)
 	assert.True(t, hv.privateKey.Secret, "the SSH key is secret")
 	assert.Equal(t, "", hv.hostKey.Value, "EC2 host keys are not pinned")
-	assert.True(t, strings.HasSuffix(hv.readyURN, "aws:ec2/instance:Instance::srv"), "Ready is the EC2 instance, got %s", hv.readyURN)
+	assert.True(t, strings.HasSuffix(hv.readyURN, InstanceType+"::srv"),
+		"Ready is the Instance component, got %s", hv.readyURN)
+	// A command that depends on Ready waits for the component's children:
+	// the EC2 instance and the SSH and egress rules.
+	for _, child := range []string{"aws:ec2/instance:Instance::srv", "SecurityGroupIngressRule::srv-ssh", "SecurityGroupEgressRule::srv-egress"} {
+		found := false
+		for _, r := range m.Resources() {
+			if strings.HasSuffix(r.URN, child) && strings.HasSuffix(r.Parent, InstanceType+"::srv") {
+				found = true
+			}
+		}
+		assert.True(t, found, "%s is a child of Ready", child)
+	}
 }
 
 func TestInstanceHonoursOverrides(t *testing.T) {
@@ -212,6 +262,7 @@ func TestInstanceHonoursOverrides(t *testing.T) {
 	assert.Equal(t, "t3.small", itype)
 	subnet, _ := mocktest.Str(vm.Inputs, "subnetId")
 	assert.Equal(t, "subnet-0123abcd", subnet)
+	assert.Empty(t, vm.IgnoreChanges, "given values are not ignored: changing them is how a replacement is asked for")
 	sg, ok := m.Named("aws:ec2/securityGroup:SecurityGroup", "srv-sg")
 	require.True(t, ok)
 	vpcID, _ := mocktest.Str(sg.Inputs, "vpcId")

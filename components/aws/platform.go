@@ -33,9 +33,15 @@ type Platform struct {
 	// AllowSSHFromAnywhere permits an OperatorCIDR of 0.0.0.0/0. Only the
 	// tutorial preset sets it.
 	AllowSSHFromAnywhere bool
-	// AMI (ami) overrides the Ubuntu 22.04 lookup.
+	// AllowServerDelete (allowServerDelete) lifts the server instance's
+	// protection, so that `pulumi destroy` (or a change that replaces it)
+	// may delete it with its data. By default it is protected.
+	AllowServerDelete bool
+	// AMI (ami) overrides the Ubuntu 22.04 lookup. Setting it (or changing
+	// it) replaces the instances with that image: how an upgrade is asked
+	// for. Unset, the image looked up at create is kept.
 	AMI string
-	// InstanceType (instanceType) defaults to t2.micro.
+	// InstanceType (instanceType) defaults to DefaultInstanceType.
 	InstanceType string
 	// SubnetID (subnetId) defaults to the default VPC's default subnet.
 	SubnetID string
@@ -67,7 +73,7 @@ func (p *Platform) Validate() error {
 		return fmt.Errorf("ami: %q is not an AMI id: expected ami- and 8 or 17 hex digits, such as ami-0abcdef1234567890", p.AMI)
 	}
 	if p.InstanceType != "" && !instanceTypePattern.MatchString(p.InstanceType) {
-		return fmt.Errorf("instanceType: %q is not an instance type: expected family.size, such as t2.micro", p.InstanceType)
+		return fmt.Errorf("instanceType: %q is not an instance type: expected family.size, such as t3.micro", p.InstanceType)
 	}
 	if p.SubnetID != "" && !subnetPattern.MatchString(p.SubnetID) {
 		return fmt.Errorf("subnetId: %q is not a subnet id: expected subnet- and 8 or 17 hex digits", p.SubnetID)
@@ -112,6 +118,7 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 			InstanceType: optional(p.InstanceType),
 			SubnetID:     optional(p.SubnetID),
 			VpcID:        optional(p.VpcID),
+			Protect:      s.Role == host.RoleServer && !p.AllowServerDelete,
 		}, pulumi.Parent(parent))
 		if err != nil {
 			return nil, err

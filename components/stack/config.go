@@ -127,7 +127,9 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		return nil, keyError("preset", "%q is not a preset: expected secure or tutorial", a.Preset)
 	}
 	tutorial := a.Preset == clientserver.PresetTutorial
-	for key, dst := range map[string]*bool{"allPrivileges": &a.AllPrivileges, "grantOption": &a.GrantOption} {
+	var allowServerDelete bool
+	for key, dst := range map[string]*bool{"allPrivileges": &a.AllPrivileges, "grantOption": &a.GrantOption,
+		"allowServerDelete": &allowServerDelete} {
 		switch v := cfg.Get(key); v {
 		case "", "false":
 		case "true":
@@ -148,6 +150,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		}
 		a.Platform = &aws.Platform{
 			AllowSSHFromAnywhere: tutorial,
+			AllowServerDelete:    allowServerDelete,
 			OperatorCIDR:         operator,
 			AMI:                  cfg.Get("ami"),
 			InstanceType:         cfg.Get("instanceType"),

@@ -62,6 +62,17 @@ func connectionHost(t *testing.T, r mocktest.Resource) (string, bool) {
 	return host, whole || conn.ObjectValue()["privateKey"].IsSecret()
 }
 
+func TestAWSAllowServerDeleteLiftsTheProtection(t *testing.T) {
+	config := map[string]string{"allowServerDelete": "true"}
+	for k, v := range awsConfig {
+		config[k] = v
+	}
+	m, _ := runAWS(t, config, nil)
+	for _, r := range m.OfType("aws:ec2/instance:Instance") {
+		assert.False(t, r.Protect, "%s", r.Name)
+	}
+}
+
 func TestAWSInstancesAreUbuntuJammyTaggedAsInTheSeed(t *testing.T) {
 	m, _ := runAWS(t, awsConfig, nil)
 	instances := m.OfType("aws:ec2/instance:Instance")
@@ -73,7 +84,9 @@ func TestAWSInstancesAreUbuntuJammyTaggedAsInTheSeed(t *testing.T) {
 		ami, _ := mocktest.Str(r.Inputs, "ami")
 		assert.Equal(t, "ami-0123456789abcdef0", ami, "the instance uses the looked-up AMI")
 		itype, _ := mocktest.Str(r.Inputs, "instanceType")
-		assert.Equal(t, "t2.micro", itype)
+		assert.Equal(t, "t3.micro", itype, "a free-tier size offered in every region")
+		tag := tags["Name"].StringValue()
+		assert.Equal(t, tag == "mysql_server", r.Protect, "%s: only the server is protected by default", tag)
 		assert.Equal(t, "required", r.Inputs["metadataOptions"].ObjectValue()["httpTokens"].StringValue(), "IMDSv2 only")
 	}
 	assert.ElementsMatch(t, []string{"mysql_server", "mysql_client"}, names)

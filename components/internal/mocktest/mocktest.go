@@ -105,13 +105,22 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	return id, state, nil
 }
 
-// Call answers invokes: the Ubuntu AMI lookup returns a fixed image.
+// Call answers invokes: the Ubuntu AMI lookup returns a fixed image, the
+// default VPC lookup vpc-0defa017 and its default subnets two ids.
 func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.calls = append(m.calls, args)
-	if args.Token == "aws:ec2/getAmi:getAmi" {
+	switch args.Token {
+	case "aws:ec2/getAmi:getAmi":
 		return resource.PropertyMap{"id": resource.NewStringProperty("ami-0123456789abcdef0")}, nil
+	case "aws:ec2/getVpc:getVpc":
+		return resource.PropertyMap{"id": resource.NewStringProperty("vpc-0defa017")}, nil
+	case "aws:ec2/getSubnets:getSubnets":
+		// Not sorted, as EC2 answers.
+		return resource.PropertyMap{"ids": resource.NewArrayProperty([]resource.PropertyValue{
+			resource.NewStringProperty("subnet-0bbbbbbbbbbbbbbbb"), resource.NewStringProperty("subnet-0aaaaaaaaaaaaaaaa"),
+		})}, nil
 	}
 	return resource.PropertyMap{}, nil
 }
