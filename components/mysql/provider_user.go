@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"errors"
+	"strings"
 
 	mysqlsdk "github.com/pulumi/pulumi-mysql/sdk/v3/go/mysql"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -25,12 +26,17 @@ type ProviderUserArgs struct {
 	// Database is the database the account gets privileges on; it is
 	// created by this component. Required.
 	Database pulumi.StringInput
+	// AllowPlaintext lets the account log in without TLS. By default it
+	// must use TLS (REQUIRE SSL), as on the default path.
+	AllowPlaintext bool
 }
 
 // ProviderUser is the optional second path to a MySQL account, for servers
 // the operator can reach on 3306 with an admin login: pulumi-mysql's
 // Database, User and Grant, through the given provider. The default path,
-// User, needs neither.
+// User, needs neither. It gives the same guarantees: the account must use
+// TLS unless AllowPlaintext, and its grant covers exactly its database ('_'
+// and '%' in the name are escaped, not wildcards).
 type ProviderUser struct {
 	pulumi.ResourceState
 
@@ -71,10 +77,15 @@ func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, o
 	if err != nil {
 		return nil, err
 	}
+	tls := "SSL"
+	if args.AllowPlaintext {
+		tls = "NONE"
+	}
 	user, err := mysqlsdk.NewUser(ctx, name+"-user", &mysqlsdk.UserArgs{
 		User:              userName,
 		Host:              args.Host,
 		PlaintextPassword: pulumi.ToSecret(password).(pulumi.StringOutput),
+		TlsOption:         pulumi.String(tls),
 	}, child...)
 	if err != nil {
 		return nil, err
@@ -82,7 +93,7 @@ func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, o
 	if _, err := mysqlsdk.NewGrant(ctx, name+"-grant", &mysqlsdk.GrantArgs{
 		User:       user.User,
 		Host:       user.Host,
-		Database:   db.Name,
+		Database:   db.Name.ApplyT(GrantDatabase).(pulumi.StringOutput),
 		Privileges: pulumi.StringArray{pulumi.String("ALL PRIVILEGES")},
 	}, child...); err != nil {
 		return nil, err
@@ -93,4 +104,11 @@ func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, o
 	return u, ctx.RegisterResourceOutputs(u, pulumi.Map{
 		"name": u.Name, "host": u.Host, "database": u.Database,
 	})
+}
+
+// GrantDatabase is a database name as GRANT takes it so that it names that
+// one database: in a grant, '_' and '%' are wildcards unless escaped with a
+// backslash (and so is the backslash itself).
+func GrantDatabase(name string) string {
+	return strings.NewReplacer(`\`, `\\`, `_`, `\_`, `%`, `\%`).Replace(name)
 }

@@ -34,7 +34,7 @@ func TestProviderUserRegistersDatabaseUserAndGrantWithTheGivenProvider(t *testin
 			Name:     pulumi.String("app"),
 			Host:     pulumi.String(clientPrivate),
 			Password: pulumi.ToSecret(pulumi.String(testPassword)).(pulumi.StringOutput),
-			Database: pulumi.String("appdb"),
+			Database: pulumi.String("app_db%"),
 		})
 		if err != nil {
 			return err
@@ -65,7 +65,8 @@ func TestProviderUserRegistersDatabaseUserAndGrantWithTheGivenProvider(t *testin
 		assert.Contains(t, r.Parent, ProviderUserType, "%s is parented to the component", r.Name)
 	}
 
-	assert.Equal(t, "appdb", str(t, db, "name"))
+	assert.Equal(t, "app_db%", str(t, db, "name"))
+	assert.Equal(t, "SSL", str(t, user, "tlsOption"), "the account must use TLS (REQUIRE SSL), as on the default path")
 	assert.Equal(t, "app", str(t, user, "user"))
 	assert.Equal(t, clientPrivate, str(t, user, "host"))
 	assert.True(t, user.Inputs["plaintextPassword"].IsSecret(), "the password is secret")
@@ -73,7 +74,7 @@ func TestProviderUserRegistersDatabaseUserAndGrantWithTheGivenProvider(t *testin
 
 	assert.Equal(t, "app", str(t, grant, "user"))
 	assert.Equal(t, clientPrivate, str(t, grant, "host"))
-	assert.Equal(t, "appdb", str(t, grant, "database"))
+	assert.Equal(t, `app\_db\%`, str(t, grant, "database"), "the grant names exactly that database: _ and % escaped")
 	privs := grant.Inputs["privileges"].ArrayValue()
 	require.Len(t, privs, 1)
 	assert.Equal(t, "ALL PRIVILEGES", privs[0].StringValue())
@@ -82,7 +83,13 @@ func TestProviderUserRegistersDatabaseUserAndGrantWithTheGivenProvider(t *testin
 
 	assert.Equal(t, "app", name.Value)
 	assert.Equal(t, clientPrivate, hostOut.Value)
-	assert.Equal(t, "appdb", database.Value)
+	assert.Equal(t, "app_db%", database.Value)
+}
+
+func TestGrantDatabaseEscapesTheWildcards(t *testing.T) {
+	for in, want := range map[string]string{"app": "app", "app_db": `app\_db`, "50%": `50\%`, `a\b`: `a\\b`, `x\_%`: `x\\\_\%`} {
+		assert.Equal(t, want, GrantDatabase(in), in)
+	}
 }
 
 func TestProviderUserInvalidArgsFailNamingTheField(t *testing.T) {

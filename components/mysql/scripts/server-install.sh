@@ -88,6 +88,44 @@ if [ ! -f "$dropin" ] || [ "$(cat "$dropin")" != "$want" ]; then
 	log "wrote $dropin"
 fi
 
+# After a reboot, mysqld may start before the private address is on the
+# interface (the unit is ordered only after network.target), and a bind to
+# an address the host does not have yet fails. With ip_nonlocal_bind the
+# bind succeeds and the socket answers once the address arrives; where
+# systemd runs (EC2), that is made permanent and the unit also waits for
+# network-online.target. A local host has its own network namespace, whose
+# sysctl lives as long as the host (its /etc/sysctl.d is the machine's).
+case ${MCS_BIND_ADDRESS} in
+0.0.0.0 | 127.0.0.1 | localhost) ;;
+*)
+	if [ "$(cat /proc/sys/net/ipv4/ip_nonlocal_bind)" != 1 ]; then
+		sysctl -q -w net.ipv4.ip_nonlocal_bind=1
+		log "set net.ipv4.ip_nonlocal_bind=1 (mysqld may bind ${MCS_BIND_ADDRESS} before the address is up)"
+	fi
+	if has_systemd; then
+		sysctl_conf=/etc/sysctl.d/60-mysql-client-server.conf
+		want_sysctl="# Managed by mysql-client-server: mysqld binds the private address at boot.
+net.ipv4.ip_nonlocal_bind = 1"
+		if [ "$(cat "$sysctl_conf" 2>/dev/null)" != "$want_sysctl" ]; then
+			printf '%s\n' "$want_sysctl" >"$sysctl_conf"
+		fi
+		for unit in mysql mariadb; do
+			systemctl cat "$unit.service" >/dev/null 2>&1 || continue
+			unit_dropin=/etc/systemd/system/$unit.service.d/mysql-client-server.conf
+			want_unit="# Managed by mysql-client-server: start once the network is up.
+[Unit]
+Wants=network-online.target
+After=network-online.target"
+			if [ "$(cat "$unit_dropin" 2>/dev/null)" != "$want_unit" ]; then
+				mkdir -p "${unit_dropin%/*}"
+				printf '%s\n' "$want_unit" >"$unit_dropin"
+				systemctl daemon-reload
+			fi
+		done
+	fi
+	;;
+esac
+
 # A data directory that is still empty (a fresh local host) is initialised.
 if [ ! -d /var/lib/mysql/mysql ]; then
 	log "initialising the data directory"
