@@ -10,8 +10,10 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/generate"
 )
 
 // InstanceType is the type token of Instance.
@@ -209,6 +211,24 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 	}, parent); err != nil {
 		return nil, err
 	}
+	// The instance's SSH host key: generated once by the program, handed to
+	// cloud-init in the user data (a secret in the state), and pinned by
+	// every SSH connection, so that a man in the middle on first contact
+	// gets no password. cloud-init installs it at the first boot only.
+	hostKey, err := generate.Once(ctx, name+"-host-key", generate.SSHKey, parent)
+	if err != nil {
+		return nil, err
+	}
+	hostPublic := hostKey.ApplyT(func(k string) (string, error) {
+		signer, err := ssh.ParsePrivateKey([]byte(k))
+		if err != nil {
+			return "", fmt.Errorf("the generated host key: %w", err)
+		}
+		return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))), nil
+	}).(pulumi.StringOutput)
+	userData := pulumi.ToSecret(pulumi.All(hostKey, hostPublic).ApplyT(func(v []interface{}) string {
+		return CloudConfig(v[0].(string), v[1].(string))
+	})).(pulumi.StringOutput)
 	vmOpts := []pulumi.ResourceOption{parent, pulumi.Protect(args.Protect)}
 	if len(ignore) > 0 {
 		vmOpts = append(vmOpts, pulumi.IgnoreChanges(ignore))
@@ -217,6 +237,7 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 		Ami:                      ami,
 		InstanceType:             args.InstanceType,
 		KeyName:                  args.KeyName,
+		UserData:                 userData,
 		SubnetId:                 subnetID.ToStringOutput().ToStringPtrOutput(),
 		VpcSecurityGroupIds:      pulumi.StringArray{sg.ID()},
 		AssociatePublicIpAddress: pulumi.Bool(true),
@@ -243,7 +264,7 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 		SSHPort:        pulumi.Int(22).ToIntOutput(),
 		User:           args.User.ToStringOutput(),
 		PrivateKey:     pulumi.ToSecret(args.PrivateKey).(pulumi.StringOutput),
-		HostKey:        pulumi.String("").ToStringOutput(),
+		HostKey:        hostPublic,
 		// Ready is this component: depending on it waits for all its
 		// children, the instance and the rules that let the operator in
 		// and the host out, not the instance alone.
@@ -256,4 +277,18 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 		"privateIp":       inst.PrivateIP,
 		"securityGroupId": inst.SecurityGroupID,
 	})
+}
+
+// CloudConfig is the instance's user data: cloud-init replaces the image's
+// host keys with the given ed25519 key (private in OpenSSH form, public in
+// authorized_keys form) at the first boot, and makes no others.
+func CloudConfig(private, public string) string {
+	var b strings.Builder
+	b.WriteString("#cloud-config\n# Managed by mysql-client-server: the SSH host key the stack pins.\n")
+	b.WriteString("ssh_deletekeys: true\nssh_genkeytypes: []\nssh_keys:\n  ed25519_private: |\n")
+	for _, line := range strings.Split(strings.TrimSpace(private), "\n") {
+		b.WriteString("    " + line + "\n")
+	}
+	b.WriteString("  ed25519_public: " + public + "\n")
+	return b.String()
 }

@@ -43,19 +43,24 @@ type Mocks struct {
 	nextIP    int
 	// PrivateKey is what the key generator "prints".
 	PrivateKey string
+	// HostPrivateKey is what a host key generator (<name>-host-key) prints.
+	HostPrivateKey string
 }
 
-// New returns Mocks with a fresh ed25519 key for the key generator.
+// New returns Mocks with fresh ed25519 keys for the key generators.
 func New(t testing.TB) *Mocks {
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
+	key := func() string {
+		_, priv, err := ed25519.GenerateKey(rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		block, err := ssh.MarshalPrivateKey(priv, "mock")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(pem.EncodeToMemory(block))
 	}
-	block, err := ssh.MarshalPrivateKey(priv, "mock")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &Mocks{PrivateKey: string(pem.EncodeToMemory(block))}
+	return &Mocks{PrivateKey: key(), HostPrivateKey: key()}
 }
 
 // NewResource records the registration and returns plausible state.
@@ -70,6 +75,8 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		switch {
 		case strings.HasSuffix(args.Name, "-ssh-generate"):
 			stdout = m.PrivateKey
+		case strings.HasSuffix(args.Name, "-host-key"):
+			stdout = m.HostPrivateKey
 		case strings.HasSuffix(args.Name, "-password"):
 			stdout = "mock-generated-password-0123456789"
 		case strings.HasSuffix(args.Name, "-proof"):

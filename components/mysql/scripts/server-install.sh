@@ -96,7 +96,7 @@ fi
 # network-online.target. A local host has its own network namespace, whose
 # sysctl lives as long as the host (its /etc/sysctl.d is the machine's).
 case ${MCS_BIND_ADDRESS} in
-0.0.0.0 | 127.0.0.1 | localhost) ;;
+0.* | 127.* | localhost) ;; # every address, or loopback: always there
 *)
 	if [ "$(cat /proc/sys/net/ipv4/ip_nonlocal_bind)" != 1 ]; then
 		sysctl -q -w net.ipv4.ip_nonlocal_bind=1
