@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
@@ -34,11 +35,14 @@ func TestRealEngineLocalStack(t *testing.T) {
 	out := res.Outputs
 	for _, k := range []string{"platform", "serverPublicAddress", "serverPrivateAddress", "clientPublicAddresses",
 		"clientPrivateAddresses", "sshCommands", "hostKeys", "mysqlCommands", "userName", "accounts", "database",
-		"password", "serverVersion", "proofs", "operatorCheck", "caCert", "preset", "warnings", "publicKey",
+		"password", "serverVersion", "proofs", "operatorCheck", "caCert", "certificateExpiry", "preset", "warnings", "publicKey",
 		"privateKey"} {
 		assert.Contains(t, out, k, "output %s", k)
 	}
-	assert.Len(t, out, 20, "no other output")
+	assert.Len(t, out, 21, "no other output")
+	expiry, err := time.Parse(time.RFC3339, out["certificateExpiry"].Value.(string))
+	require.NoError(t, err, "certificateExpiry is an ISO 8601 time")
+	assert.WithinDuration(t, time.Now().Add(825*24*time.Hour), expiry, 24*time.Hour, "a new server certificate is valid 825 days")
 	assert.Equal(t, serverAddr, out["serverPrivateAddress"].Value)
 	assert.Equal(t, "app", out["userName"].Value, "the declared default: an empty userName means app")
 	assert.Equal(t, "secure", out["preset"].Value)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -87,6 +88,52 @@ func TestLocalSecureByDefault(t *testing.T) {
 		assert.Regexp(t, `^[0-9]+$`, fmt.Sprint(proof["roundTripMs"]), "round-trip milliseconds")
 		assert.Equal(t, "closed (timeout)", out["operatorCheck"], "the operator cannot reach 3306")
 		assert.Contains(t, out["caCert"], "BEGIN CERTIFICATE")
+	})
+	t.Run("the server certificate is renewed in place, without a restart", func(t *testing.T) {
+		// What the renewal command runs at the start of a new period: the
+		// install, with a period that starts after the current certificate
+		// was issued.
+		var install string
+		for _, r := range m.Records() {
+			if r.Name == "mysql-server-install" {
+				install = r.Create
+			}
+			if r.Name == "mysql-server-tls-renew" {
+				assert.Contains(t, r.Create, "MCS_RENEW_ISSUED_BEFORE=", "the renewal passes the period's start")
+			}
+		}
+		require.NotEmpty(t, install)
+		served := func() string { // the serial the server presents, seen from the client
+			t.Helper()
+			got, stderr, err := onClient(t, out, "mysql_client",
+				"openssl s_client -starttls mysql -connect "+server+":3306 </dev/null 2>/dev/null | openssl x509 -noout -serial")
+			require.NoError(t, err, stderr)
+			return strings.TrimSpace(got)
+		}
+		pid := func() string {
+			t.Helper()
+			got, _, err := onServer(t, out, "cat /run/mysqld/mysqld.pid")
+			require.NoError(t, err)
+			return strings.TrimSpace(got)
+		}
+		serialBefore, pidBefore := served(), pid()
+		require.Regexp(t, `^serial=`, serialBefore)
+		expiryBefore, err := time.Parse(time.RFC3339, fmt.Sprint(out["certificateExpiry"]))
+		require.NoError(t, err, "the certificateExpiry output")
+		assert.WithinDuration(t, time.Now().Add(825*24*time.Hour), expiryBefore, 24*time.Hour)
+		got, stderr, err := onServer(t, out, "export MCS_RENEW_ISSUED_BEFORE=$(( $(date +%s) + 1 )); "+install)
+		require.NoError(t, err, stderr)
+		assert.Contains(t, stderr, "renewing the server certificate")
+		assert.Contains(t, stderr, "reloaded the server's TLS certificate")
+		expires := regexp.MustCompile(`(?m)^certificate-expires: (\S+)$`).FindStringSubmatch(got)
+		require.Len(t, expires, 2, got)
+		expiryAfter, err := time.Parse(time.RFC3339, expires[1])
+		require.NoError(t, err)
+		assert.False(t, expiryAfter.Before(expiryBefore), "the new certificate expires no earlier")
+		assert.NotEqual(t, serialBefore, served(), "the server presents the new certificate")
+		assert.Equal(t, pidBefore, pid(), "no restart: the TLS context was reloaded")
+		_, err = mysqlOnClient(t, out, "mysql_client", "app", testPassword, "SELECT 1")
+		assert.NoError(t, err, "clients still verify and log in")
 	})
 	t.Run("a plain mysql on the client connects with no flags, over TLS", func(t *testing.T) {
 		got, stderr, err := onClient(t, out, "mysql_client",

@@ -137,6 +137,9 @@ type ClientServer struct {
 	OperatorCheck pulumi.StringOutput `pulumi:"operatorCheck"`
 	// CACert is the server's CA certificate, for clients to verify it.
 	CACert pulumi.StringOutput `pulumi:"caCert"`
+	// CertificateExpiry is when the server certificate expires (ISO 8601,
+	// UTC); the first `pulumi up` of each renewal period renews it.
+	CertificateExpiry pulumi.StringOutput `pulumi:"certificateExpiry"`
 	// Warnings are what the stack warns about (the tutorial preset); empty
 	// by default.
 	Warnings pulumi.StringArrayOutput `pulumi:"warnings"`
@@ -352,6 +355,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	cs.Proofs = proofs.ToMapOutput()
 	cs.CACert = server.CACert
+	cs.CertificateExpiry = server.CertificateExpiry
 	cs.Preset = pulumi.String(args.Preset).ToStringOutput()
 
 	cs.ServerPublicAddress = serverHost.PublicAddress
@@ -390,6 +394,7 @@ func (cs *ClientServer) Outputs() pulumi.Map {
 		"proofs":                 cs.Proofs,
 		"operatorCheck":          cs.OperatorCheck,
 		"caCert":                 cs.CACert,
+		"certificateExpiry":      cs.CertificateExpiry,
 		"preset":                 cs.Preset,
 		"warnings":               cs.Warnings,
 		"publicKey":              cs.PublicKey,

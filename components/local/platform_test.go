@@ -259,6 +259,7 @@ func TestLocalWiringWithMachineCheckSkipped(t *testing.T) {
 
 	wantRemote := map[string]string{ // remote command -> host it runs on
 		"mysql-server-install":      "mysql_server",
+		"mysql-server-tls-renew":    "mysql_server",
 		"app1-mysql-client-install": "app1",
 		"app2-mysql-client-install": "app2",
 		"app1-mysql-user-account":   "mysql_server",

@@ -1,9 +1,12 @@
 package mysql
 
 import (
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -26,6 +29,29 @@ type ServerArgs struct {
 	// AllowPlaintext turns require_secure_transport off (the tutorial
 	// preset). By default every connection must use TLS.
 	AllowPlaintext bool
+	// CertRenewEvery is the server certificate's renewal period, counted
+	// from the CA's creation: the first `pulumi up` in a new period issues
+	// a new certificate (valid CertValidity) and reloads the server's TLS.
+	// Defaults to DefaultCertRenewEvery.
+	CertRenewEvery time.Duration
+}
+
+// CertValidity is how long a server certificate is valid (825 days, the
+// most clients accept for a server certificate).
+const CertValidity = 825 * 24 * time.Hour
+
+// DefaultCertRenewEvery renews the server certificate yearly, so that one
+// `pulumi up` a year keeps it valid.
+const DefaultCertRenewEvery = 365 * 24 * time.Hour
+
+// RenewalStart is the start of the renewal period that now falls in: the
+// CA's NotBefore plus a whole number of periods. A server certificate
+// issued before it is renewed.
+func RenewalStart(caNotBefore, now time.Time, every time.Duration) time.Time {
+	if now.Before(caNotBefore) || every <= 0 {
+		return caNotBefore
+	}
+	return caNotBefore.Add(now.Sub(caNotBefore) / every * every)
 }
 
 // Server installs and configures the MySQL server on a host: MySQL 8.0 on
@@ -51,6 +77,9 @@ type Server struct {
 	RequireTLS pulumi.BoolOutput `pulumi:"requireTls"`
 	// Port is the MySQL TCP port.
 	Port pulumi.IntOutput `pulumi:"port"`
+	// CertificateExpiry is when the server certificate expires (ISO 8601,
+	// UTC), as of the last renewal check.
+	CertificateExpiry pulumi.StringOutput `pulumi:"certificateExpiry"`
 	// Host is the host the server runs on.
 	Host *host.Host
 	// Install is the install command; commands that need a running server
@@ -76,6 +105,13 @@ func (a *ServerArgs) validate() error {
 	if a.BindAddress == nil {
 		a.BindAddress = a.Host.PrivateAddress
 	}
+	if a.CertRenewEvery == 0 {
+		a.CertRenewEvery = DefaultCertRenewEvery
+	}
+	if a.CertRenewEvery < 0 || a.CertRenewEvery > CertValidity-30*24*time.Hour {
+		return fmt.Errorf("ServerArgs.CertRenewEvery: %s: expected a period up to %s (30 days before a certificate expires)",
+			a.CertRenewEvery, CertValidity-30*24*time.Hour)
+	}
 	return nil
 }
 
@@ -92,12 +128,13 @@ func NewServer(ctx *pulumi.Context, name string, args *ServerArgs, opts ...pulum
 	if err := ctx.RegisterComponentResource(ServerType, name, s, opts...); err != nil {
 		return nil, err
 	}
-	install := runOn("server-install.sh", map[string]pulumi.StringInput{
+	env := map[string]pulumi.StringInput{
 		"MCS_BIND_ADDRESS": args.BindAddress,
 		"MCS_CERT_ADDRESS": args.Host.PrivateAddress,
 		"MCS_PORT":         s.portEnv(),
 		"MCS_REQUIRE_TLS":  onOff(args.AllowPlaintext),
-	})
+	}
+	install := runOn("server-install.sh", env)
 	cmd, err := hostCommand(ctx, name+"-install", args.Host, &remote.CommandArgs{
 		Create: install,
 	}, pulumi.Parent(s))
@@ -105,25 +142,62 @@ func NewServer(ctx *pulumi.Context, name string, args *ServerArgs, opts ...pulum
 		return nil, err
 	}
 	s.Install = cmd
-	// Stdout is the version line, then the CA certificate.
-	s.Version = cmd.Stdout.ApplyT(func(out string) string {
-		v, _, _ := strings.Cut(out, "\n")
-		return strings.TrimSpace(v)
+	s.Version = cmd.Stdout.ApplyT(func(out string) string { return parseInstall(out).version }).(pulumi.StringOutput)
+	s.CACert = cmd.Stdout.ApplyT(func(out string) string { return parseInstall(out).ca }).(pulumi.StringOutput)
+
+	// Renewal: the same idempotent install, with the start of the current
+	// renewal period. Its trigger changes once a period, so an unchanged
+	// `pulumi up` within a period runs nothing.
+	start := s.CACert.ApplyT(func(ca string) (string, error) {
+		block, _ := pem.Decode([]byte(ca))
+		if block == nil {
+			return "", errors.New("the server install printed no CA certificate")
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return "", fmt.Errorf("the server's CA certificate: %w", err)
+		}
+		return fmt.Sprint(RenewalStart(c.NotBefore, time.Now(), args.CertRenewEvery).Unix()), nil
 	}).(pulumi.StringOutput)
-	s.CACert = cmd.Stdout.ApplyT(func(out string) string {
-		_, ca, _ := strings.Cut(out, "\n")
-		return strings.TrimSpace(ca) + "\n"
-	}).(pulumi.StringOutput)
+	renewEnv := map[string]pulumi.StringInput{"MCS_RENEW_ISSUED_BEFORE": start}
+	for k, v := range env {
+		renewEnv[k] = v
+	}
+	renew, err := hostCommand(ctx, name+"-tls-renew", args.Host, &remote.CommandArgs{
+		Create:   runOn("server-install.sh", renewEnv),
+		Triggers: pulumi.Array{start},
+	}, pulumi.Parent(s), pulumi.DependsOn([]pulumi.Resource{cmd}))
+	if err != nil {
+		return nil, err
+	}
+	s.CertificateExpiry = renew.Stdout.ApplyT(func(out string) string { return parseInstall(out).expiry }).(pulumi.StringOutput)
 	s.Address = args.Host.PrivateAddress
 	s.BindAddress = args.BindAddress.ToStringOutput()
 	s.Port = pulumi.Int(args.Port).ToIntOutput()
 	s.RequireTLS = pulumi.Bool(!args.AllowPlaintext).ToBoolOutput()
 	return s, ctx.RegisterResourceOutputs(s, pulumi.Map{
-		"version":     s.Version,
-		"address":     s.Address,
-		"bindAddress": s.BindAddress,
-		"caCert":      s.CACert,
-		"port":        s.Port,
-		"requireTls":  s.RequireTLS,
+		"version":           s.Version,
+		"address":           s.Address,
+		"bindAddress":       s.BindAddress,
+		"caCert":            s.CACert,
+		"port":              s.Port,
+		"requireTls":        s.RequireTLS,
+		"certificateExpiry": s.CertificateExpiry,
 	})
+}
+
+// installOutput is server-install.sh's stdout: the version line, the
+// "certificate-expires:" line, then the CA certificate.
+type installOutput struct{ version, expiry, ca string }
+
+func parseInstall(out string) installOutput {
+	var o installOutput
+	v, rest, _ := strings.Cut(out, "\n")
+	o.version = strings.TrimSpace(v)
+	if line, after, ok := strings.Cut(rest, "\n"); ok && strings.HasPrefix(line, "certificate-expires: ") {
+		o.expiry = strings.TrimSpace(strings.TrimPrefix(line, "certificate-expires: "))
+		rest = after
+	}
+	o.ca = strings.TrimSpace(rest) + "\n"
+	return o
 }

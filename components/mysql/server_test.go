@@ -1,7 +1,10 @@
 package mysql
 
 import (
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
@@ -11,7 +14,7 @@ import (
 	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
 )
 
-type serverOutputs struct{ version, address, port mocktest.Awaited }
+type serverOutputs struct{ version, address, port, ca, expiry mocktest.Awaited }
 
 // runServer creates a server host "srv" and a Server "db" on it; edit
 // adjusts the args.
@@ -41,6 +44,12 @@ func runServer(t *testing.T, edit func(*ServerArgs)) (*mocktest.Mocks, serverOut
 		if out.address, err = mocktest.Await(ctx, s.Address); err != nil {
 			return err
 		}
+		if out.ca, err = mocktest.Await(ctx, s.CACert); err != nil {
+			return err
+		}
+		if out.expiry, err = mocktest.Await(ctx, s.CertificateExpiry); err != nil {
+			return err
+		}
 		out.port, err = mocktest.Await(ctx, s.Port)
 		return err
 	})
@@ -56,9 +65,9 @@ func TestServerInstallsOnItsHostBoundToThePrivateAddress(t *testing.T) {
 	assert.False(t, comp.Custom)
 
 	cmds := m.OfType("command:remote:Command")
-	require.Len(t, cmds, 1, "one remote command")
-	install := cmds[0]
-	assert.Equal(t, "db-install", install.Name)
+	require.Len(t, cmds, 2, "the install and the renewal")
+	install, ok := m.Named("command:remote:Command", "db-install")
+	require.True(t, ok)
 	assert.Contains(t, install.Parent, ServerType, "the install command is parented to the Server")
 
 	create := str(t, install, "create")
@@ -80,6 +89,8 @@ func TestServerInstallsOnItsHostBoundToThePrivateAddress(t *testing.T) {
 	assert.Equal(t, float64(host.DialErrorLimit), c.dialErrorLimit)
 
 	assert.Equal(t, "10.11.19-MariaDB", out.version.Value, "Version is the first line of the install command's output")
+	assert.Equal(t, strings.TrimSpace(m.CACert)+"\n", out.ca.Value, "CACert is the rest")
+	assert.Equal(t, mocktest.CertificateExpiry, out.expiry.Value, "CertificateExpiry is what the renewal check printed")
 	assert.Equal(t, serverPrivate, out.address.Value)
 	assert.Equal(t, 3306, out.port.Value)
 }
@@ -128,4 +139,42 @@ func TestServerInvalidArgsFailNamingTheField(t *testing.T) {
 		assert.Contains(t, err.Error(), "ServerArgs.Host: required")
 		assert.Empty(t, m.Resources())
 	})
+}
+
+// TestServerRenewsItsCertificateOncePerPeriod: the renewal runs the install
+// with the start of the current period (counted from the CA's NotBefore);
+// its trigger is that start, so it changes once a period.
+func TestServerRenewsItsCertificateOncePerPeriod(t *testing.T) {
+	m, _, err := runServer(t, nil)
+	require.NoError(t, err)
+	renew, ok := m.Named("command:remote:Command", "db-tls-renew")
+	require.True(t, ok)
+	assert.True(t, dependsOn(renew, "command:remote:Command", "db-install"), "after the install")
+	start := RenewalStart(m.CANotBefore, time.Now(), DefaultCertRenewEvery)
+	assert.Equal(t, m.CANotBefore, start, "a new CA: the first period")
+	want := fmt.Sprint(start.Unix())
+	assert.Contains(t, str(t, renew, "create"), "MCS_RENEW_ISSUED_BEFORE='"+want+"'")
+	assert.Contains(t, str(t, renew, "create"), "'mysql-client-server/server-install.sh'")
+	triggers := renew.Inputs["triggers"].ArrayValue()
+	require.Len(t, triggers, 1)
+	assert.Equal(t, want, triggers[0].StringValue(), "the trigger is the period's start")
+}
+
+func TestRenewalStartCountsWholePeriodsFromTheCA(t *testing.T) {
+	ca := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+	year := DefaultCertRenewEvery
+	for _, c := range []struct {
+		now, want time.Time
+	}{
+		{ca, ca},
+		{ca.Add(364 * 24 * time.Hour), ca},
+		{ca.Add(year), ca.Add(year)},
+		{ca.Add(2*year + time.Hour), ca.Add(2 * year)},
+		{ca.Add(-time.Hour), ca}, // a clock behind the CA
+	} {
+		assert.Equal(t, c.want, RenewalStart(ca, c.now, year), "now %s", c.now)
+	}
+	// Renewed at the start of a period at the latest, a certificate
+	// outlives the next period by at least 30 days.
+	assert.GreaterOrEqual(t, CertValidity-2*year, 30*24*time.Hour)
 }

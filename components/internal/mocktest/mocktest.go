@@ -6,12 +6,16 @@ package mocktest
 import (
 	"crypto/ed25519"
 	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
+	"math/big"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -45,7 +49,15 @@ type Mocks struct {
 	PrivateKey string
 	// HostPrivateKey is what a host key generator (<name>-host-key) prints.
 	HostPrivateKey string
+	// CACert is the CA certificate (PEM) the server install prints, made
+	// when the Mocks are; CANotBefore is its NotBefore.
+	CACert      string
+	CANotBefore time.Time
 }
+
+// CertificateExpiry is the server certificate expiry the server install
+// prints under these mocks.
+const CertificateExpiry = "2029-03-03T10:00:00Z"
 
 // New returns Mocks with fresh ed25519 keys for the key generators.
 func New(t testing.TB) *Mocks {
@@ -60,7 +72,19 @@ func New(t testing.TB) *Mocks {
 		}
 		return string(pem.EncodeToMemory(block))
 	}
-	return &Mocks{PrivateKey: key(), HostPrivateKey: key()}
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notBefore := time.Now().Add(-time.Hour).Truncate(time.Second).UTC()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mysql-client-server CA"},
+		NotBefore: notBefore, NotAfter: notBefore.Add(3650 * 24 * time.Hour), IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, pub, priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	return &Mocks{PrivateKey: key(), HostPrivateKey: key(), CACert: ca, CANotBefore: notBefore}
 }
 
 // NewResource records the registration and returns plausible state.
@@ -82,7 +106,7 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		case strings.HasSuffix(args.Name, "-proof"):
 			stdout = `{"serverVersion":"10.11.19-MariaDB","tlsVersion":"TLSv1.3","cipher":"TLS_AES_256_GCM_SHA384","currentUser":"app@mock","roundTripMs":3}`
 		case strings.Contains(args.Inputs["create"].String(), "MCS_CERT_ADDRESS"): // the server install
-			stdout = "10.11.19-MariaDB\n-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----"
+			stdout = "10.11.19-MariaDB\ncertificate-expires: " + CertificateExpiry + "\n" + strings.TrimSpace(m.CACert)
 		case strings.HasSuffix(args.Name, "-namespaces"):
 			stdout = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKey"
 		}

@@ -9,7 +9,10 @@
 # Env: MCS_BIND_ADDRESS (the address mysqld listens on), MCS_CERT_ADDRESS
 # (the server's private address: the certificate's subject alternative
 # name), MCS_PORT, MCS_REQUIRE_TLS (ON or OFF: require_secure_transport).
-# Stdout: the server version on the first line, then the CA certificate.
+# Env (optional): MCS_RENEW_ISSUED_BEFORE (epoch seconds): renew a server
+# certificate issued before then (the start of the renewal period).
+# Stdout: the server version on the first line, "certificate-expires:
+# <ISO 8601 UTC>" on the second, then the CA certificate.
 set -euo pipefail
 : "${MCS_BIND_ADDRESS:?}" "${MCS_CERT_ADDRESS:?}" "${MCS_PORT:?}" "${MCS_REQUIRE_TLS:?}"
 tls=/etc/mysql/mysql-client-server-tls
@@ -45,7 +48,14 @@ ensure_tls() {
 	if [ -s "$tls/server-cert.pem" ] &&
 		openssl x509 -in "$tls/server-cert.pem" -noout -ext subjectAltName 2>/dev/null | grep -qx "[[:space:]]*IP Address:${MCS_CERT_ADDRESS}" &&
 		openssl verify -CAfile "$tls/ca.pem" "$tls/server-cert.pem" >/dev/null 2>&1; then
-		return 0
+		# A certificate issued before MCS_RENEW_ISSUED_BEFORE (epoch seconds:
+		# the start of the current renewal period) is renewed.
+		local issued
+		issued=$(date -u -d "$(openssl x509 -in "$tls/server-cert.pem" -noout -startdate | cut -d= -f2)" +%s)
+		if [ -z "${MCS_RENEW_ISSUED_BEFORE:-}" ] || [ "$issued" -ge "$MCS_RENEW_ISSUED_BEFORE" ]; then
+			return 0
+		fi
+		log "renewing the server certificate (issued $(date -u -d "@$issued" +%F), before this renewal period)"
 	fi
 	log "making the server certificate for ${MCS_CERT_ADDRESS}"
 	local ext
@@ -170,7 +180,19 @@ restart() {
 	die "no /etc/init.d/mysql or /etc/init.d/mariadb script found"
 }
 
-if { [ "$changed" = yes ] || [ "$tls_changed" = yes ]; } && running; then
+# reload_tls makes a running server use the new certificate without a
+# restart: FLUSH SSL (MariaDB), ALTER INSTANCE RELOAD TLS (MySQL 8).
+reload_tls() {
+	if admin -e 'SELECT VERSION()' | grep -q MariaDB; then
+		admin -e 'FLUSH SSL'
+	else
+		admin -e 'ALTER INSTANCE RELOAD TLS'
+	fi
+}
+
+if [ "$changed" = no ] && [ "$tls_changed" = yes ] && running && reload_tls; then
+	log "reloaded the server's TLS certificate"
+elif { [ "$changed" = yes ] || [ "$tls_changed" = yes ]; } && running; then
 	log "restarting the server"
 	restart restart
 elif ! running; then
@@ -195,4 +217,5 @@ admin -e "SELECT CONCAT(QUOTE(user), '@', QUOTE(host)) FROM mysql.user
 admin -e "DROP DATABASE IF EXISTS test; DELETE FROM mysql.db WHERE Db = 'test' OR Db LIKE 'test\\_%'; FLUSH PRIVILEGES;"
 
 admin -e 'SELECT VERSION()'
+printf 'certificate-expires: %s\n' "$(date -u -d "$(openssl x509 -in "$tls/server-cert.pem" -noout -enddate | cut -d= -f2)" +%FT%TZ)"
 cat "$tls/ca.pem"
