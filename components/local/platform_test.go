@@ -258,16 +258,19 @@ func TestLocalWiringWithMachineCheckSkipped(t *testing.T) {
 	assert.Contains(t, ingress.Parent, MySQLIngressType)
 
 	wantRemote := map[string]string{ // remote command -> host it runs on
-		"mysql-server-install":      "mysql_server",
-		"mysql-server-tls-renew":    "mysql_server",
-		"app1-mysql-client-install": "app1",
-		"app2-mysql-client-install": "app2",
-		"app1-mysql-user-account":   "mysql_server",
-		"app2-mysql-user-account":   "mysql_server",
-		"app1-mysql-login-my-cnf":   "app1",
-		"app2-mysql-login-my-cnf":   "app2",
-		"app1-mysql-verify-proof":   "app1",
-		"app2-mysql-verify-proof":   "app2",
+		"mysql-server-install":       "mysql_server",
+		"mysql_server-mysql-scripts": "mysql_server",
+		"app1-mysql-scripts":         "app1",
+		"app2-mysql-scripts":         "app2",
+		"mysql-server-tls-renew":     "mysql_server",
+		"app1-mysql-client-install":  "app1",
+		"app2-mysql-client-install":  "app2",
+		"app1-mysql-user-account":    "mysql_server",
+		"app2-mysql-user-account":    "mysql_server",
+		"app1-mysql-login-my-cnf":    "app1",
+		"app2-mysql-login-my-cnf":    "app2",
+		"app1-mysql-verify-proof":    "app1",
+		"app2-mysql-verify-proof":    "app2",
 	}
 	remotes := m.OfType("command:remote:Command")
 	require.Len(t, remotes, len(wantRemote))

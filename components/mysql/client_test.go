@@ -9,6 +9,7 @@ import (
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
 )
 
 func TestClientInstallsOnItsHost(t *testing.T) {
@@ -34,12 +35,12 @@ func TestClientInstallsOnItsHost(t *testing.T) {
 	_, ok := m.Named(ClientType, "app-client")
 	require.True(t, ok)
 	cmds := m.OfType("command:remote:Command")
-	require.Len(t, cmds, 1)
-	install := cmds[0]
-	assert.Equal(t, "app-client-install", install.Name)
+	require.Len(t, cmds, 2, "the host's scripts and the install")
+	install, ok := m.Named("command:remote:Command", "app-client-install")
+	require.True(t, ok)
 	assert.Contains(t, install.Parent, ClientType)
 	create := str(t, install, "create")
-	assert.Contains(t, create, "'mysql-client-server/client-install.sh'", "the create is the client-install script")
+	assert.Contains(t, create, shell.Quote(scriptPath("client-install.sh")), "the create runs the staged client-install script")
 	assert.NotContains(t, create, "MCS_BIND_ADDRESS", "the client install takes no server settings")
 	reRunsCreate(t, install, "an update re-runs the install")
 	assert.True(t, dependsOn(install, "command:local:Command", "cli-ready"), "installed after the host is ready")

@@ -32,15 +32,15 @@ func script(name string) string {
 	return string(lib) + "\n" + b
 }
 
-// runOn returns a remote command line that runs the named script as root on
-// a host with env set.
+// runOn returns a remote command line that runs the named host script, as
+// staged on the host (see stagedScripts), as root with env set.
 func runOn(name string, env map[string]pulumi.StringInput) pulumi.StringOutput {
-	return shell.AsRootOutput("mysql-client-server/"+name, script(name), env)
+	return shell.FileAsRootOutput(scriptPath(name), env)
 }
 
 // runAsLogin is runOn without elevation: the script runs as the login user.
 func runAsLogin(name string, env map[string]pulumi.StringInput) pulumi.StringOutput {
-	return shell.AsLoginUserOutput("mysql-client-server/"+name, script(name), env)
+	return shell.FileAsLoginUserOutput(scriptPath(name), env)
 }
 
 // onOff renders a secure-by-default switch for the scripts.
@@ -52,10 +52,15 @@ func onOff(allowPlaintext bool) pulumi.String {
 }
 
 // hostCommand creates a remote.Command on h, created after h is ready and
-// after deps. No script reads the previous output from the environment, and
+// its scripts are staged, and after deps. No script reads the previous output from the environment, and
 // sshd refuses to set it unless AcceptEnv admits it (EC2's does not, and
 // pulumi-command warns on every update and delete), so it is not sent.
 func hostCommand(ctx *pulumi.Context, name string, h *host.Host, args *remote.CommandArgs, opts ...pulumi.ResourceOption) (*remote.Command, error) {
+	stage, err := stagedScripts(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	opts = append(opts, pulumi.DependsOn([]pulumi.Resource{stage}))
 	args.Connection = h.Connection()
 	args.AddPreviousOutputInEnv = pulumi.BoolPtr(false)
 	opts = append(opts, pulumi.DependsOn([]pulumi.Resource{h.Ready}))

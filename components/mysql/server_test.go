@@ -12,6 +12,7 @@ import (
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
 )
 
 type serverOutputs struct{ version, address, port, ca, expiry mocktest.Awaited }
@@ -65,7 +66,7 @@ func TestServerInstallsOnItsHostBoundToThePrivateAddress(t *testing.T) {
 	assert.False(t, comp.Custom)
 
 	cmds := m.OfType("command:remote:Command")
-	require.Len(t, cmds, 2, "the install and the renewal")
+	require.Len(t, cmds, 3, "the host's scripts, the install and the renewal")
 	install, ok := m.Named("command:remote:Command", "db-install")
 	require.True(t, ok)
 	assert.Contains(t, install.Parent, ServerType, "the install command is parented to the Server")
@@ -74,8 +75,7 @@ func TestServerInstallsOnItsHostBoundToThePrivateAddress(t *testing.T) {
 	assert.Contains(t, create, "MCS_BIND_ADDRESS='"+serverPrivate+"'", "bound to the host's private address")
 	assert.NotContains(t, create, "0.0.0.0", "never bound to every address by default")
 	assert.Contains(t, create, "MCS_PORT='3306'", "port 3306 by default")
-	assert.Contains(t, create, "bind-address = ${MCS_BIND_ADDRESS}", "the create is the server-install script")
-	assert.Contains(t, create, "'mysql-client-server/server-install.sh'", "the script's $0 names it")
+	assert.Contains(t, create, shell.Quote(scriptPath("server-install.sh")), "the create runs the staged server-install script")
 	reRunsCreate(t, install, "an update re-runs the install")
 
 	assert.True(t, dependsOn(install, "command:local:Command", "srv-ready"), "installed after the host is ready: %v", install.Dependencies)
@@ -154,7 +154,7 @@ func TestServerRenewsItsCertificateOncePerPeriod(t *testing.T) {
 	assert.Equal(t, m.CANotBefore, start, "a new CA: the first period")
 	want := fmt.Sprint(start.Unix())
 	assert.Contains(t, str(t, renew, "create"), "MCS_RENEW_ISSUED_BEFORE='"+want+"'")
-	assert.Contains(t, str(t, renew, "create"), "'mysql-client-server/server-install.sh'")
+	assert.Contains(t, str(t, renew, "create"), shell.Quote(scriptPath("server-install.sh")))
 	triggers := renew.Inputs["triggers"].ArrayValue()
 	require.Len(t, triggers, 1)
 	assert.Equal(t, want, triggers[0].StringValue(), "the trigger is the period's start")

@@ -78,11 +78,11 @@ func TestUserRunsSQLOnTheServerWithThePasswordOnStdinOnly(t *testing.T) {
 	assert.Contains(t, create, "MCS_USER='app'")
 	assert.Contains(t, create, "MCS_USER_HOST='"+clientPrivate+"'")
 	assert.Contains(t, create, "MCS_DATABASE='appdb'")
-	assert.Contains(t, create, "'mysql-client-server/user-apply.sh'")
+	assert.Contains(t, create, shell.Quote(scriptPath("user-apply.sh")))
 	reRunsCreate(t, cmd, "a password change re-applies in place")
 
 	del := str(t, cmd, "delete")
-	assert.Contains(t, del, "'mysql-client-server/user-delete.sh'", "delete drops the account")
+	assert.Contains(t, del, shell.Quote(scriptPath("user-delete.sh")), "delete drops the account")
 	assert.Contains(t, del, "MCS_USER='app'")
 	assert.Contains(t, del, "MCS_USER_HOST='"+clientPrivate+"'")
 	assert.NotContains(t, del, testPassword)

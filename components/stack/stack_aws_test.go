@@ -152,6 +152,8 @@ func TestAWSCommandsTargetTheirHostAfterIt(t *testing.T) {
 	}
 	want := map[string]string{ // remote command -> instance it runs on
 		"mysql-server-install":              "mysql_server",
+		"mysql_server-mysql-scripts":        "mysql_server",
+		"mysql_client-mysql-scripts":        "mysql_client",
 		"mysql-server-tls-renew":            "mysql_server",
 		"mysql_client-mysql-client-install": "mysql_client",
 		"mysql_client-mysql-user-account":   "mysql_server", // SQL runs on the server

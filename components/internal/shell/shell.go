@@ -67,3 +67,36 @@ func withEnv(env map[string]pulumi.StringInput, build func(map[string]string) st
 		return build(m)
 	}).(pulumi.StringOutput)
 }
+
+// FileAsRoot is AsRoot for a script that is already on the host, at path.
+func FileAsRoot(path string, env map[string]string) string {
+	return `s=; [ "$(id -u)" -eq 0 ] || s='sudo -n'; $s ` + FileAsLoginUser(path, env)
+}
+
+// FileAsLoginUser is AsLoginUser for a script that is already on the host,
+// at path.
+func FileAsLoginUser(path string, env map[string]string) string {
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString("env")
+	for _, k := range keys {
+		b.WriteString(" " + k + "=" + Quote(env[k]))
+	}
+	b.WriteString(" bash " + Quote(path))
+	return b.String()
+}
+
+// FileAsRootOutput is FileAsRoot with env values that are Pulumi inputs.
+func FileAsRootOutput(path string, env map[string]pulumi.StringInput) pulumi.StringOutput {
+	return withEnv(env, func(m map[string]string) string { return FileAsRoot(path, m) })
+}
+
+// FileAsLoginUserOutput is FileAsLoginUser with env values that are Pulumi
+// inputs.
+func FileAsLoginUserOutput(path string, env map[string]pulumi.StringInput) pulumi.StringOutput {
+	return withEnv(env, func(m map[string]string) string { return FileAsLoginUser(path, m) })
+}

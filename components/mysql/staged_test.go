@@ -1,0 +1,85 @@
+package mysql
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+)
+
+// TestHostCommandsRunStagedScripts: each host gets its scripts once, and its
+// commands name them, so that pulumi-command, which prints a failing
+// command in full, shows a short line and the script's own messages.
+func TestHostCommandsRunStagedScripts(t *testing.T) {
+	m := mocktest.New(t)
+	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+		h, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
+		if err != nil {
+			return err
+		}
+		s, err := NewServer(ctx, "db", &ServerArgs{Host: h})
+		if err != nil {
+			return err
+		}
+		_, err = NewUser(ctx, "u", &UserArgs{Server: s, Name: pulumi.String("app"), Host: pulumi.String(clientPrivate),
+			Password: pulumi.ToSecret(pulumi.String(testPassword)).(pulumi.StringOutput), Database: pulumi.String("app")})
+		return err
+	})
+	require.NoError(t, err)
+
+	stage, ok := m.Named("command:remote:Command", "srv-mysql-scripts")
+	require.True(t, ok, "one staging command for the host")
+	stager := str(t, stage, "create")
+	assert.True(t, strings.HasPrefix(stager, `s=; [ "$(id -u)" -eq 0 ] || s='sudo -n'; $s `), "staged as root")
+	assert.True(t, dependsOn(stage, "command:local:Command", "srv-ready"), "after the host is ready")
+	for _, r := range m.OfType("command:remote:Command") {
+		if r.Name == stage.Name {
+			continue
+		}
+		assert.True(t, dependsOn(r, "command:remote:Command", "srv-mysql-scripts"), "%s runs after the staging", r.Name)
+		for _, key := range []string{"create", "delete"} {
+			cmd, ok := mocktest.Str(r.Inputs, key)
+			if !ok {
+				continue
+			}
+			assert.Less(t, len(cmd), 600, "%s %s is a short line", r.Name, key)
+			assert.NotContains(t, cmd, "set -euo pipefail", "%s %s holds no script", r.Name, key)
+			assert.Contains(t, cmd, ScriptsDir+"/"+scriptsVersion()+"/", "%s %s runs a staged script", r.Name, key)
+		}
+	}
+}
+
+// TestStagerPutsEveryHostScriptInPlace runs the staging program against a
+// temporary directory: the files are the scripts, readable by the login
+// user, and a second run changes nothing.
+func TestStagerPutsEveryHostScriptInPlace(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "scripts")
+	program := strings.ReplaceAll(stager(), ScriptsDir, dir)
+	for run := 1; run <= 2; run++ {
+		out, err := exec.Command("/bin/bash", "-c", program).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		want := filepath.Join(dir, scriptsVersion())
+		assert.Equal(t, want+"\n", string(out), "run %d prints the directory", run)
+		for _, name := range HostScripts {
+			b, err := os.ReadFile(filepath.Join(want, name))
+			require.NoError(t, err)
+			assert.Equal(t, script(name), string(b), "%s is lib.sh and the script", name)
+			fi, err := os.Stat(filepath.Join(want, name))
+			require.NoError(t, err)
+			assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm(), name)
+		}
+		fi, err := os.Stat(want)
+		require.NoError(t, err)
+		assert.Equal(t, os.FileMode(0o755), fi.Mode().Perm())
+		entries, _ := os.ReadDir(dir)
+		assert.Len(t, entries, 1, "no temporary directory is left")
+	}
+}
