@@ -145,8 +145,8 @@ func NewServer(ctx *pulumi.Context, name string, args *ServerArgs, opts ...pulum
 	s.Version = cmd.Stdout.ApplyT(func(out string) string { return parseInstall(out).version }).(pulumi.StringOutput)
 	s.CACert = cmd.Stdout.ApplyT(func(out string) string { return parseInstall(out).ca }).(pulumi.StringOutput)
 
-	// Renewal: the same idempotent install, with the start of the current
-	// renewal period. Its trigger changes once a period, so an unchanged
+	// Renewal: the install's certificate step only, with the start of the
+	// current renewal period. Its trigger changes once a period, so an unchanged
 	// `pulumi up` within a period runs nothing.
 	start := s.CACert.ApplyT(func(ca string) (string, error) {
 		block, _ := pem.Decode([]byte(ca))
@@ -159,7 +159,7 @@ func NewServer(ctx *pulumi.Context, name string, args *ServerArgs, opts ...pulum
 		}
 		return fmt.Sprint(RenewalStart(c.NotBefore, time.Now(), args.CertRenewEvery).Unix()), nil
 	}).(pulumi.StringOutput)
-	renewEnv := map[string]pulumi.StringInput{"MCS_RENEW_ISSUED_BEFORE": start}
+	renewEnv := map[string]pulumi.StringInput{"MCS_RENEW_ISSUED_BEFORE": start, "MCS_RENEW_ONLY": pulumi.String("yes")}
 	for k, v := range env {
 		renewEnv[k] = v
 	}

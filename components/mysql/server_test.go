@@ -154,6 +154,7 @@ func TestServerRenewsItsCertificateOncePerPeriod(t *testing.T) {
 	assert.Equal(t, m.CANotBefore, start, "a new CA: the first period")
 	want := fmt.Sprint(start.Unix())
 	assert.Contains(t, str(t, renew, "create"), "MCS_RENEW_ISSUED_BEFORE='"+want+"'")
+	assert.Contains(t, str(t, renew, "create"), "MCS_RENEW_ONLY='yes'", "the certificate step only")
 	assert.Contains(t, str(t, renew, "create"), shell.Quote(scriptPath("server-install.sh")))
 	triggers := renew.Inputs["triggers"].ArrayValue()
 	require.Len(t, triggers, 1)

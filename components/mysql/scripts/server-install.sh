@@ -10,7 +10,8 @@
 # (the server's private address: the certificate's subject alternative
 # name), MCS_PORT, MCS_REQUIRE_TLS (ON or OFF: require_secure_transport).
 # Env (optional): MCS_RENEW_ISSUED_BEFORE (epoch seconds): renew a server
-# certificate issued before then (the start of the renewal period).
+# certificate issued before then (the start of the renewal period);
+# MCS_RENEW_ONLY=yes: do only that (the yearly renewal's run).
 # Stdout: the server version on the first line, "certificate-expires:
 # <ISO 8601 UTC>" on the second, then the CA certificate.
 set -euo pipefail
@@ -71,8 +72,73 @@ ensure_tls() {
 	chmod 0644 "$tls/server-cert.pem" "$tls/ca.pem"
 	tls_changed=yes
 }
+running() { mysqladmin --protocol=socket -uroot ping >/dev/null 2>&1; }
+
+# restart restarts (or starts) the server through systemd or service(8).
+# service(8) output goes to a file: the SysV script leaves a logger running on
+# its stdout, which would hold the SSH channel open.
+restart() {
+	local action=$1
+	if has_systemd; then
+		local unit
+		for unit in mysql mariadb; do
+			if systemctl cat "$unit.service" >/dev/null 2>&1; then
+				systemctl enable "$unit.service" >/dev/null 2>&1 || true
+				systemctl "$action" "$unit.service"
+				return
+			fi
+		done
+		die "no mysql.service or mariadb.service unit found"
+	fi
+	local svc out
+	for svc in mysql mariadb; do
+		[ -x "/etc/init.d/$svc" ] || continue
+		out=$(mktemp)
+		if ! service "$svc" "$action" </dev/null >"$out" 2>&1; then
+			cat "$out" >&2
+			rm -f "$out"
+			die "service $svc $action failed"
+		fi
+		rm -f "$out"
+		return
+	done
+	die "no /etc/init.d/mysql or /etc/init.d/mariadb script found"
+}
+
+# reload_tls makes a running server use the new certificate without a
+# restart: FLUSH SSL (MariaDB), ALTER INSTANCE RELOAD TLS (MySQL 8).
+reload_tls() {
+	if admin -e 'SELECT VERSION()' | grep -q MariaDB; then
+		admin -e 'FLUSH SSL'
+	else
+		admin -e 'ALTER INSTANCE RELOAD TLS'
+	fi
+}
+
+# print_outputs prints what the install reports: the version, the server
+# certificate's expiry, the CA certificate.
+print_outputs() {
+	admin -e 'SELECT VERSION()'
+	printf 'certificate-expires: %s\n' "$(date -u -d "$(openssl x509 -in "$tls/server-cert.pem" -noout -enddate | cut -d= -f2)" +%FT%TZ)"
+	cat "$tls/ca.pem"
+}
+
 tls_changed=no
 ensure_tls
+# MCS_RENEW_ONLY=yes is the renewal's run: the certificate only, then the
+# outputs; the rest of the install ran when the server was installed.
+if [ "${MCS_RENEW_ONLY:-no}" = yes ]; then
+	if [ "$tls_changed" = yes ]; then
+		if running && reload_tls; then
+			log "reloaded the server's TLS certificate"
+		else
+			log "restarting the server"
+			restart restart
+		fi
+	fi
+	print_outputs
+	exit 0
+fi
 
 want=$(
 	cat <<CNF
@@ -147,48 +213,6 @@ if [ ! -d /var/lib/mysql/mysql ]; then
 	fi
 fi
 
-running() { mysqladmin --protocol=socket -uroot ping >/dev/null 2>&1; }
-
-# restart restarts (or starts) the server through systemd or service(8).
-# service(8) output goes to a file: the SysV script leaves a logger running on
-# its stdout, which would hold the SSH channel open.
-restart() {
-	local action=$1
-	if has_systemd; then
-		local unit
-		for unit in mysql mariadb; do
-			if systemctl cat "$unit.service" >/dev/null 2>&1; then
-				systemctl enable "$unit.service" >/dev/null 2>&1 || true
-				systemctl "$action" "$unit.service"
-				return
-			fi
-		done
-		die "no mysql.service or mariadb.service unit found"
-	fi
-	local svc out
-	for svc in mysql mariadb; do
-		[ -x "/etc/init.d/$svc" ] || continue
-		out=$(mktemp)
-		if ! service "$svc" "$action" </dev/null >"$out" 2>&1; then
-			cat "$out" >&2
-			rm -f "$out"
-			die "service $svc $action failed"
-		fi
-		rm -f "$out"
-		return
-	done
-	die "no /etc/init.d/mysql or /etc/init.d/mariadb script found"
-}
-
-# reload_tls makes a running server use the new certificate without a
-# restart: FLUSH SSL (MariaDB), ALTER INSTANCE RELOAD TLS (MySQL 8).
-reload_tls() {
-	if admin -e 'SELECT VERSION()' | grep -q MariaDB; then
-		admin -e 'FLUSH SSL'
-	else
-		admin -e 'ALTER INSTANCE RELOAD TLS'
-	fi
-}
 
 if [ "$changed" = no ] && [ "$tls_changed" = yes ] && running && reload_tls; then
 	log "reloaded the server's TLS certificate"
@@ -216,6 +240,4 @@ admin -e "SELECT CONCAT(QUOTE(user), '@', QUOTE(host)) FROM mysql.user
 	done
 admin -e "DROP DATABASE IF EXISTS test; DELETE FROM mysql.db WHERE Db = 'test' OR Db LIKE 'test\\_%'; FLUSH PRIVILEGES;"
 
-admin -e 'SELECT VERSION()'
-printf 'certificate-expires: %s\n' "$(date -u -d "$(openssl x509 -in "$tls/server-cert.pem" -noout -enddate | cut -d= -f2)" +%FT%TZ)"
-cat "$tls/ca.pem"
+print_outputs
