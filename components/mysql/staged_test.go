@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mysql-client-server/mysql-client-server/components/host"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
 )
 
@@ -19,21 +18,7 @@ import (
 // commands name them, so that pulumi-command, which prints a failing
 // command in full, shows a short line and the script's own messages.
 func TestHostCommandsRunStagedScripts(t *testing.T) {
-	m := mocktest.New(t)
-	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
-		h, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
-		if err != nil {
-			return err
-		}
-		s, err := NewServer(ctx, "db", &ServerArgs{Host: h})
-		if err != nil {
-			return err
-		}
-		_, err = NewUser(ctx, "u", &UserArgs{Server: s, Name: pulumi.String("app"), Host: pulumi.String(clientPrivate),
-			Password: pulumi.ToSecret(pulumi.String(testPassword)).(pulumi.StringOutput), Database: pulumi.String("app")})
-		return err
-	})
-	require.NoError(t, err)
+	m, _ := runUser(t, pulumi.String("app"), pulumi.String("app")) // the host srv, its server and an account
 
 	stage, ok := m.Named("command:remote:Command", "srv-mysql-scripts")
 	require.True(t, ok, "one staging command for the host")

@@ -28,6 +28,11 @@ func AsRoot(name, script string, env map[string]string) string {
 // AsLoginUser returns a command line that runs script with bash as the
 // login user itself, with env set for the script.
 func AsLoginUser(name, script string, env map[string]string) string {
+	return withAssignments(env) + " bash -c " + Quote(script) + " " + Quote(name)
+}
+
+// withAssignments is "env" followed by env's assignments, sorted by name.
+func withAssignments(env map[string]string) string {
 	keys := make([]string, 0, len(env))
 	for k := range env {
 		keys = append(keys, k)
@@ -38,7 +43,6 @@ func AsLoginUser(name, script string, env map[string]string) string {
 	for _, k := range keys {
 		b.WriteString(" " + k + "=" + Quote(env[k]))
 	}
-	b.WriteString(" bash -c " + Quote(script) + " " + Quote(name))
 	return b.String()
 }
 
@@ -76,18 +80,7 @@ func FileAsRoot(path string, env map[string]string) string {
 // FileAsLoginUser is AsLoginUser for a script that is already on the host,
 // at path.
 func FileAsLoginUser(path string, env map[string]string) string {
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	b.WriteString("env")
-	for _, k := range keys {
-		b.WriteString(" " + k + "=" + Quote(env[k]))
-	}
-	b.WriteString(" bash " + Quote(path))
-	return b.String()
+	return withAssignments(env) + " bash " + Quote(path)
 }
 
 // FileAsRootOutput is FileAsRoot with env values that are Pulumi inputs.
