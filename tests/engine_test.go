@@ -227,6 +227,8 @@ func TestRealEngineLocalStack(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, got, fmt.Sprintf("%d deleted", created))
 		assert.Empty(t, e.local.leftovers(), "no namespace, bridge, process or directory")
+		_, err = os.Stat(e.local.stateDir)
+		assert.True(t, os.IsNotExist(err), "the state dir host-create made is gone too: %v", err)
 		links, _ := exec.Command("ip", "-o", "link").Output()
 		assert.NotContains(t, string(links), e.local.platform.Bridge(), "no link")
 		tables, _ := exec.Command("nft", "list", "tables").Output()

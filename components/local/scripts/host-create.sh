@@ -25,6 +25,7 @@ exec 3>&1 1>&2
 readonly ME=host-create
 readonly LOCK_FILE=/run/lock/mysql-client-server.lock
 readonly MARKER=.mysql-client-server-host
+readonly STATE_MARKER=.mysql-client-server-state
 readonly BRIDGE_ALIAS=mysql-client-server
 readonly SSHD=/usr/sbin/sshd
 readonly WAIT_SECONDS=20
@@ -191,7 +192,13 @@ if ! ip -n "$MCS_NETNS" -4 -o addr show dev eth0 | grep -qF " inet $MCS_ADDRESS/
   ip -n "$MCS_NETNS" addr add "$MCS_ADDRESS/$MCS_PREFIX" dev eth0
 fi
 
-# host dir (its parent is removed by host-delete under the same lock)
+# host dir (its parent is removed by host-delete under the same lock, and the
+# state dir too when this script made it: it leaves a marker there)
+state_dir=${HOST_DIR%/*/*}
+if [[ ! -d $state_dir ]]; then
+  (umask 022 && mkdir -p "$state_dir")
+  : >"$state_dir/$STATE_MARKER"
+fi
 (umask 022 && mkdir -p "${HOST_DIR%/*}")
 if [[ -d $HOST_DIR ]]; then
   if [[ ! -e $HOST_DIR/$MARKER && -n $(ls -A "$HOST_DIR") ]]; then

@@ -7,7 +7,8 @@
 # Kills every process of the host (its network namespace and the mount
 # namespace of its sshd), deletes the netns and the veth, removes the host dir,
 # then the bridge if no ports are left on it (and it was made by
-# host-create.sh), then the host dir's parent if it is empty.
+# host-create.sh), then the host dir's parent if it is empty, and the state
+# dir above it if host-create.sh made it and nothing else is left in it.
 # Succeeds if the host is already partly or wholly gone.
 set -euo pipefail
 # Root's PATH may lack the sbin directories (e.g. after a non-login su).
@@ -17,6 +18,7 @@ exec 1>&2
 readonly ME=host-delete
 readonly LOCK_FILE=/run/lock/mysql-client-server.lock
 readonly MARKER=.mysql-client-server-host
+readonly STATE_MARKER=.mysql-client-server-state
 readonly BRIDGE_ALIAS=mysql-client-server
 readonly TERM_SECONDS=15
 readonly KILL_SECONDS=5
@@ -156,6 +158,14 @@ parent=${HOST_DIR%/*}
 if [[ -d $parent && -z $(ls -A "$parent") ]]; then
   log "removing empty $parent"
   rmdir -- "$parent" 2>/dev/null || true
+fi
+# The state dir goes too when host-create made it (its marker is all that is
+# left in it).
+state_dir=${parent%/*}
+if [[ -f $state_dir/$STATE_MARKER && $(ls -A "$state_dir") == "$STATE_MARKER" ]]; then
+  log "removing $state_dir"
+  rm -f -- "$state_dir/$STATE_MARKER"
+  rmdir -- "$state_dir" 2>/dev/null || true
 fi
 
 flock -u 9
