@@ -74,8 +74,8 @@ tools:
 	@$(call step,Pulumi CLI and plugins)
 	@bash scripts/pulumi-tools.sh >/dev/null
 
-# build: the program binary Pulumi.yaml names (runtime.options.binary); Go
-# relinks it only when the code changed.
+# build: the program binary Pulumi.yaml names (runtime.options.binary), rebuilt
+# when a Go or shell source (embedded in it) is newer than it.
 PROGRAM := .tools/bin/mysql-client-server
 PROGRAM_SOURCES := go.mod go.sum $(shell find main.go components -name '*.go' -o -name '*.sh' 2>/dev/null)
 build: $(PROGRAM)

@@ -144,7 +144,7 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 	ami := args.AMI
 	if ami == nil {
 		arch := args.InstanceType.ToStringOutput().ApplyT(Architecture).(pulumi.StringOutput)
-		name := arch.ApplyT(func(a string) string {
+		nameFilter := arch.ApplyT(func(a string) string {
 			if a == "arm64" {
 				return JammyArm64NameFilter
 			}
@@ -154,7 +154,7 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 			Owners:     pulumi.StringArray{pulumi.String(CanonicalOwnerID)},
 			MostRecent: pulumi.Bool(true),
 			Filters: ec2.GetAmiFilterArray{
-				ec2.GetAmiFilterArgs{Name: pulumi.String("name"), Values: pulumi.StringArray{name}},
+				ec2.GetAmiFilterArgs{Name: pulumi.String("name"), Values: pulumi.StringArray{nameFilter}},
 				ec2.GetAmiFilterArgs{Name: pulumi.String("architecture"), Values: pulumi.StringArray{arch}},
 				ec2.GetAmiFilterArgs{Name: pulumi.String("virtualization-type"), Values: pulumi.StringArray{pulumi.String("hvm")}},
 			},
@@ -172,7 +172,7 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 			ec2.GetSubnetsFilterArgs{Name: pulumi.String("default-for-az"), Values: pulumi.StringArray{pulumi.String("true")}},
 		}}, parent).Ids().ApplyT(func(ids []string) (string, error) {
 			if len(ids) == 0 {
-				return "", fmt.Errorf("subnetId: the default VPC has no default subnet: expected subnetId and vpcId to be set")
+				return "", errors.New("subnetId: the default VPC has no default subnet: expected subnetId and vpcId to be set")
 			}
 			ids = append([]string(nil), ids...)
 			sort.Strings(ids)

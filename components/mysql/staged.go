@@ -25,14 +25,15 @@ var HostScripts = []string{"client-install.sh", "client-login.sh", "server-insta
 // /etc/mysql, which each local host has of its own.
 const ScriptsDir = "/etc/mysql/mysql-client-server-scripts"
 
-// scriptsVersion is the hash of HostScripts (each with lib.sh before it).
-func scriptsVersion() string {
+// scriptsVersion is the hash of HostScripts (each with lib.sh before it),
+// computed once: every command line names it.
+var scriptsVersion = sync.OnceValue(func() string {
 	h := sha256.New()
 	for _, name := range HostScripts {
 		fmt.Fprintf(h, "%s\x00%s\x00", name, script(name))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
-}
+})
 
 // scriptPath is where a host script is on every host.
 func scriptPath(name string) string { return ScriptsDir + "/" + scriptsVersion() + "/" + name }

@@ -22,8 +22,12 @@ func Quote(s string) string {
 // with "sudo -n" when the login user is not root, with env set for the script.
 // name becomes the script's $0, so it shows in process listings.
 func AsRoot(name, script string, env map[string]string) string {
-	return `s=; [ "$(id -u)" -eq 0 ] || s='sudo -n'; $s ` + AsLoginUser(name, script, env)
+	return elevate + AsLoginUser(name, script, env)
 }
+
+// elevate prefixes a command line that must run as root: "sudo -n" unless the
+// login user is root already.
+const elevate = `s=; [ "$(id -u)" -eq 0 ] || s='sudo -n'; $s `
 
 // AsLoginUser returns a command line that runs script with bash as the
 // login user itself, with env set for the script.
@@ -46,16 +50,6 @@ func withAssignments(env map[string]string) string {
 	return b.String()
 }
 
-// AsRootOutput is AsRoot with environment values that are Pulumi outputs.
-func AsRootOutput(name, script string, env map[string]pulumi.StringInput) pulumi.StringOutput {
-	return withEnv(env, func(m map[string]string) string { return AsRoot(name, script, m) })
-}
-
-// AsLoginUserOutput is AsLoginUser with environment values that are outputs.
-func AsLoginUserOutput(name, script string, env map[string]pulumi.StringInput) pulumi.StringOutput {
-	return withEnv(env, func(m map[string]string) string { return AsLoginUser(name, script, m) })
-}
-
 func withEnv(env map[string]pulumi.StringInput, build func(map[string]string) string) pulumi.StringOutput {
 	keys := make([]string, 0, len(env))
 	vals := make([]interface{}, 0, len(env))
@@ -74,7 +68,7 @@ func withEnv(env map[string]pulumi.StringInput, build func(map[string]string) st
 
 // FileAsRoot is AsRoot for a script that is already on the host, at path.
 func FileAsRoot(path string, env map[string]string) string {
-	return `s=; [ "$(id -u)" -eq 0 ] || s='sudo -n'; $s ` + FileAsLoginUser(path, env)
+	return elevate + FileAsLoginUser(path, env)
 }
 
 // FileAsLoginUser is AsLoginUser for a script that is already on the host,

@@ -72,6 +72,7 @@ ensure_tls() {
 	chmod 0644 "$tls/server-cert.pem" "$tls/ca.pem"
 	tls_changed=yes
 }
+
 running() { mysqladmin --protocol=socket -uroot ping >/dev/null 2>&1; }
 
 # restart restarts (or starts) the server through systemd or service(8).
@@ -115,6 +116,17 @@ reload_tls() {
 	fi
 }
 
+# reload_or_restart gives a running server a new certificate: by a reload,
+# or by a restart where the reload fails.
+reload_or_restart() {
+	if reload_tls; then
+		log "reloaded the server's TLS certificate"
+	else
+		log "restarting the server"
+		restart restart
+	fi
+}
+
 # print_outputs prints what the install reports: the version, the server
 # certificate's expiry, the CA certificate.
 print_outputs() {
@@ -129,11 +141,11 @@ ensure_tls
 # outputs; the rest of the install ran when the server was installed.
 if [ "${MCS_RENEW_ONLY:-no}" = yes ]; then
 	if [ "$tls_changed" = yes ]; then
-		if running && reload_tls; then
-			log "reloaded the server's TLS certificate"
+		if running; then
+			reload_or_restart
 		else
-			log "restarting the server"
-			restart restart
+			log "starting the server"
+			restart start
 		fi
 	fi
 	print_outputs
@@ -213,12 +225,11 @@ if [ ! -d /var/lib/mysql/mysql ]; then
 	fi
 fi
 
-
-if [ "$changed" = no ] && [ "$tls_changed" = yes ] && running && reload_tls; then
-	log "reloaded the server's TLS certificate"
-elif { [ "$changed" = yes ] || [ "$tls_changed" = yes ]; } && running; then
+if [ "$changed" = yes ] && running; then
 	log "restarting the server"
 	restart restart
+elif [ "$tls_changed" = yes ] && running; then
+	reload_or_restart
 elif ! running; then
 	log "starting the server"
 	restart start
