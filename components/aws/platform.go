@@ -129,7 +129,8 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 	return hosts, nil
 }
 
-// NewIngress adds one security group rule per client to the server's group.
+// NewIngress adds one security group rule per client to the server's group
+// (a replica's: to its own group, under a name of its own).
 // open changes nothing on AWS: the tutorial this replaces also opened 3306
 // to the client's private address only.
 func (p *Platform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *host.Host, clients []*host.Host, port int, open bool) (pulumi.Resource, error) {
@@ -141,7 +142,7 @@ func (p *Platform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, serve
 	for _, c := range clients {
 		addrs[c.Name] = c.PrivateAddress
 	}
-	return NewMySQLIngress(ctx, "mysql-ingress", &MySQLIngressArgs{
+	return NewMySQLIngress(ctx, host.IngressName(server), &MySQLIngressArgs{
 		SecurityGroupID: inst.SecurityGroupID,
 		ClientAddresses: addrs,
 		Port:            port,

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -42,7 +43,15 @@ const (
 	TutorialUserName = "donald"
 	// KeyFile is where the README tells operators to save the private key.
 	KeyFile = "mysql-client-server.key"
+	// ReplicaNamePrefix and the replica's number (from 1) name a replica
+	// host: mysql_replica_1, ...
+	ReplicaNamePrefix = "mysql_replica_"
+	// MaxReplicas is the most replicas a stack takes.
+	MaxReplicas = 16
 )
+
+// ReplicaName is the k-th replica's host name (from 1).
+func ReplicaName(k int) string { return fmt.Sprintf("%s%d", ReplicaNamePrefix, k) }
 
 var hostNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
 
@@ -64,6 +73,9 @@ func ValidateHostNames(server string, clients []string) (int, error) {
 		}
 		if seen[c] {
 			return i, fmt.Errorf("%q is used twice: expected names unique among the server and clients", c)
+		}
+		if strings.HasPrefix(c, ReplicaNamePrefix) {
+			return i, fmt.Errorf("%q: names starting with %s are the replicas': expected another name", c, ReplicaNamePrefix)
 		}
 		seen[c] = true
 	}
@@ -103,6 +115,10 @@ type Args struct {
 	SSHPrivateKey pulumi.StringInput
 	// SSHPublicKey is the imported key's public half (optional check).
 	SSHPublicKey pulumi.StringInput
+	// Replicas is how many read replicas follow the server, by GTID over
+	// TLS: hosts named mysql_replica_1 ... Defaults to 0. Not with the
+	// tutorial preset (replication is TLS only).
+	Replicas int
 }
 
 // ClientServer is the whole architecture, as one typed component.
@@ -155,12 +171,20 @@ type ClientServer struct {
 	PublicKey pulumi.StringOutput `pulumi:"publicKey"`
 	// PrivateKey is the stack's SSH private key, a secret.
 	PrivateKey pulumi.StringOutput `pulumi:"privateKey"`
+	// ReplicaPrivateAddresses are the replicas' addresses, by name; clients
+	// read from them.
+	ReplicaPrivateAddresses pulumi.StringMapOutput `pulumi:"replicaPrivateAddresses"`
+	// ReplicaMySQLCommands are what to run on each client, by name, to read
+	// from a replica (the clients take the replicas in turn).
+	ReplicaMySQLCommands pulumi.StringMapOutput `pulumi:"replicaMysqlCommands"`
 
-	// Server is the MySQL server component.
+	// Server is the MySQL server component: the primary.
 	Server *mysql.Server
+	// Replicas are the replicas, by name.
+	Replicas map[string]*mysql.Replica
 	// Users are the accounts, by client name.
 	Users map[string]*mysql.User
-	// Hosts are all hosts, server first.
+	// Hosts are all hosts: the server, the clients, then the replicas.
 	Hosts []*host.Host
 }
 
@@ -213,6 +237,12 @@ func (a *Args) validate() error {
 			return fmt.Errorf("ClientServerArgs.UserName: %w", err)
 		}
 	}
+	if a.Replicas < 0 || a.Replicas > MaxReplicas {
+		return fmt.Errorf("ClientServerArgs.Replicas: %d: expected a whole number from 0 to %d", a.Replicas, MaxReplicas)
+	}
+	if a.Replicas > 0 && a.Preset == PresetTutorial {
+		return fmt.Errorf("ClientServerArgs.Replicas: %d with the tutorial preset: expected 0, or the secure preset (replication runs over TLS only)", a.Replicas)
+	}
 	if a.Database == nil {
 		a.Database = pulumi.String(DefaultDatabase)
 	}
@@ -233,7 +263,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err := args.validate(); err != nil {
 		return nil, err
 	}
-	cs := &ClientServer{Users: map[string]*mysql.User{}}
+	cs := &ClientServer{Users: map[string]*mysql.User{}, Replicas: map[string]*mysql.Replica{}}
 	if err := ctx.RegisterComponentResource(Type, name, cs, opts...); err != nil {
 		return nil, err
 	}
@@ -256,12 +286,17 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	for _, c := range args.Clients {
 		specs = append(specs, host.Spec{Name: c, Role: host.RoleClient})
 	}
+	for k := 1; k <= args.Replicas; k++ {
+		specs = append(specs, host.Spec{Name: ReplicaName(k), Role: host.RoleReplica})
+	}
 	hosts, err := args.Platform.NewHosts(ctx, cs, keys.Material(), specs)
 	if err != nil {
 		return nil, err
 	}
 	cs.Hosts = hosts
-	serverHost, clientHosts := hosts[0], hosts[1:]
+	serverHost := hosts[0]
+	clientHosts := hosts[1 : 1+len(args.Clients)]
+	replicaHosts := hosts[1+len(args.Clients):]
 
 	tutorial := args.Preset == PresetTutorial
 	warnings := pulumi.StringArray{}
@@ -279,7 +314,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	cs.Server = server
-	ingress, err := args.Platform.NewIngress(ctx, cs, serverHost, clientHosts, args.Port, tutorial)
+	// The primary's port is open to the clients and the replicas.
+	ingress, err := args.Platform.NewIngress(ctx, cs, serverHost, append(append([]*host.Host{}, clientHosts...), replicaHosts...),
+		args.Port, tutorial)
 	if err != nil {
 		return nil, err
 	}
@@ -299,7 +336,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			AllowPlaintext: tutorial, NativePassword: tutorial,
 		}
 	}
-	var shared *mysql.User // the tutorial's one account at '%'
+	var shared *mysql.User           // the tutorial's one account at '%'
+	var proofAfter []pulumi.Resource // what the replicas' proof waits for on its client
 	if tutorial {
 		if shared, err = mysql.NewUser(ctx, "tutorial-mysql-user", userArgs(pulumi.String("%")), parent); err != nil {
 			return nil, err
@@ -330,6 +368,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		if err != nil {
 			return nil, err
 		}
+		if proofAfter == nil {
+			proofAfter = []pulumi.Resource{user.Command, login.Command}
+		}
 		cs.Users[ch.Name] = user
 		clientPublic[ch.Name] = ch.PublicAddress
 		clientPrivate[ch.Name] = ch.PrivateAddress
@@ -341,6 +382,13 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 				return fmt.Sprintf("mysql -h %s -P %d -u %s -p %s", v[0], args.Port,
 					shell.Quote(v[1].(string)), shell.Quote(v[2].(string)))
 			}).(pulumi.StringOutput)
+	}
+	replicaProofs, err := cs.newReplicas(ctx, name, args, replicaHosts, clientHosts, ingress, proofAfter)
+	if err != nil {
+		return nil, err
+	}
+	for n, p := range replicaProofs {
+		proofs[n] = p
 	}
 	cs.OperatorCheck = pulumi.String("skipped: the tutorial preset opens 3306").ToStringOutput()
 	if !tutorial {
@@ -372,6 +420,19 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	cs.ServerVersion = server.Version
 	cs.PublicKey = keys.PublicKey
 	cs.PrivateKey = keys.PrivateKey
+	replicaCommands := pulumi.StringMap{}
+	for i, ch := range clientHosts {
+		if len(replicaHosts) == 0 {
+			break
+		}
+		rh := replicaHosts[i%len(replicaHosts)] // the clients take the replicas in turn
+		replicaCommands[ch.Name] = pulumi.All(rh.PrivateAddress, args.UserName, args.Database).ApplyT(
+			func(v []interface{}) string {
+				return fmt.Sprintf("mysql -h %s -P %d -u %s -p %s", v[0], args.Port,
+					shell.Quote(v[1].(string)), shell.Quote(v[2].(string)))
+			}).(pulumi.StringOutput)
+	}
+	cs.ReplicaMySQLCommands = replicaCommands.ToStringMapOutput()
 	return cs, ctx.RegisterResourceOutputs(cs, cs.Outputs())
 }
 
@@ -379,25 +440,27 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 // and as the stack program exports them.
 func (cs *ClientServer) Outputs() pulumi.Map {
 	return pulumi.Map{
-		"serverPublicAddress":    cs.ServerPublicAddress,
-		"serverPrivateAddress":   cs.ServerPrivateAddress,
-		"clientPublicAddresses":  cs.ClientPublicAddresses,
-		"clientPrivateAddresses": cs.ClientPrivateAddresses,
-		"sshCommands":            cs.SSHCommands,
-		"hostKeys":               cs.HostKeys,
-		"mysqlCommands":          cs.MySQLCommands,
-		"userName":               cs.UserName,
-		"accounts":               cs.Accounts,
-		"database":               cs.Database,
-		"password":               cs.Password,
-		"serverVersion":          cs.ServerVersion,
-		"proofs":                 cs.Proofs,
-		"operatorCheck":          cs.OperatorCheck,
-		"caCert":                 cs.CACert,
-		"certificateExpiry":      cs.CertificateExpiry,
-		"preset":                 cs.Preset,
-		"warnings":               cs.Warnings,
-		"publicKey":              cs.PublicKey,
-		"privateKey":             cs.PrivateKey,
+		"serverPublicAddress":     cs.ServerPublicAddress,
+		"serverPrivateAddress":    cs.ServerPrivateAddress,
+		"clientPublicAddresses":   cs.ClientPublicAddresses,
+		"clientPrivateAddresses":  cs.ClientPrivateAddresses,
+		"sshCommands":             cs.SSHCommands,
+		"hostKeys":                cs.HostKeys,
+		"mysqlCommands":           cs.MySQLCommands,
+		"userName":                cs.UserName,
+		"accounts":                cs.Accounts,
+		"database":                cs.Database,
+		"password":                cs.Password,
+		"serverVersion":           cs.ServerVersion,
+		"proofs":                  cs.Proofs,
+		"operatorCheck":           cs.OperatorCheck,
+		"caCert":                  cs.CACert,
+		"certificateExpiry":       cs.CertificateExpiry,
+		"preset":                  cs.Preset,
+		"warnings":                cs.Warnings,
+		"publicKey":               cs.PublicKey,
+		"privateKey":              cs.PrivateKey,
+		"replicaPrivateAddresses": cs.ReplicaPrivateAddresses,
+		"replicaMysqlCommands":    cs.ReplicaMySQLCommands,
 	}
 }

@@ -19,6 +19,9 @@ const (
 	RoleServer Role = "server"
 	// RoleClient is a host that logs in to the server.
 	RoleClient Role = "client"
+	// RoleReplica is a database server that replicates the primary (the
+	// RoleServer host) and serves reads.
+	RoleReplica Role = "replica"
 )
 
 // SSH retry bounds used for every remote command: commands may start before a
@@ -108,7 +111,19 @@ type Platform interface {
 	// NewIngress opens port on server to each client's private address and to
 	// no one else. open (the tutorial preset) also opens it to the hosts'
 	// whole private network where the platform has one of its own (local).
+	// server may be the primary (RoleServer) or a replica; clients are the
+	// hosts the port is open to (the primary's include its replicas).
 	NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *Host, clients []*Host, port int, open bool) (pulumi.Resource, error)
+}
+
+// IngressName is the name a platform gives the MySQL ingress of server:
+// "mysql-ingress" for the primary, as it always was, and
+// "<name>-mysql-ingress" for a replica.
+func IngressName(server *Host) string {
+	if server.Role == RoleReplica {
+		return server.Name + "-mysql-ingress"
+	}
+	return "mysql-ingress"
 }
 
 // KeyMaterial is the stack's SSH key pair as a platform receives it.

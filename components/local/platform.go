@@ -133,6 +133,9 @@ func (p *Platform) Bridge() string { return p.bridge() }
 // clients follow in order); `ip netns exec <netns> bash` enters it.
 func (p *Platform) Netns(i int) string { return fmt.Sprintf("mcs-%s-%d", p.id(), i) }
 
+// ReplicaNetns is the network namespace of the k-th replica (from 1).
+func (p *Platform) ReplicaNetns(k int) string { return fmt.Sprintf("mcs-%s-r%d", p.id(), k) }
+
 // OperatorAddress is the operator's address on the bridge.
 func (p *Platform) OperatorAddress() netip.Addr { return p.subnet.Addr().Next() }
 
@@ -149,7 +152,24 @@ func (p *Platform) address(i int) (netip.Addr, error) {
 	return a, nil
 }
 
-// NewHosts creates one namespace host per spec.
+// replicaAddress returns the k-th replica's address (from 1): replicas take
+// the subnet's last addresses, downwards, so that adding a client or a
+// replica never moves another host.
+func (p *Platform) replicaAddress(k int) (netip.Addr, error) {
+	last := netip.AddrFrom4(p.subnet.Masked().Addr().As4())
+	for n := 0; n < (1<<(32-p.subnet.Bits()))-2; n++ {
+		last = last.Next()
+	}
+	a := last
+	for n := 1; n < k; n++ {
+		a = a.Prev()
+	}
+	return a, nil
+}
+
+// NewHosts creates one namespace host per spec: the server and the clients
+// from the subnet's .10 upwards, the replicas from its last address down.
+// It fails when the two ranges meet.
 func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys host.KeyMaterial, specs []host.Spec) ([]*host.Host, error) {
 	if !p.subnet.IsValid() {
 		if err := p.Validate(); err != nil {
@@ -160,16 +180,35 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 		p.hosts = map[*host.Host]*Host{}
 	}
 	hosts := make([]*host.Host, 0, len(specs))
-	for i, s := range specs {
-		addr, err := p.address(i)
+	i, k := 0, 0 // the next host's index, the next replica's number
+	var highest netip.Addr
+	var lowestReplica netip.Addr
+	for _, s := range specs {
+		var addr netip.Addr
+		var err error
+		netns, veth := "", ""
+		if s.Role == host.RoleReplica {
+			k++
+			addr, err = p.replicaAddress(k)
+			netns, veth = p.ReplicaNetns(k), fmt.Sprintf("mcs%sr%d", p.id(), k)
+			lowestReplica = addr
+		} else {
+			addr, err = p.address(i)
+			netns, veth = p.Netns(i), fmt.Sprintf("mcs%sv%d", p.id(), i)
+			highest = addr
+			i++
+		}
 		if err != nil {
 			return nil, err
 		}
+		if highest.IsValid() && lowestReplica.IsValid() && !highest.Less(lowestReplica) {
+			return nil, fmt.Errorf("localSubnet: %s has no room for %d hosts and %d replicas: expected a larger subnet", p.subnet, i, k)
+		}
 		h, err := NewHost(ctx, s.Name, &HostArgs{
 			Spec:            s,
-			Netns:           p.Netns(i),
+			Netns:           netns,
 			Bridge:          p.bridge(),
-			Veth:            fmt.Sprintf("mcs%sv%d", p.id(), i),
+			Veth:            veth,
 			Address:         addr.String(),
 			PrefixLength:    p.subnet.Bits(),
 			OperatorAddress: p.OperatorAddress().String(),
@@ -187,7 +226,8 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 }
 
 // NewIngress applies the server's nftables ruleset: the MySQL port from each
-// client, SSH from the operator, nothing else to either port.
+// client, SSH from the operator, nothing else to either port. A replica's
+// ruleset is its own resource, named after it.
 func (p *Platform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *host.Host, clients []*host.Host, port int, open bool) (pulumi.Resource, error) {
 	h, ok := p.hosts[server]
 	if !ok {
@@ -205,7 +245,7 @@ func (p *Platform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, serve
 	if open {
 		extra = []string{p.subnet.String()}
 	}
-	return NewMySQLIngress(ctx, "mysql-ingress", &MySQLIngressArgs{
+	return NewMySQLIngress(ctx, host.IngressName(server), &MySQLIngressArgs{
 		Server:          h,
 		ClientAddresses: addrs,
 		ExtraSources:    extra,

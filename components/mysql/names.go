@@ -39,9 +39,15 @@ func ValidateUserName(s string) error {
 		return fmt.Errorf("contains NUL or a line break: expected printable characters")
 	case reservedUsers[strings.ToLower(s)]:
 		return fmt.Errorf("%q is reserved by the server: choose another name", s)
+	case strings.HasPrefix(strings.ToLower(s), ReplicationUserPrefix):
+		return fmt.Errorf("%q: names starting with %s are the replicas' accounts: choose another name", s, ReplicationUserPrefix)
 	}
 	return nil
 }
+
+// ReplicationUserPrefix starts each replica's replication account name; the
+// replica's server_id follows.
+const ReplicationUserPrefix = "mcs_repl_"
 
 // ValidateDatabaseName checks a database name: 1 to 64 characters of valid
 // UTF-8, no NUL, line break, '/', '\', '.' or backtick, no trailing space.

@@ -14,22 +14,24 @@ import (
 //go:embed scripts/*.sh
 var scripts embed.FS
 
-// script returns scripts/lib.sh followed by scripts/<name>, as one program.
+// raw returns scripts/<name> as embedded.
+func raw(name string) string {
+	b, err := scripts.ReadFile("scripts/" + name)
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// script returns scripts/lib.sh followed by scripts/<name>, as one program,
+// for the scripts that run on the operator's machine.
 func script(name string) string {
-	lib, err := scripts.ReadFile("scripts/lib.sh")
-	if err != nil {
-		panic(err)
-	}
-	body, err := scripts.ReadFile("scripts/" + name)
-	if err != nil {
-		panic(err)
-	}
 	// Drop the body's shebang: only the first line of the program may hold one.
-	b := string(body)
+	b := raw(name)
 	if strings.HasPrefix(b, "#!") {
 		b = b[strings.Index(b, "\n")+1:]
 	}
-	return string(lib) + "\n" + b
+	return raw("lib.sh") + "\n" + b
 }
 
 // runOn returns a remote command line that runs the named host script, as

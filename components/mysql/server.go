@@ -34,6 +34,18 @@ type ServerArgs struct {
 	// a new certificate (valid CertValidity) and reloads the server's TLS.
 	// Defaults to DefaultCertRenewEvery.
 	CertRenewEvery time.Duration
+	// ServerID is the server's server_id, unique among a primary and its
+	// replicas. Defaults to 1 (the primary's).
+	ServerID int
+	// ReadOnly makes the server read-only for every account but replication
+	// (super_read_only on MySQL, read_only on MariaDB): a replica.
+	ReadOnly bool
+	// SignedBy is the server whose CA signs this server's certificate (a
+	// replica's primary), so that clients verify both with the stack's one
+	// CA. The key is made on this host and only a certificate request leaves
+	// it; the certificate is renewed with SignedBy's. nil: this server makes
+	// its own CA.
+	SignedBy *Server
 }
 
 // CertValidity is how long a server certificate is valid (825 days, the
@@ -87,6 +99,9 @@ type Server struct {
 	Install *remote.Command
 
 	port int
+	// renewStart is the start of the current renewal period (epoch seconds),
+	// of this server's CA.
+	renewStart pulumi.StringOutput
 }
 
 // portEnv is the port as the scripts' MCS_PORT.
@@ -112,8 +127,20 @@ func (a *ServerArgs) validate() error {
 		return fmt.Errorf("ServerArgs.CertRenewEvery: %s: expected a period up to %s (30 days before a certificate expires)",
 			a.CertRenewEvery, CertValidity-30*24*time.Hour)
 	}
+	if a.ServerID == 0 {
+		a.ServerID = 1
+	}
+	if a.ServerID < 1 || a.ServerID > MaxServerID {
+		return fmt.Errorf("ServerArgs.ServerID: %d: expected 1-%d, unique among a primary and its replicas", a.ServerID, MaxServerID)
+	}
+	if a.SignedBy != nil && a.SignedBy.Host == a.Host {
+		return errors.New("ServerArgs.SignedBy: is this server's own host: expected another server, or nil")
+	}
 	return nil
 }
+
+// MaxServerID is the largest server_id the scripts accept.
+const MaxServerID = 999999999
 
 // NewServer creates a Server.
 func NewServer(ctx *pulumi.Context, name string, args *ServerArgs, opts ...pulumi.ResourceOption) (*Server, error) {
@@ -133,10 +160,16 @@ func NewServer(ctx *pulumi.Context, name string, args *ServerArgs, opts ...pulum
 		"MCS_CERT_ADDRESS": args.Host.PrivateAddress,
 		"MCS_PORT":         s.portEnv(),
 		"MCS_REQUIRE_TLS":  onOff(args.AllowPlaintext),
+		"MCS_SERVER_ID":    pulumi.String(fmt.Sprint(args.ServerID)),
+		"MCS_READ_ONLY":    pick(args.ReadOnly, "yes", "no"),
 	}
-	install := runOn("server-install.sh", env)
+	if args.SignedBy != nil {
+		if err := s.signedBy(ctx, name, args, env); err != nil {
+			return nil, err
+		}
+	}
 	cmd, err := hostCommand(ctx, name+"-install", args.Host, &remote.CommandArgs{
-		Create: install,
+		Create: runOn("server-install.sh", env),
 	}, pulumi.Parent(s))
 	if err != nil {
 		return nil, err
@@ -144,33 +177,12 @@ func NewServer(ctx *pulumi.Context, name string, args *ServerArgs, opts ...pulum
 	s.Install = cmd
 	s.Version = cmd.Stdout.ApplyT(func(out string) string { return parseInstall(out).version }).(pulumi.StringOutput)
 	s.CACert = cmd.Stdout.ApplyT(func(out string) string { return parseInstall(out).ca }).(pulumi.StringOutput)
-
-	// Renewal: the install's certificate step only, with the start of the
-	// current renewal period. Its trigger changes once a period, so an unchanged
-	// `pulumi up` within a period runs nothing.
-	start := s.CACert.ApplyT(func(ca string) (string, error) {
-		block, _ := pem.Decode([]byte(ca))
-		if block == nil {
-			return "", errors.New("the server install printed no CA certificate")
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return "", fmt.Errorf("the server's CA certificate: %w", err)
-		}
-		return fmt.Sprint(RenewalStart(c.NotBefore, time.Now(), args.CertRenewEvery).Unix()), nil
-	}).(pulumi.StringOutput)
-	renewEnv := map[string]pulumi.StringInput{"MCS_RENEW_ISSUED_BEFORE": start, "MCS_RENEW_ONLY": pulumi.String("yes")}
-	for k, v := range env {
-		renewEnv[k] = v
-	}
-	renew, err := hostCommand(ctx, name+"-tls-renew", args.Host, &remote.CommandArgs{
-		Create:   runOn("server-install.sh", renewEnv),
-		Triggers: pulumi.Array{start},
-	}, pulumi.Parent(s), pulumi.DependsOn([]pulumi.Resource{cmd}))
-	if err != nil {
+	if args.SignedBy != nil {
+		// The certificate comes from SignedBy, renewed with SignedBy's.
+		s.CertificateExpiry = cmd.Stdout.ApplyT(func(out string) string { return parseInstall(out).expiry }).(pulumi.StringOutput)
+	} else if err := s.renewal(ctx, name, args, env, cmd); err != nil {
 		return nil, err
 	}
-	s.CertificateExpiry = renew.Stdout.ApplyT(func(out string) string { return parseInstall(out).expiry }).(pulumi.StringOutput)
 	s.Address = args.Host.PrivateAddress
 	s.BindAddress = args.BindAddress.ToStringOutput()
 	s.Port = pulumi.Int(args.Port).ToIntOutput()
@@ -184,6 +196,63 @@ func NewServer(ctx *pulumi.Context, name string, args *ServerArgs, opts ...pulum
 		"requireTls":        s.RequireTLS,
 		"certificateExpiry": s.CertificateExpiry,
 	})
+}
+
+// renewal adds the yearly renewal: the install's certificate step only,
+// with the start of the current renewal period. Its trigger changes once a
+// period, so an unchanged `pulumi up` within a period runs nothing.
+func (s *Server) renewal(ctx *pulumi.Context, name string, args *ServerArgs, env map[string]pulumi.StringInput, install *remote.Command) error {
+	s.renewStart = s.CACert.ApplyT(func(ca string) (string, error) {
+		block, _ := pem.Decode([]byte(ca))
+		if block == nil {
+			return "", errors.New("the server install printed no CA certificate")
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return "", fmt.Errorf("the server's CA certificate: %w", err)
+		}
+		return fmt.Sprint(RenewalStart(c.NotBefore, time.Now(), args.CertRenewEvery).Unix()), nil
+	}).(pulumi.StringOutput)
+	renewEnv := map[string]pulumi.StringInput{"MCS_RENEW_ISSUED_BEFORE": s.renewStart, "MCS_RENEW_ONLY": pulumi.String("yes")}
+	for k, v := range env {
+		renewEnv[k] = v
+	}
+	renew, err := hostCommand(ctx, name+"-tls-renew", args.Host, &remote.CommandArgs{
+		Create:   runOn("server-install.sh", renewEnv),
+		Triggers: pulumi.Array{s.renewStart},
+	}, pulumi.Parent(s), pulumi.DependsOn([]pulumi.Resource{install}))
+	if err != nil {
+		return err
+	}
+	s.CertificateExpiry = renew.Stdout.ApplyT(func(out string) string { return parseInstall(out).expiry }).(pulumi.StringOutput)
+	return nil
+}
+
+// signedBy has SignedBy's CA sign a certificate for this server's own key:
+// tls-request.sh makes the key here and prints a request, tls-sign.sh signs
+// it on SignedBy's host, and the install puts the certificate in place. The
+// signing runs again when SignedBy's renewal period turns.
+func (s *Server) signedBy(ctx *pulumi.Context, name string, args *ServerArgs, env map[string]pulumi.StringInput) error {
+	ca := args.SignedBy
+	req, err := hostCommand(ctx, name+"-tls-request", args.Host, &remote.CommandArgs{
+		Create: runOn("tls-request.sh", map[string]pulumi.StringInput{"MCS_CERT_ADDRESS": args.Host.PrivateAddress}),
+	}, pulumi.Parent(s))
+	if err != nil {
+		return err
+	}
+	sign, err := hostCommand(ctx, name+"-tls-sign", ca.Host, &remote.CommandArgs{
+		Create: runOn("tls-sign.sh", map[string]pulumi.StringInput{
+			"MCS_CSR": req.Stdout, "MCS_CERT_ADDRESS": args.Host.PrivateAddress,
+		}),
+		Triggers: pulumi.Array{ca.renewStart},
+	}, pulumi.Parent(s), pulumi.DependsOn([]pulumi.Resource{ca.Install}))
+	if err != nil {
+		return err
+	}
+	env["MCS_TLS_CERT"] = sign.Stdout
+	env["MCS_TLS_CA"] = ca.CACert
+	s.renewStart = ca.renewStart
+	return nil
 }
 
 // installOutput is server-install.sh's stdout: the version line, the

@@ -14,10 +14,11 @@ import (
 	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
 )
 
-// HostScripts are the scripts that run on the hosts (closed-check.sh runs on
-// the operator's machine).
+// HostScripts are the scripts that run on the hosts (closed-check.sh and
+// replica-seed.sh run on the operator's machine).
 var HostScripts = []string{"client-install.sh", "client-login.sh", "server-install.sh", "user-apply.sh",
-	"user-delete.sh", "verify.sh"}
+	"user-delete.sh", "verify.sh", "tls-request.sh", "tls-sign.sh", "seed-dump.sh", "seed-load.sh",
+	"replica-start.sh", "replication-proof.sh"}
 
 // ScriptsDir is where a host keeps this library's scripts: one directory per
 // version of them, named by their hash, so that a command always runs the
@@ -25,15 +26,26 @@ var HostScripts = []string{"client-install.sh", "client-login.sh", "server-insta
 // /etc/mysql, which each local host has of its own.
 const ScriptsDir = "/etc/mysql/mysql-client-server-scripts"
 
-// scriptsVersion is the hash of HostScripts (each with lib.sh before it),
-// computed once: every command line names it.
+// scriptsVersion is the hash of lib.sh and HostScripts, computed once: every
+// command line names it.
 var scriptsVersion = sync.OnceValue(func() string {
 	h := sha256.New()
+	fmt.Fprintf(h, "lib.sh\x00%s\x00", raw("lib.sh"))
 	for _, name := range HostScripts {
-		fmt.Fprintf(h, "%s\x00%s\x00", name, script(name))
+		fmt.Fprintf(h, "%s\x00%s\x00", name, stagedScript(name))
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 })
+
+// stagedScript is a host script as staged: it sources the lib.sh staged
+// beside it, so lib.sh travels once per host rather than once per script.
+func stagedScript(name string) string {
+	b := raw(name)
+	if strings.HasPrefix(b, "#!") {
+		b = b[strings.Index(b, "\n")+1:]
+	}
+	return "#!/usr/bin/env bash\n# shellcheck source=/dev/null\nsource \"${BASH_SOURCE[0]%/*}/lib.sh\"\n" + b
+}
 
 // scriptPath is where a host script is on every host.
 func scriptPath(name string) string { return ScriptsDir + "/" + scriptsVersion() + "/" + name }
@@ -48,8 +60,9 @@ func stager() string {
 	b.WriteString("if [ ! -d \"$d\" ]; then\n")
 	fmt.Fprintf(&b, "\tinstall -d -m 0755 %s\n", shell.Quote(ScriptsDir))
 	fmt.Fprintf(&b, "\tt=$(mktemp -d %s)\n", shell.Quote(ScriptsDir+"/.new.XXXXXX"))
+	fmt.Fprintf(&b, "\tprintf '%%s' %s >\"$t/lib.sh\"\n", shell.Quote(raw("lib.sh")))
 	for _, name := range HostScripts {
-		fmt.Fprintf(&b, "\tprintf '%%s' %s >\"$t/%s\"\n", shell.Quote(script(name)), name)
+		fmt.Fprintf(&b, "\tprintf '%%s' %s >\"$t/%s\"\n", shell.Quote(stagedScript(name)), name)
 	}
 	b.WriteString("\tchmod 0755 \"$t\"\n\tmv -T \"$t\" \"$d\" 2>/dev/null || rm -rf \"$t\" # another run put it there first\nfi\n")
 	b.WriteString("printf '%s\\n' \"$d\"\n")

@@ -53,10 +53,13 @@ func TestStagerPutsEveryHostScriptInPlace(t *testing.T) {
 		require.NoError(t, err, "%s", out)
 		want := filepath.Join(dir, scriptsVersion())
 		assert.Equal(t, want+"\n", string(out), "run %d prints the directory", run)
+		lib, err := os.ReadFile(filepath.Join(want, "lib.sh"))
+		require.NoError(t, err)
+		assert.Equal(t, raw("lib.sh"), string(lib), "lib.sh is staged once")
 		for _, name := range HostScripts {
 			b, err := os.ReadFile(filepath.Join(want, name))
 			require.NoError(t, err)
-			assert.Equal(t, script(name), string(b), "%s is lib.sh and the script", name)
+			assert.Equal(t, stagedScript(name), string(b), "%s sources lib.sh, then the script", name)
 			fi, err := os.Stat(filepath.Join(want, name))
 			require.NoError(t, err)
 			assert.Equal(t, os.FileMode(0o644), fi.Mode().Perm(), name)
@@ -67,4 +70,9 @@ func TestStagerPutsEveryHostScriptInPlace(t *testing.T) {
 		entries, _ := os.ReadDir(dir)
 		assert.Len(t, entries, 1, "no temporary directory is left")
 	}
+	// A staged script runs with lib.sh's helpers, from any directory.
+	out, err := exec.Command("/bin/bash", "-c", "cd / && MCS_SEED_MODE=bogus bash "+
+		filepath.Join(dir, scriptsVersion(), "seed-load.sh")).CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(out), "error: MCS_SEED_MODE: expected check or load", "die() from lib.sh")
 }

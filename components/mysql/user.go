@@ -2,6 +2,8 @@ package mysql
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -34,6 +36,10 @@ type UserArgs struct {
 	// NativePassword uses mysql_native_password where the server supports
 	// choosing it (MySQL 8; MariaDB's default already is).
 	NativePassword bool
+	// Replication makes the account a replica's: REPLICATION SLAVE on *.*
+	// only, and no database (Database, AllPrivileges and GrantOption are not
+	// used).
+	Replication bool
 }
 
 // User is one MySQL account, managed by SQL run over SSH on the server
@@ -62,6 +68,26 @@ func pick(b bool, yes, no string) pulumi.String {
 	return pulumi.String(no)
 }
 
+// privileges is the account's MCS_PRIVILEGES for user-apply.sh.
+func privileges(args *UserArgs) pulumi.String {
+	switch {
+	case args.Replication:
+		return "replication"
+	case args.AllPrivileges:
+		return "all"
+	}
+	return "database"
+}
+
+// validateReplicationUserName accepts ReplicationUserPrefix and a number.
+func validateReplicationUserName(s string) error {
+	n := strings.TrimPrefix(s, ReplicationUserPrefix)
+	if n == s || n == "" || strings.Trim(n, "0123456789") != "" {
+		return fmt.Errorf("%q: expected %s and the replica's server_id", s, ReplicationUserPrefix)
+	}
+	return nil
+}
+
 // NewUser creates a User.
 func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.ResourceOption) (*User, error) {
 	if args == nil || args.Server == nil {
@@ -76,14 +102,27 @@ func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.Re
 	if args.Name == nil {
 		return nil, errors.New("UserArgs.Name: required: an account name of 1-32 characters")
 	}
+	if args.Database == nil && args.Replication {
+		a := *args // never the caller's Args
+		a.Database = pulumi.String("")
+		args = &a
+	}
 	if args.Database == nil {
 		return nil, errors.New("UserArgs.Database: required: a database name of 1-64 characters")
 	}
-	userName, err := checked("UserArgs.Name", args.Name, ValidateUserName)
+	validName := ValidateUserName
+	if args.Replication {
+		validName = validateReplicationUserName
+	}
+	userName, err := checked("UserArgs.Name", args.Name, validName)
 	if err != nil {
 		return nil, err
 	}
-	database, err := checked("UserArgs.Database", args.Database, ValidateDatabaseName)
+	validDatabase := ValidateDatabaseName
+	if args.Replication {
+		validDatabase = func(string) error { return nil }
+	}
+	database, err := checked("UserArgs.Database", args.Database, validDatabase)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +142,7 @@ func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.Re
 	}
 	applyEnv := map[string]pulumi.StringInput{
 		"MCS_REQUIRE_TLS":  onOff(args.AllowPlaintext),
-		"MCS_PRIVILEGES":   pick(args.AllPrivileges, "all", "database"),
+		"MCS_PRIVILEGES":   privileges(args),
 		"MCS_GRANT_OPTION": pick(args.GrantOption, "yes", "no"),
 		"MCS_AUTH_PLUGIN":  pick(args.NativePassword, "mysql_native_password", ""),
 	}

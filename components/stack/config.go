@@ -81,6 +81,13 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 			return nil, keyError("clients", "%v", err)
 		}
 	}
+	if raw := cfg.Get("replicas"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 || n > clientserver.MaxReplicas {
+			return nil, keyError("replicas", "%q: expected a whole number from 0 to %d", raw, clientserver.MaxReplicas)
+		}
+		a.Replicas = n
+	}
 	if raw := cfg.Get("port"); raw != "" {
 		p, err := strconv.Atoi(raw)
 		if err != nil || p < 1 || p > 65535 {
@@ -127,6 +134,9 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		return nil, keyError("preset", "%q is not a preset: expected secure or tutorial", a.Preset)
 	}
 	tutorial := a.Preset == clientserver.PresetTutorial
+	if tutorial && a.Replicas > 0 {
+		return nil, keyError("replicas", "%d with preset tutorial: expected 0, or preset secure (replication runs over TLS only)", a.Replicas)
+	}
 	var allowServerDelete bool
 	for key, dst := range map[string]*bool{"allPrivileges": &a.AllPrivileges, "grantOption": &a.GrantOption,
 		"allowServerDelete": &allowServerDelete} {

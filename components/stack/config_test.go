@@ -104,10 +104,11 @@ func TestEngineConfigHasEveryDeclaredKeyWithItsDefault(t *testing.T) {
 	c := engineConfig(t, map[string]string{"platform": "local", "mysql-client-server:port": "3307"})
 	for _, key := range []string{"platform", "operatorCidr", "clients", "preset", "allPrivileges", "grantOption",
 		"verifyRun", "userName", "database", "port", "password", "sshPrivateKey", "sshPublicKey", "ami",
-		"instanceType", "allowServerDelete", "subnetId", "vpcId", "localSubnet", "localStateDir"} {
+		"instanceType", "allowServerDelete", "subnetId", "vpcId", "localSubnet", "localStateDir", "replicas"} {
 		assert.Contains(t, c, "mysql-client-server:"+key, "Pulumi.yaml declares %s", key)
 	}
-	assert.Len(t, c, 20, "no other key")
+	assert.Len(t, c, 21, "no other key")
+	assert.Equal(t, "0", c["mysql-client-server:replicas"], "no replica unless asked")
 	assert.Equal(t, `["mysql_client"]`, c["mysql-client-server:clients"], "a list is passed as JSON")
 	assert.Equal(t, "false", c["mysql-client-server:allPrivileges"])
 	assert.Equal(t, "", c["mysql-client-server:sshPublicKey"])

@@ -103,8 +103,18 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 			stdout = m.HostPrivateKey
 		case strings.HasSuffix(args.Name, "-password"):
 			stdout = "mock-generated-password-0123456789"
+		case strings.Contains(args.Inputs["create"].String(), "replication-proof.sh"):
+			stdout = replicationProof(args.Inputs["create"].String())
 		case strings.HasSuffix(args.Name, "-proof"):
 			stdout = `{"serverVersion":"10.11.19-MariaDB","tlsVersion":"TLSv1.3","cipher":"TLS_AES_256_GCM_SHA384","currentUser":"app@mock","roundTripMs":3}`
+		case strings.HasSuffix(args.Name, "-tls-request"):
+			stdout = "-----BEGIN CERTIFICATE REQUEST-----\nmock\n-----END CERTIFICATE REQUEST-----"
+		case strings.HasSuffix(args.Name, "-tls-sign"):
+			stdout = "-----BEGIN CERTIFICATE-----\nmock replica certificate\n-----END CERTIFICATE-----"
+		case strings.HasSuffix(args.Name, "-seed"):
+			stdout = "seeded from 203.0.113.1"
+		case strings.HasSuffix(args.Name, "-replication"):
+			stdout = `{"source":"172.31.0.1:3306","tlsVersion":"TLSv1.3","gtidPosition":"0-1-42","serverVersion":"10.11.19-MariaDB-log"}`
 		case strings.Contains(args.Inputs["create"].String(), "MCS_CERT_ADDRESS"): // the server install
 			stdout = "10.11.19-MariaDB\ncertificate-expires: " + CertificateExpiry + "\n" + strings.TrimSpace(m.CACert)
 		case strings.HasSuffix(args.Name, "-namespaces"):
@@ -134,6 +144,20 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	m.resources = append(m.resources, r)
 	return id, state, nil
+}
+
+// replicationProof is what replication-proof.sh prints for the replicas its
+// command line names (MCS_REPLICAS='name=address ...').
+func replicationProof(cmd string) string {
+	_, list, _ := strings.Cut(cmd, "MCS_REPLICAS='")
+	list, _, _ = strings.Cut(list, "'")
+	out := map[string]any{}
+	for i, e := range strings.Fields(list) {
+		name, addr, _ := strings.Cut(e, "=")
+		out[name] = map[string]any{"address": addr, "lagMs": 2 + i, "readOnly": true}
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
 }
 
 // Call answers invokes: the Ubuntu AMI lookup returns a fixed image, the

@@ -158,6 +158,26 @@ tcp_probe() {
 # has_systemd succeeds when systemd is the running init (sd_booted(3)).
 has_systemd() { [ -d /run/systemd/system ]; }
 
+# is_mariadb succeeds on a MariaDB server host (Debian), fails on MySQL's.
+is_mariadb() { command -v mariadbd >/dev/null 2>&1; }
+
+# The stack's TLS directory on a server host: the CA (on the primary only,
+# with its key), the server's key and certificate.
+MCS_TLS_DIR=/etc/mysql/mysql-client-server-tls
+
+# issue_server_cert CSR ADDRESS prints a server certificate for ADDRESS
+# (its subject alternative name, whatever the request asks for), valid 825
+# days, signed with this host's CA.
+issue_server_cert() {
+	local csr=$1 address=$2 ext rc=0
+	ext=$(mktemp)
+	printf 'subjectAltName=IP:%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' "$address" >"$ext"
+	openssl x509 -req -in "$csr" -CA "$MCS_TLS_DIR/ca.pem" -CAkey "$MCS_TLS_DIR/ca-key.pem" \
+		-set_serial "0x$(openssl rand -hex 8)" -days 825 -extfile "$ext" 2>/dev/null || rc=$?
+	rm -f "$ext"
+	return "$rc"
+}
+
 # admin runs the mysql client as the server's local admin, over the socket.
 admin() { mysql --protocol=socket -uroot --batch --skip-column-names "$@"; }
 

@@ -12,11 +12,19 @@
 # Env (optional): MCS_RENEW_ISSUED_BEFORE (epoch seconds): renew a server
 # certificate issued before then (the start of the renewal period);
 # MCS_RENEW_ONLY=yes: do only that (the yearly renewal's run).
+# MCS_SERVER_ID (default 1): the server's unique server_id.
+# MCS_READ_ONLY=yes: a replica (read_only, or super_read_only on MySQL).
+# MCS_TLS_CERT and MCS_TLS_CA (PEM): a replica's certificate, signed by the
+# primary's CA for the key tls-request.sh made here; this host then makes no
+# CA of its own.
 # Stdout: the server version on the first line, "certificate-expires:
 # <ISO 8601 UTC>" on the second, then the CA certificate.
 set -euo pipefail
 : "${MCS_BIND_ADDRESS:?}" "${MCS_CERT_ADDRESS:?}" "${MCS_PORT:?}" "${MCS_REQUIRE_TLS:?}"
-tls=/etc/mysql/mysql-client-server-tls
+tls=$MCS_TLS_DIR
+MCS_SERVER_ID=${MCS_SERVER_ID:-1}
+MCS_READ_ONLY=${MCS_READ_ONLY:-no}
+[[ $MCS_SERVER_ID =~ ^[1-9][0-9]{0,8}$ ]] || die "MCS_SERVER_ID: expected a number from 1"
 
 if ! command -v mysqld >/dev/null 2>&1 && ! command -v mariadbd >/dev/null 2>&1; then
 	apt_install "$(package_for server)"
@@ -36,9 +44,14 @@ else
 fi
 # ensure_tls makes the CA once and a server certificate whose subject
 # alternative name is the server's address; a new address gets a new one.
+# A replica installs the certificate the primary's CA signed instead.
 ensure_tls() {
 	command -v openssl >/dev/null 2>&1 || apt_install openssl
 	install -d -m 0750 -o root -g mysql "$tls"
+	if [ -n "${MCS_TLS_CERT:-}" ]; then
+		install_signed_cert
+		return
+	fi
 	local ec=(-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes)
 	if [ ! -s "$tls/ca.pem" ] || [ ! -s "$tls/ca-key.pem" ]; then
 		log "making the CA"
@@ -59,18 +72,52 @@ ensure_tls() {
 		log "renewing the server certificate (issued $(date -u -d "@$issued" +%F), before this renewal period)"
 	fi
 	log "making the server certificate for ${MCS_CERT_ADDRESS}"
-	local ext
-	ext=$(mktemp)
-	printf 'subjectAltName=IP:%s\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\n' "$MCS_CERT_ADDRESS" >"$ext"
 	(umask 077 && openssl req -new "${ec[@]}" -subj "/CN=${MCS_CERT_ADDRESS}" \
 		-keyout "$tls/server-key.pem" -out "$tls/server.csr" 2>/dev/null)
-	openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca-key.pem" \
-		-set_serial "0x$(openssl rand -hex 8)" -days 825 -extfile "$ext" -out "$tls/server-cert.pem" 2>/dev/null
-	rm -f "$ext" "$tls/server.csr"
+	issue_server_cert "$tls/server.csr" "$MCS_CERT_ADDRESS" >"$tls/server-cert.pem.new"
+	mv "$tls/server-cert.pem.new" "$tls/server-cert.pem"
+	rm -f "$tls/server.csr"
+	tls_owner
+	tls_changed=yes
+}
+
+# tls_owner gives mysqld read access to the key and certificates.
+tls_owner() {
 	chown root:mysql "$tls/server-key.pem" "$tls/server-cert.pem" "$tls/ca.pem"
 	chmod 0640 "$tls/server-key.pem"
 	chmod 0644 "$tls/server-cert.pem" "$tls/ca.pem"
-	tls_changed=yes
+}
+
+# install_signed_cert puts MCS_TLS_CERT and MCS_TLS_CA in place, once it has
+# checked that the certificate is for this host's key and address and that
+# the CA signed it.
+install_signed_cert() {
+	[ -s "$tls/server-key.pem" ] || die "no server key in $tls: tls-request.sh makes it before the certificate is signed"
+	[ -n "${MCS_TLS_CA:-}" ] || die "MCS_TLS_CA: required with MCS_TLS_CERT"
+	local new
+	new=$(mktemp -d)
+	printf '%s\n' "$MCS_TLS_CERT" >"$new/cert.pem"
+	printf '%s\n' "$MCS_TLS_CA" >"$new/ca.pem"
+	if [ "$(openssl x509 -in "$new/cert.pem" -noout -pubkey)" != "$(openssl pkey -in "$tls/server-key.pem" -pubout)" ]; then
+		rm -rf "$new"
+		die "the signed certificate is not for this host's key: run pulumi up again to request a new one"
+	fi
+	openssl verify -CAfile "$new/ca.pem" "$new/cert.pem" >/dev/null 2>&1 || {
+		rm -rf "$new"
+		die "the signed certificate does not verify against the stack's CA"
+	}
+	openssl x509 -in "$new/cert.pem" -noout -ext subjectAltName 2>/dev/null | grep -qx "[[:space:]]*IP Address:${MCS_CERT_ADDRESS}" || {
+		rm -rf "$new"
+		die "the signed certificate does not name ${MCS_CERT_ADDRESS}"
+	}
+	if ! cmp -s "$new/cert.pem" "$tls/server-cert.pem" || ! cmp -s "$new/ca.pem" "$tls/ca.pem"; then
+		mv "$new/cert.pem" "$tls/server-cert.pem"
+		mv "$new/ca.pem" "$tls/ca.pem"
+		log "installed the server certificate the stack's CA signed for ${MCS_CERT_ADDRESS}"
+		tls_changed=yes
+	fi
+	rm -rf "$new"
+	tls_owner
 }
 
 running() { mysqladmin --protocol=socket -uroot ping >/dev/null 2>&1; }
@@ -110,7 +157,8 @@ restart() {
 # restart: FLUSH SSL (MariaDB), ALTER INSTANCE RELOAD TLS (MySQL 8).
 reload_tls() {
 	if admin -e 'SELECT VERSION()' | grep -q MariaDB; then
-		admin -e 'FLUSH SSL'
+		# LOCAL: a replica's reload stays out of its binary log.
+		admin -e 'FLUSH LOCAL SSL'
 	else
 		admin -e 'ALTER INSTANCE RELOAD TLS'
 	fi
@@ -152,6 +200,24 @@ if [ "${MCS_RENEW_ONLY:-no}" = yes ]; then
 	exit 0
 fi
 
+# The engine's own names for GTIDs and read-only.
+if is_mariadb; then
+	engine_cnf="log_bin = mysql-bin
+log_slave_updates = ON
+gtid_strict_mode = ON"
+	read_only=read_only
+else
+	engine_cnf="gtid_mode = ON
+enforce_gtid_consistency = ON"
+	read_only=super_read_only
+fi
+if [ "$MCS_READ_ONLY" = yes ]; then
+	# A replica: read-only for every account but replication, and it
+	# notices a lost source within 10 s (heartbeats every 5 s).
+	engine_cnf="$engine_cnf
+${read_only} = ON
+slave_net_timeout = 10"
+fi
 want=$(
 	cat <<CNF
 # Managed by mysql-client-server. Read after the distribution's own config.
@@ -165,6 +231,13 @@ ssl-cert = ${tls}/server-cert.pem
 ssl-key = ${tls}/server-key.pem
 require_secure_transport = ${MCS_REQUIRE_TLS}
 local_infile = 0
+# Replication: a unique server_id, a binary log with GTIDs (the primary's is
+# its replicas' source; a replica's lets it be promoted), 7 days of it.
+server_id = ${MCS_SERVER_ID}
+relay_log = mysql-relay-bin
+binlog_format = ROW
+binlog_expire_logs_seconds = 604800
+${engine_cnf}
 CNF
 )
 changed=no
@@ -242,13 +315,19 @@ done
 running || die "the server did not answer on its socket within 60s after (re)start"
 
 # mysql_secure_installation: drop anonymous users and remote root, and the
-# test database with its wildcard grants.
+# test database with its wildcard grants. This host's own housekeeping stays
+# out of the binary log. A replica's accounts and databases are the
+# primary's, secured there, and read-only refuses the statements.
+if [ "$MCS_READ_ONLY" = yes ]; then
+	print_outputs
+	exit 0
+fi
 admin -e "SELECT CONCAT(QUOTE(user), '@', QUOTE(host)) FROM mysql.user
 	WHERE user = '' OR (user = 'root' AND host NOT IN ('localhost', '127.0.0.1', '::1'))" |
 	while IFS= read -r account; do
 		log "dropping $account"
-		printf 'DROP USER %s;\n' "$account" | admin
+		printf 'SET SESSION sql_log_bin = 0; DROP USER %s;\n' "$account" | admin
 	done
-admin -e "DROP DATABASE IF EXISTS test; DELETE FROM mysql.db WHERE Db = 'test' OR Db LIKE 'test\\_%'; FLUSH PRIVILEGES;"
+admin -e "SET SESSION sql_log_bin = 0; DROP DATABASE IF EXISTS test; DELETE FROM mysql.db WHERE Db = 'test' OR Db LIKE 'test\\_%'; FLUSH PRIVILEGES;"
 
 print_outputs

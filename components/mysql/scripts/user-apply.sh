@@ -3,20 +3,22 @@
 # the server's local admin socket. Idempotent; used for create and update.
 # Env: MCS_USER, MCS_USER_HOST (the client's address, or % for any),
 # MCS_DATABASE, MCS_REQUIRE_TLS (ON: the account must use TLS),
-# MCS_PRIVILEGES (database: ALL on its own database; all: ALL on *.*),
+# MCS_PRIVILEGES (database: ALL on its own database; all: ALL on *.*;
+# replication: REPLICATION SLAVE only, a replica's account, no database),
 # MCS_GRANT_OPTION (yes or no), MCS_AUTH_PLUGIN (empty for the server's
 # default, or mysql_native_password where the server has it).
 # Stdin: the account's password (never in argv, never printed).
 set -euo pipefail
-: "${MCS_USER:?}" "${MCS_USER_HOST:?}" "${MCS_DATABASE:?}" "${MCS_REQUIRE_TLS:?}" "${MCS_PRIVILEGES:?}" "${MCS_GRANT_OPTION:?}"
+: "${MCS_USER:?}" "${MCS_USER_HOST:?}" "${MCS_REQUIRE_TLS:?}" "${MCS_PRIVILEGES:?}" "${MCS_GRANT_OPTION:?}"
+[ "$MCS_PRIVILEGES" = replication ] || : "${MCS_DATABASE:?}"
 
 password=
 IFS= read -r -d '' password || true
 [ -n "$password" ] || die "no password on standard input"
 
 account="$(sql_str "$MCS_USER")@$(sql_str "$MCS_USER_HOST")"
-db=$(sql_ident "$MCS_DATABASE")
-grant_db=$(sql_grant_db "$MCS_DATABASE")
+db=$(sql_ident "${MCS_DATABASE:-}")
+grant_db=$(sql_grant_db "${MCS_DATABASE:-}")
 pw=$(sql_str "$password")
 
 case "$MCS_REQUIRE_TLS" in
@@ -24,10 +26,12 @@ ON) require="REQUIRE SSL" ;;
 OFF) require="REQUIRE NONE" ;;
 *) die "MCS_REQUIRE_TLS: expected ON or OFF" ;;
 esac
+privileges="ALL PRIVILEGES"
 case "$MCS_PRIVILEGES" in
 database) scope="${grant_db}.*" ;;
 all) scope="*.*" ;;
-*) die "MCS_PRIVILEGES: expected database or all" ;;
+replication) scope="*.*" privileges="REPLICATION SLAVE" ;;
+*) die "MCS_PRIVILEGES: expected database, all or replication" ;;
 esac
 case "$MCS_GRANT_OPTION" in
 yes) with=" WITH GRANT OPTION" ;;
@@ -58,11 +62,11 @@ scrub() {
 err=$(
 	{
 		printf "SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '');\n"
-		printf 'CREATE DATABASE IF NOT EXISTS %s;\n' "$db"
+		[ "$MCS_PRIVILEGES" = replication ] || printf 'CREATE DATABASE IF NOT EXISTS %s;\n' "$db"
 		printf 'CREATE USER IF NOT EXISTS %s %s %s;\n' "$account" "$identified" "$require"
 		printf 'ALTER USER %s %s %s;\n' "$account" "$identified" "$require"
 		printf 'REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s;\n' "$account"
-		printf 'GRANT ALL PRIVILEGES ON %s TO %s%s;\n' "$scope" "$account" "$with"
+		printf 'GRANT %s ON %s TO %s%s;\n' "$privileges" "$scope" "$account" "$with"
 		printf 'FLUSH PRIVILEGES;\n'
 	} | admin 2>&1 >/dev/null
 ) || {

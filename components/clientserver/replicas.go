@@ -1,0 +1,73 @@
+package clientserver
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/generate"
+	"github.com/mysql-client-server/mysql-client-server/components/mysql"
+)
+
+// newReplicas adds the replicas: one mysql.Replica per replica host (its
+// server_id is its number plus one: the primary has 1), its MySQL port open
+// to the clients only, and the proof, from the first client, that a row
+// written on the primary is read on every replica. It returns each
+// replica's proof: its replication status and the client's measurements.
+func (cs *ClientServer) newReplicas(ctx *pulumi.Context, name string, args *Args, replicaHosts, clientHosts []*host.Host,
+	primaryIngress pulumi.Resource, proofAfter []pulumi.Resource) (pulumi.Map, error) {
+	addresses := pulumi.StringMap{}
+	cs.ReplicaPrivateAddresses = addresses.ToStringMapOutput()
+	if len(replicaHosts) == 0 {
+		return nil, nil
+	}
+	parent := pulumi.Parent(cs)
+	// One replication password for the replicas' accounts, generated once.
+	password, err := generate.Once(ctx, name+"-replication-password", generate.Password, parent)
+	if err != nil {
+		return nil, err
+	}
+	replicas := map[string]*mysql.Replica{}
+	after := append([]pulumi.Resource{}, proofAfter...)
+	for k, rh := range replicaHosts {
+		r, err := mysql.NewReplica(ctx, rh.Name+"-mysql-replica", &mysql.ReplicaArgs{
+			Host: rh, Source: cs.Server, ServerID: k + 2, Password: password, Run: args.VerifyRun,
+			After: []pulumi.Resource{primaryIngress},
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		in, err := args.Platform.NewIngress(ctx, cs, rh, clientHosts, args.Port, false)
+		if err != nil {
+			return nil, err
+		}
+		replicas[rh.Name] = r
+		cs.Replicas[rh.Name] = r
+		addresses[rh.Name] = rh.PrivateAddress
+		after = append(after, in)
+	}
+	cs.ReplicaPrivateAddresses = addresses.ToStringMapOutput()
+	reader := clientHosts[0]
+	proof, err := mysql.NewReplicationProof(ctx, "mysql-replication-proof", &mysql.ReplicationProofArgs{
+		Client: reader, Replicas: replicas, Run: args.VerifyRun, After: after,
+	}, parent)
+	if err != nil {
+		return nil, err
+	}
+	out := pulumi.Map{}
+	for n, r := range replicas {
+		n := n
+		out[n] = pulumi.All(r.Status, proof.Proofs).ApplyT(func(v []interface{}) map[string]interface{} {
+			m := map[string]interface{}{"readBy": reader.Name}
+			for k, x := range v[0].(map[string]interface{}) {
+				m[k] = x
+			}
+			if p, ok := v[1].(map[string]interface{})[n].(map[string]interface{}); ok {
+				for k, x := range p {
+					m[k] = x
+				}
+			}
+			return m
+		}).(pulumi.MapOutput)
+	}
+	return out, nil
+}

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# replica-start.sh: on a replica, makes it follow the primary by GTID over
+# TLS that verifies the primary's certificate against the stack's CA, starts
+# replication, and waits until the replica has applied everything the
+# primary had. Idempotent: a replica that already follows the primary as
+# asked is not restarted. It also proves the layers on its way: the network
+# to the primary, the replication account, TLS, and the GTID position.
+# Env: MCS_SOURCE (the primary's private address), MCS_PORT, MCS_REPL_USER,
+# MCS_WAIT (seconds, default 60).
+# Stdin: the replication account's password (never in argv or output).
+# Stdout: one JSON line: source, tlsVersion (of a session from here to the
+# primary as the replication account, with the channel's CA and
+# verification), gtidPosition (the replica's), serverVersion.
+set -euo pipefail
+: "${MCS_SOURCE:?}" "${MCS_PORT:?}" "${MCS_REPL_USER:?}"
+wait_s=${MCS_WAIT:-60}
+
+password=
+IFS= read -r -d '' password || true
+[ -n "$password" ] || die "no password on standard input"
+
+diagnose() {
+	local err=$1 layer fix
+	case "$err" in
+	*"1045"* | *"Access denied"*)
+		layer="replication account"
+		fix="the account ${MCS_REPL_USER}@$(hostname -I 2>/dev/null | awk '{print $1}') on the primary must exist with this password, REQUIRE SSL and REPLICATION SLAVE; pulumi up re-applies it"
+		;;
+	*"1236"* | *"GTID"* | *"gtid"* | *"1032"* | *"1062"* | *"1146"* | *"1007"* | *"1050"*)
+		layer="GTID position"
+		fix="the replica's position or data is not the primary's: the primary's binary logs must still hold every transaction after the replica's position; re-seed the replica (README › Replicas)"
+		;;
+	*"2026"* | *SSL* | *TLS* | *certificate*)
+		layer="TLS"
+		fix="the primary's certificate must verify against ${MCS_TLS_DIR}/ca.pem and name ${MCS_SOURCE}"
+		;;
+	*"2002"* | *"2003"* | *"2013"* | *"timed out"* | *"connect"*)
+		case "$(tcp_probe "$MCS_SOURCE" "$MCS_PORT")" in
+		refused) fix="nothing listens on ${MCS_SOURCE}:${MCS_PORT}: the primary's mysqld must run (refused)" ;;
+		open) fix="the primary answers now: the connection was lost; see the error below" ;;
+		*) fix="the primary's firewall or security group must accept TCP ${MCS_PORT} from this replica (timeout)" ;;
+		esac
+		layer="network"
+		;;
+	*)
+		layer="unknown"
+		fix="see the error below"
+		;;
+	esac
+	printf 'diagnosis: %s: %s\nreplica said: %s\n' "$layer" "$fix" "${err//"$password"/***}" >&2
+	exit 1
+}
+
+opt_str() {
+	local s=$1
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	printf '"%s"' "$s"
+}
+
+# As the replication account, from here to the primary, over TLS verified as
+# the channel verifies it: the network, the account and TLS, each named when
+# it fails. Prints the session's TLS version and the primary's GTID position.
+cnf=$(mktemp)
+trap 'rm -f "$cnf"' EXIT
+chmod 0600 "$cnf"
+if is_mariadb; then
+	verify="ssl-verify-server-cert"
+	source_pos="@@global.gtid_binlog_pos"
+else
+	verify="ssl-mode = VERIFY_IDENTITY"
+	source_pos="REPLACE(@@global.gtid_executed, '\\n', '')"
+fi
+printf '[client]\nhost = %s\nport = %s\nuser = %s\npassword = %s\nssl-ca = %s\n%s\n' "$MCS_SOURCE" "$MCS_PORT" \
+	"$(opt_str "$MCS_REPL_USER")" "$(opt_str "$password")" "$MCS_TLS_DIR/ca.pem" "$verify" >"$cnf"
+out=$(mysql --defaults-file="$cnf" --connect-timeout=10 --batch --skip-column-names \
+	-e "SHOW SESSION STATUS LIKE 'Ssl_version'; SELECT $source_pos" 2>&1) ||
+	diagnose "$out"
+{
+	IFS=$'\t' read -r _ tls_version
+	read -r source_gtid
+} <<<"$out"
+[ -n "$tls_version" ] || diagnose "TLS: the session to the primary is not encrypted"
+
+user=$(sql_str "$MCS_REPL_USER") pw=$(sql_str "$password") ca=$(sql_str "$MCS_TLS_DIR/ca.pem") host=$(sql_str "$MCS_SOURCE")
+if is_mariadb; then
+	status() { admin --column-names -e 'SHOW SLAVE STATUS\G'; }
+	want="$MCS_SOURCE/$MCS_PORT/$MCS_REPL_USER/Yes/Yes/Slave_Pos"
+	have=$(status | awk -F': ' '
+		/^ *Master_Host:/ {h=$2} /^ *Master_Port:/ {p=$2} /^ *Master_User:/ {u=$2}
+		/^ *Master_SSL_Allowed:/ {s=$2} /^ *Master_SSL_Verify_Server_Cert:/ {v=$2} /^ *Using_Gtid:/ {g=$2}
+		END {printf "%s/%s/%s/%s/%s/%s", h, p, u, s, v, g}')
+	change="STOP SLAVE; CHANGE MASTER TO MASTER_HOST=$host, MASTER_PORT=$MCS_PORT, MASTER_USER=$user, MASTER_PASSWORD=$pw,
+		MASTER_SSL=1, MASTER_SSL_CA=$ca, MASTER_SSL_VERIFY_SERVER_CERT=1, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2"
+	start="START SLAVE"
+	io=Slave_IO_Running sql=Slave_SQL_Running
+	wait_sql="SELECT MASTER_GTID_WAIT($(sql_str "$source_gtid"), $wait_s)"
+	position="SELECT @@global.gtid_slave_pos"
+else
+	status() { admin --column-names -e 'SHOW REPLICA STATUS\G'; }
+	want="$MCS_SOURCE/$MCS_PORT/$MCS_REPL_USER/Yes/Yes/1"
+	have=$(status | awk -F': ' '
+		/^ *Source_Host:/ {h=$2} /^ *Source_Port:/ {p=$2} /^ *Source_User:/ {u=$2}
+		/^ *Source_SSL_Allowed:/ {s=$2} /^ *Source_SSL_Verify_Server_Cert:/ {v=$2} /^ *Auto_Position:/ {g=$2}
+		END {printf "%s/%s/%s/%s/%s/%s", h, p, u, s, v, g}')
+	change="STOP REPLICA; CHANGE REPLICATION SOURCE TO SOURCE_HOST=$host, SOURCE_PORT=$MCS_PORT, SOURCE_USER=$user,
+		SOURCE_PASSWORD=$pw, SOURCE_SSL=1, SOURCE_SSL_CA=$ca, SOURCE_SSL_VERIFY_SERVER_CERT=1, SOURCE_AUTO_POSITION=1,
+		SOURCE_CONNECT_RETRY=2"
+	start="START REPLICA"
+	io=Replica_IO_Running sql=Replica_SQL_Running
+	wait_sql="SELECT WAIT_FOR_EXECUTED_GTID_SET($(sql_str "$source_gtid"), $wait_s)"
+	position="SELECT REPLACE(@@global.gtid_executed, '\\n', '')"
+fi
+
+# snapshot takes SHOW SLAVE STATUS once; field NAME reads it.
+snapshot() { st=$(status); }
+field() { sed -n "s/^ *$1: *//p" <<<"$st"; }
+snapshot
+if [ "$have" != "$want" ]; then
+	log "replicating from ${MCS_SOURCE}:${MCS_PORT} as ${MCS_REPL_USER}, by GTID, over verified TLS"
+	# The statement holds the password: it reaches mysql on stdin (printf is a
+	# builtin), and mysql's messages are scrubbed of it.
+	err=$(printf '%s;\n%s;\n' "$change" "$start" | admin 2>&1 >/dev/null) || diagnose "$err"
+elif [ "$(field "$io")/$(field "$sql")" != "Yes/Yes" ]; then
+	log "starting replication"
+	admin -e "$start"
+fi
+
+# Both threads running (or an error that says why not), then everything the
+# primary had, applied here.
+for ((i = 0; i < wait_s * 10; i++)); do
+	snapshot
+	[ "$(field "$io")/$(field "$sql")" = "Yes/Yes" ] && break
+	if [ -n "$(field Last_SQL_Error)" ] || [ -n "$(field Last_IO_Error)" ]; then
+		break
+	fi
+	sleep 0.1
+done
+if [ "$(field "$io")/$(field "$sql")" != "Yes/Yes" ]; then
+	diagnose "$(field Last_IO_Errno) $(field Last_IO_Error) $(field Last_SQL_Errno) $(field Last_SQL_Error)"
+fi
+[ "$(admin -e "$wait_sql")" = 0 ] || {
+	snapshot
+	diagnose "GTID position: the replica did not reach the primary's ${source_gtid} within ${wait_s}s: $(field Last_SQL_Error)"
+}
+
+json_str() {
+	local s=$1
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	s=${s//$'\n'/,}
+	printf '"%s"' "$s"
+}
+printf '{"source":%s,"tlsVersion":%s,"gtidPosition":%s,"serverVersion":%s}\n' "$(json_str "${MCS_SOURCE}:${MCS_PORT}")" \
+	"$(json_str "$tls_version")" "$(json_str "$(admin -e "$position")")" "$(json_str "$(admin -e 'SELECT VERSION()')")"

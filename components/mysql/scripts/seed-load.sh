@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# seed-load.sh: on a replica. MCS_SEED_MODE=check prints "replicating" when
+# the replica already has a source configured (it has been seeded; it
+# catches up by itself), else "empty". MCS_SEED_MODE=load loads the dump
+# seed-dump.sh made, from stdin, with the GTID position it carries, outside
+# the replica's binary log; a failed load is loaded again from the start.
+set -euo pipefail
+: "${MCS_SEED_MODE:?}"
+
+# source_host prints the replica's configured source, or nothing.
+source_host() {
+	if is_mariadb; then
+		admin --column-names -e 'SHOW SLAVE STATUS\G' | sed -n 's/^ *Master_Host: *//p'
+	else
+		admin --column-names -e 'SHOW REPLICA STATUS\G' | sed -n 's/^ *Source_Host: *//p'
+	fi
+}
+
+case $MCS_SEED_MODE in
+check)
+	if [ -n "$(source_host)" ]; then echo replicating; else echo empty; fi
+	;;
+load)
+	[ -z "$(source_host)" ] || die "this replica already follows $(source_host): it is not loaded again"
+	if is_mariadb; then
+		{
+			printf 'SET SESSION sql_log_bin = 0;\n'
+			cat
+		} | admin
+	else
+		# GTID_PURGED can only be set on an empty GTID history, and
+		# super_read_only refuses even root: both for the load only.
+		admin -e 'SET GLOBAL super_read_only = OFF; RESET MASTER;'
+		rc=0
+		admin || rc=$?
+		admin -e 'SET GLOBAL super_read_only = ON;'
+		[ "$rc" -eq 0 ] || die "loading the dump failed (exit $rc)"
+	fi
+	log "loaded the primary's dump"
+	;;
+*) die "MCS_SEED_MODE: expected check or load" ;;
+esac
