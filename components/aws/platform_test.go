@@ -143,3 +143,80 @@ func TestPlatformIngressRejectsAForeignServer(t *testing.T) {
 	assert.Contains(t, err.Error(), "not made by this platform")
 	assert.Empty(t, m.Resources())
 }
+
+// TestPlatformReplicaIngressIsOnTheReplicasOwnGroup: a replica's MySQL
+// rules go on its own security group, under names of its own, from the
+// given clients only; the replica instance is not protected (its data is
+// the primary's, seeded again on a new one).
+func TestPlatformReplicaIngressIsOnTheReplicasOwnGroup(t *testing.T) {
+	m := mocktest.New(t)
+	p := &Platform{OperatorCIDR: operatorCIDR, AMI: givenAMI}
+	require.NoError(t, p.Validate())
+	var clientPrivate, replicaPrivate mocktest.Awaited
+	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+		keys := host.KeyMaterial{
+			PublicKey:  pulumi.String(testPublicKey).ToStringOutput(),
+			PrivateKey: pulumi.ToSecret(pulumi.String("PRIVATE KEY")).(pulumi.StringOutput),
+		}
+		hosts, err := p.NewHosts(ctx, nil, keys, []host.Spec{
+			{Name: "mysql_server", Role: host.RoleServer}, {Name: "mysql_client", Role: host.RoleClient},
+			{Name: "mysql_replica_1", Role: host.RoleReplica},
+		})
+		if err != nil {
+			return err
+		}
+		server, client, replica := hosts[0], hosts[1], hosts[2]
+		assert.Equal(t, host.RoleReplica, replica.Role)
+		if _, err := p.NewIngress(ctx, nil, server, []*host.Host{client, replica}, 3306, false); err != nil {
+			return err
+		}
+		if _, err := p.NewIngress(ctx, nil, replica, []*host.Host{client}, 3306, false); err != nil {
+			return err
+		}
+		if clientPrivate, err = mocktest.Await(ctx, client.PrivateAddress); err != nil {
+			return err
+		}
+		replicaPrivate, err = mocktest.Await(ctx, replica.PrivateAddress)
+		return err
+	})
+	require.NoError(t, err)
+
+	_, ok := m.Named(MySQLIngressType, "mysql-ingress")
+	assert.True(t, ok, "the primary's ingress keeps its name")
+	_, ok = m.Named(MySQLIngressType, "mysql_replica_1-mysql-ingress")
+	assert.True(t, ok, "the replica's ingress is named after it")
+	_, ok = m.Named("aws:ec2/securityGroup:SecurityGroup", "mysql_replica_1-sg")
+	require.True(t, ok, "the replica has its own security group")
+
+	byGroup := map[string]map[string]string{} // group -> rule name -> CIDR
+	for _, r := range m.OfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		if r.Inputs["fromPort"].NumberValue() != 3306 {
+			continue
+		}
+		group, _ := mocktest.Str(r.Inputs, "securityGroupId")
+		cidr, _ := mocktest.Str(r.Inputs, "cidrIpv4")
+		if byGroup[group] == nil {
+			byGroup[group] = map[string]string{}
+		}
+		byGroup[group][r.Name] = cidr
+		if strings.HasPrefix(r.Name, "mysql_replica_1-mysql-ingress") {
+			assert.Contains(t, r.Parent, MySQLIngressType+"::mysql_replica_1-mysql-ingress")
+		}
+	}
+	assert.Equal(t, map[string]map[string]string{
+		"sg-mysql_server-sg": {
+			"mysql-ingress-mysql_client":    clientPrivate.Value.(string) + "/32",
+			"mysql-ingress-mysql_replica_1": replicaPrivate.Value.(string) + "/32",
+		},
+		"sg-mysql_replica_1-sg": {
+			"mysql_replica_1-mysql-ingress-mysql_client": clientPrivate.Value.(string) + "/32",
+		},
+	}, byGroup, "the primary admits the client and the replica; the replica, on its own group, the client only")
+
+	protected := map[string]bool{}
+	for _, vm := range m.OfType("aws:ec2/instance:Instance") {
+		protected[vm.Name] = vm.Protect
+	}
+	assert.Equal(t, map[string]bool{"mysql_server": true, "mysql_client": false, "mysql_replica_1": false}, protected,
+		"only the primary is protected")
+}

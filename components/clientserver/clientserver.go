@@ -63,6 +63,9 @@ func ValidateHostNames(server string, clients []string) (int, error) {
 	if !hostNamePattern.MatchString(server) {
 		return -1, fmt.Errorf("%q: expected a letter then up to 31 letters, digits, '_' or '-'", server)
 	}
+	if strings.HasPrefix(server, ReplicaNamePrefix) {
+		return -1, fmt.Errorf("%q: names starting with %s are the replicas': expected another name", server, ReplicaNamePrefix)
+	}
 	if len(clients) == 0 {
 		return -1, errors.New("is empty: expected at least one client name")
 	}
@@ -325,6 +328,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	sshCommands, mysqlCommands, accounts := pulumi.StringMap{}, pulumi.StringMap{}, pulumi.StringMap{}
 	proofs := pulumi.Map{}
 	sshCommands[serverHost.Name] = serverHost.SSHCommand(KeyFile)
+	for _, rh := range replicaHosts {
+		sshCommands[rh.Name] = rh.SSHCommand(KeyFile)
+	}
 	hostKeys := pulumi.StringMap{}
 	for _, h := range hosts {
 		hostKeys[h.Name] = h.HostKey

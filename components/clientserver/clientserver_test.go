@@ -75,7 +75,9 @@ func (f *fakePlatform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, s
 		c.clients = append(c.clients, h.Name)
 	}
 	f.ingress = append(f.ingress, c)
-	return local.NewCommand(ctx, "fake-ingress", &local.CommandArgs{Create: pulumi.String("true")}, pulumi.Parent(parent))
+	// Named as the platforms name an ingress: one per server, the primary's
+	// and each replica's.
+	return local.NewCommand(ctx, "fake-"+host.IngressName(server), &local.CommandArgs{Create: pulumi.String("true")}, pulumi.Parent(parent))
 }
 
 // run builds a ClientServer "cs" under mocks and resolves its outputs.

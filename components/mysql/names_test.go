@@ -33,7 +33,7 @@ func TestValidateUserName(t *testing.T) {
 	for _, s := range append(hostile,
 		"app", "a", strings.Repeat("u", MaxUserNameLength),
 		strings.Repeat("é", MaxUserNameLength), // 32 characters, 64 bytes
-		"rooty", "Mysql2",
+		"rooty", "Mysql2", "mcs_repl", "my_mcs_repl_2",
 	) {
 		assert.NoError(t, ValidateUserName(s), "%q is a valid account name", s)
 	}
@@ -53,6 +53,9 @@ func TestValidateUserName(t *testing.T) {
 		{"mariadb.sys", "mariadb.sys", "reserved"},
 		{"debian-sys-maint", "debian-sys-maint", "reserved"},
 		{"mysql", "mysql", "reserved"},
+		{"a replication account's", "mcs_repl_2", "replicas' accounts"},
+		{"a replication account's any case", "MCS_Repl_2", "replicas' accounts"},
+		{"the replication prefix alone", ReplicationUserPrefix, "replicas' accounts"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := ValidateUserName(tc.in)

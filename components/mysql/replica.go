@@ -124,7 +124,7 @@ func NewReplica(ctx *pulumi.Context, name string, args *ReplicaArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	account, err := NewUser(ctx, name+"-account", &UserArgs{
+	account, err := NewUser(ctx, name+"-user", &UserArgs{
 		Server: src, Name: pulumi.String(ReplicationUser(args.ServerID)), Host: args.Host.PrivateAddress,
 		Password: password, Replication: true,
 	}, parent)

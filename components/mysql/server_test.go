@@ -179,3 +179,102 @@ func TestRenewalStartCountsWholePeriodsFromTheCA(t *testing.T) {
 	// outlives the next period by at least 30 days.
 	assert.GreaterOrEqual(t, CertValidity-2*year, 30*24*time.Hour)
 }
+
+// TestServerIDAndReadOnly: the primary is server_id 1 and writable unless
+// told otherwise; a replica's server gets its own id and read-only.
+func TestServerIDAndReadOnly(t *testing.T) {
+	for _, tc := range []struct {
+		name         string
+		edit         func(*ServerArgs)
+		id, readOnly string
+	}{
+		{"defaults: the primary", nil, "1", "no"},
+		{"server id 0 is 1", func(a *ServerArgs) { a.ServerID = 0 }, "1", "no"},
+		{"a replica's", func(a *ServerArgs) { a.ServerID, a.ReadOnly = 7, true }, "7", "yes"},
+		{"the largest", func(a *ServerArgs) { a.ServerID = MaxServerID }, fmt.Sprint(MaxServerID), "no"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _, err := runServer(t, tc.edit)
+			require.NoError(t, err)
+			install, ok := m.Named("command:remote:Command", "db-install")
+			require.True(t, ok)
+			create := str(t, install, "create")
+			assert.Contains(t, create, "MCS_SERVER_ID='"+tc.id+"'")
+			assert.Contains(t, create, "MCS_READ_ONLY='"+tc.readOnly+"'")
+			assert.NotContains(t, create, "MCS_TLS_CERT", "a server without SignedBy makes its own CA")
+			_, ok = m.Named("command:remote:Command", "db-tls-renew")
+			assert.True(t, ok, "and renews its own certificate")
+		})
+	}
+}
+
+func TestServerInvalidReplicationArgsFailNamingTheField(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		edit  func(*ServerArgs)
+		field string
+	}{
+		{"server id negative", func(a *ServerArgs) { a.ServerID = -1 }, "ServerArgs.ServerID: -1: expected 1-"},
+		{"server id too big", func(a *ServerArgs) { a.ServerID = MaxServerID + 1 }, "ServerArgs.ServerID"},
+		{"signed by itself", func(a *ServerArgs) { a.SignedBy = &Server{Host: a.Host} }, "ServerArgs.SignedBy: is this server's own host"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m, _, err := runServer(t, tc.edit)
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.field)
+			assert.Empty(t, others(m, "srv-ready"), "nothing but the test host is registered")
+		})
+	}
+}
+
+// TestServerSignedByAnotherHasNoCAOfItsOwn: the request is made on the
+// server's host, signed on SignedBy's, signed again when SignedBy's renewal
+// period turns; the server has no renewal of its own and its
+// CertificateExpiry is what its install printed.
+func TestServerSignedByAnotherHasNoCAOfItsOwn(t *testing.T) {
+	m := mocktest.New(t)
+	var expiry, ca mocktest.Awaited
+	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+		srv, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
+		if err != nil {
+			return err
+		}
+		other, err := newTestHost(ctx, "other", host.RoleReplica, clientPublic, clientPrivate)
+		if err != nil {
+			return err
+		}
+		primary, err := NewServer(ctx, "db", &ServerArgs{Host: srv})
+		if err != nil {
+			return err
+		}
+		s, err := NewServer(ctx, "db2", &ServerArgs{Host: other, ServerID: 2, ReadOnly: true, SignedBy: primary})
+		if err != nil {
+			return err
+		}
+		if expiry, err = mocktest.Await(ctx, s.CertificateExpiry); err != nil {
+			return err
+		}
+		ca, err = mocktest.Await(ctx, s.CACert)
+		return err
+	})
+	require.NoError(t, err)
+	req, ok := m.Named("command:remote:Command", "db2-tls-request")
+	require.True(t, ok)
+	assert.Equal(t, clientPublic, connectionOf(t, req).host, "the key stays on its own host")
+	sign, ok := m.Named("command:remote:Command", "db2-tls-sign")
+	require.True(t, ok)
+	assert.Equal(t, serverPublic, connectionOf(t, sign).host, "signed where the CA is")
+	assert.True(t, dependsOn(sign, "command:remote:Command", "db-install"), "after the CA exists")
+	start := RenewalStart(m.CANotBefore, time.Now(), DefaultCertRenewEvery)
+	triggers := sign.Inputs["triggers"].ArrayValue()
+	require.Len(t, triggers, 1)
+	assert.Equal(t, fmt.Sprint(start.Unix()), triggers[0].StringValue(), "signed again with the CA's renewal")
+	install, ok := m.Named("command:remote:Command", "db2-install")
+	require.True(t, ok)
+	assert.Equal(t, clientPublic, connectionOf(t, install).host)
+	assert.Contains(t, str(t, install, "create"), "MCS_TLS_CERT="+shell.Quote(sign.State["stdout"].StringValue()))
+	_, ok = m.Named("command:remote:Command", "db2-tls-renew")
+	assert.False(t, ok, "no renewal of its own")
+	assert.Equal(t, mocktest.CertificateExpiry, expiry.Value, "the install's expiry")
+	assert.Equal(t, strings.TrimSpace(m.CACert)+"\n", ca.Value)
+}

@@ -205,3 +205,87 @@ func TestUserInvalidValuesKnownLaterFailTheDeployment(t *testing.T) {
 		})
 	}
 }
+
+// TestReplicationUserGetsReplicationOnlyAndNoDatabase: a replication
+// account needs no database, gets REPLICATION SLAVE only whatever the other
+// privilege switches say, and still requires TLS.
+func TestReplicationUserGetsReplicationOnlyAndNoDatabase(t *testing.T) {
+	m := mocktest.New(t)
+	var account mocktest.Awaited
+	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+		h, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
+		if err != nil {
+			return err
+		}
+		s, err := NewServer(ctx, "db", &ServerArgs{Host: h})
+		if err != nil {
+			return err
+		}
+		u, err := NewUser(ctx, "u", &UserArgs{
+			Server: s, Name: pulumi.String("mcs_repl_3"), Host: pulumi.String(clientPrivate),
+			Password:    pulumi.ToSecret(pulumi.String(testPassword)).(pulumi.StringOutput),
+			Replication: true, AllPrivileges: true, GrantOption: true,
+		})
+		if err != nil {
+			return err
+		}
+		account, err = mocktest.Await(ctx, u.Account)
+		return err
+	})
+	require.NoError(t, err)
+	cmd, ok := m.Named("command:remote:Command", "u-account")
+	require.True(t, ok)
+	create := str(t, cmd, "create")
+	assert.Contains(t, create, "MCS_PRIVILEGES='replication'", "replication only, not all")
+	assert.Contains(t, create, "MCS_DATABASE=''", "no database")
+	assert.Contains(t, create, "MCS_USER='mcs_repl_3'")
+	assert.Contains(t, create, "MCS_REQUIRE_TLS='ON'")
+	assert.NotContains(t, create, testPassword)
+	assert.True(t, cmd.Inputs["stdin"].IsSecret())
+	assert.Equal(t, "mcs_repl_3@"+clientPrivate, account.Value)
+}
+
+func TestReplicationUserNameMustBeAReplicas(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   pulumi.StringInput
+	}{
+		{"a client's name", pulumi.String("app")},
+		{"no number", pulumi.String("mcs_repl_")},
+		{"known later", pulumi.String("app").ToStringOutput()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := mocktest.New(t)
+			err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+				h, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
+				if err != nil {
+					return err
+				}
+				s, err := NewServer(ctx, "db", &ServerArgs{Host: h})
+				if err != nil {
+					return err
+				}
+				_, err = NewUser(ctx, "u", &UserArgs{Server: s, Name: tc.in, Host: pulumi.String(clientPrivate),
+					Password: pulumi.String(testPassword), Replication: true})
+				return err
+			})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "UserArgs.Name")
+			assert.Contains(t, err.Error(), "expected mcs_repl_ and the replica's server_id")
+		})
+	}
+}
+
+// TestClientUserMayNotTakeAReplicationName: the replicas' names are theirs.
+func TestClientUserMayNotTakeAReplicationName(t *testing.T) {
+	m := mocktest.New(t)
+	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+		_, err := NewUser(ctx, "u", &UserArgs{Server: &Server{}, Name: pulumi.String("mcs_repl_2"),
+			Host: pulumi.String(clientPrivate), Password: pulumi.String(testPassword), Database: pulumi.String("app")})
+		return err
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "UserArgs.Name")
+	assert.Contains(t, err.Error(), "replicas' accounts")
+	assert.Empty(t, m.Resources())
+}

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -140,5 +141,62 @@ func TestDeclaredDefaultsAloneMakeAValidStack(t *testing.T) {
 		})
 		require.NoError(t, err, "%v", tc.config)
 		assert.Equal(t, tc.user, user.Value, "%v", tc.config)
+	}
+}
+
+// TestReplicasConfig: replicas is a whole number from 0 to 16, and not with
+// the tutorial preset; a bad value is rejected, naming the key, before
+// anything is created.
+func TestReplicasConfig(t *testing.T) {
+	aws := map[string]string{"platform": "aws", "operatorCidr": "198.51.100.7/32"}
+	with := func(base map[string]string, kv ...string) map[string]string {
+		c := map[string]string{}
+		for k, v := range base {
+			c[k] = v
+		}
+		for i := 0; i < len(kv); i += 2 {
+			c[kv[i]] = kv[i+1]
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		name   string
+		config map[string]string
+		expect string
+	}{
+		{"negative", with(aws, "replicas", "-1"), `"-1": expected a whole number from 0 to 16`},
+		{"more than 16", with(aws, "replicas", "17"), `"17": expected a whole number from 0 to 16`},
+		{"a word", with(aws, "replicas", "two"), `"two": expected a whole number from 0 to 16`},
+		{"a fraction", with(aws, "replicas", "1.5"), "expected a whole number from 0 to 16"},
+		{"with the tutorial preset", with(aws, "replicas", "1", "preset", "tutorial"), "1 with preset tutorial"},
+		{"with the tutorial preset locally", map[string]string{"platform": "local", "replicas": "1", "preset": "tutorial"}, "1 with preset tutorial"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := mocktest.New(t)
+			err := mocktest.Run(t, m, engineConfig(t, tc.config), nil, func(ctx *pulumi.Context) error {
+				_, err := Build(ctx)
+				return err
+			})
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "mysql-client-server:replicas:", "the error names the key")
+			assert.Contains(t, err.Error(), tc.expect)
+			assert.Empty(t, m.Resources(), "nothing is registered")
+		})
+	}
+	for _, v := range []string{"0", "2", "16"} {
+		t.Run("accepts "+v, func(t *testing.T) {
+			m := mocktest.New(t)
+			var n int
+			err := mocktest.Run(t, m, engineConfig(t, with(aws, "replicas", v)), nil, func(ctx *pulumi.Context) error {
+				c, err := Load(ctx)
+				if err != nil {
+					return err
+				}
+				n = c.Args.Replicas
+				return nil
+			})
+			require.NoError(t, err)
+			assert.Equal(t, v, fmt.Sprint(n))
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"sort"
 	"strings"
 	"testing"
 
@@ -277,4 +278,86 @@ func TestAWSSecureDefaultsAreLeastPrivilegeAndTLS(t *testing.T) {
 	for _, dep := range []string{"mysql_client-mysql-user-account", "mysql_client-mysql-login-my-cnf"} {
 		assert.True(t, dependsOn(proof, "command:remote:Command", dep), "the proof runs after %s", dep)
 	}
+}
+
+// TestAWSReplicas: replicas 2 makes two more instances, unprotected, each
+// with 3306 open to the clients only on its own group; the primary's group
+// admits the clients and the replicas; the replicas' commands run on them.
+func TestAWSReplicas(t *testing.T) {
+	config := map[string]string{"replicas": "2", "clients": `["app1","app2"]`}
+	for k, v := range awsConfig {
+		config[k] = v
+	}
+	m, out := runAWS(t, config, nil)
+	assert.Len(t, out, 23, "platform and the ClientServer's outputs")
+
+	private, public := map[string]string{}, map[string]string{}
+	for _, r := range m.OfType("aws:ec2/instance:Instance") {
+		private[r.Name] = r.State["privateIp"].StringValue()
+		public[r.Name] = r.State["publicIp"].StringValue()
+		assert.Equal(t, r.Name == "mysql_server", r.Protect, "%s: only the primary is protected", r.Name)
+	}
+	require.Len(t, private, 5)
+	for _, n := range []string{"mysql_replica_1", "mysql_replica_2"} {
+		require.Contains(t, private, n)
+		_, ok := m.Named("aws:ec2/securityGroup:SecurityGroup", n+"-sg")
+		assert.True(t, ok, "%s has its own security group", n)
+	}
+
+	want := map[string][]string{
+		"sg-mysql_server-sg":    {private["app1"], private["app2"], private["mysql_replica_1"], private["mysql_replica_2"]},
+		"sg-mysql_replica_1-sg": {private["app1"], private["app2"]},
+		"sg-mysql_replica_2-sg": {private["app1"], private["app2"]},
+	}
+	got := map[string][]string{}
+	for _, r := range m.OfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		if int(r.Inputs["fromPort"].NumberValue()) != 3306 {
+			continue
+		}
+		sg, _ := mocktest.Str(r.Inputs, "securityGroupId")
+		cidr, _ := mocktest.Str(r.Inputs, "cidrIpv4")
+		got[sg] = append(got[sg], strings.TrimSuffix(cidr, "/32"))
+	}
+	for sg := range want {
+		sort.Strings(want[sg])
+		sort.Strings(got[sg])
+	}
+	assert.Equal(t, want, got, "3306: the primary from the clients and replicas, each replica from the clients")
+
+	for _, n := range []string{"mysql_replica_1", "mysql_replica_2"} {
+		for cmd, on := range map[string]string{
+			n + "-mysql-replica-server-install":     n,
+			n + "-mysql-replica-server-tls-request": n,
+			n + "-mysql-replica-replication":        n,
+			n + "-mysql-replica-server-tls-sign":    "mysql_server",
+		} {
+			r, ok := m.Named("command:remote:Command", cmd)
+			require.True(t, ok, cmd)
+			h, keySecret := connectionHost(t, r)
+			assert.Equal(t, public[on], h, "%s runs on %s", cmd, on)
+			assert.True(t, keySecret)
+			assert.True(t, dependsOn(r, "aws:ec2/instance:Instance", on), "%s runs after %s", cmd, on)
+		}
+	}
+	assert.Equal(t, map[string]string{"mysql_replica_1": private["mysql_replica_1"], "mysql_replica_2": private["mysql_replica_2"]},
+		out["replicaPrivateAddresses"].Value)
+	assert.Equal(t, "mysql -h "+private["mysql_replica_2"]+" -P 3306 -u 'app' -p 'app'",
+		out["replicaMysqlCommands"].Value.(map[string]string)["app2"])
+	assert.Len(t, out["hostKeys"].Value, 5)
+	assert.Len(t, out["sshCommands"].Value, 5)
+	proofs := out["proofs"].Value.(map[string]interface{})
+	assert.Len(t, proofs, 4, "one proof per client and per replica")
+	gen, ok := m.Named("command:local:Command", "mysql-replication-password")
+	require.True(t, ok, "the replication password is generated")
+	assert.Equal(t, resource.NewStringProperty("none"), gen.Inputs["logging"], "and not logged")
+	_, ok = m.Named("command:local:Command", "mysql-password")
+	assert.True(t, ok, "apart from the clients' password")
+}
+
+func TestAWSNoReplicasByDefault(t *testing.T) {
+	m, out := runAWS(t, awsConfig, nil)
+	assert.Len(t, out, 23)
+	assert.Len(t, m.OfType("aws:ec2/instance:Instance"), 2)
+	assert.Equal(t, map[string]string{}, out["replicaPrivateAddresses"].Value)
+	assert.Equal(t, map[string]string{}, out["replicaMysqlCommands"].Value)
 }

@@ -211,6 +211,15 @@ else
 enforce_gtid_consistency = ON"
 	read_only=super_read_only
 fi
+# Without systemd, mysqld_safe runs the server, and when the server dies it
+# kill -9s every mysqld whose command line names the same pid file. Hosts
+# that share a process table (the local platform's) must not share one.
+pid_file=/run/mysqld/mysqld.pid
+if ! has_systemd && [ "$MCS_SERVER_ID" != 1 ]; then
+	pid_file=/run/mysqld/mysqld-${MCS_SERVER_ID}.pid
+fi
+engine_cnf="pid-file = ${pid_file}
+$engine_cnf"
 if [ "$MCS_READ_ONLY" = yes ]; then
 	# A replica: read-only for every account but replication, and it
 	# notices a lost source within 10 s (heartbeats every 5 s).
