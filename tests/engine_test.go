@@ -36,10 +36,11 @@ func TestRealEngineLocalStack(t *testing.T) {
 	for _, k := range []string{"platform", "serverPublicAddress", "serverPrivateAddress", "clientPublicAddresses",
 		"clientPrivateAddresses", "sshCommands", "hostKeys", "mysqlCommands", "userName", "accounts", "database",
 		"password", "serverVersion", "proofs", "operatorCheck", "caCert", "certificateExpiry", "preset", "warnings", "publicKey",
-		"privateKey"} {
+		"privateKey", "replicaPrivateAddresses", "replicaMysqlCommands"} {
 		assert.Contains(t, out, k, "output %s", k)
 	}
-	assert.Len(t, out, 21, "no other output")
+	assert.Len(t, out, 23, "no other output")
+	assert.Empty(t, out["replicaPrivateAddresses"].Value, "no replica by default")
 	expiry, err := time.Parse(time.RFC3339, out["certificateExpiry"].Value.(string))
 	require.NoError(t, err, "certificateExpiry is an ISO 8601 time")
 	assert.WithinDuration(t, time.Now().Add(825*24*time.Hour), expiry, 24*time.Hour, "a new server certificate is valid 825 days")

@@ -142,7 +142,7 @@ func NewReplica(ctx *pulumi.Context, name string, args *ReplicaArgs, opts ...pul
 			"MCS_SOURCE":    src.Address,
 			"MCS_PORT":      src.portEnv(),
 			"MCS_REPL_USER": account.Name,
-			// Fails the run before anything starts on a plaintext source.
+			// A plaintext source fails the run before anything starts.
 			"MCS_REQUIRE_TLS": tls.ApplyT(func(bool) string { return "ON" }).(pulumi.StringOutput),
 		}),
 		Stdin:    pulumi.ToSecret(password).(pulumi.StringOutput),

@@ -5,6 +5,12 @@
 // maximum) and writes it, with the machine it ran on, to bench.md, and a plot
 // of seconds against clients to bench.svg, in -out.
 //
+// With -replicas (say 0,1,3), it also measures one client with that many
+// replicas: the same three phases, and the replication lag under a simple
+// write load (one session committing single-row INSERTs as fast as it can,
+// while the replicas' proof on the client measures the lag again and
+// again). That table goes to replicas.md in -out.
+//
 // It deploys a stack of its own ("bench", its own subnet and state
 // directory) and removes it at the end, also when it is interrupted.
 // Run it as root from the project's root: `make bench`.
@@ -39,17 +45,18 @@ const (
 var phases = []string{"cold up", "no-op up", "down"}
 
 func main() {
-	clientsFlag := flag.String("clients", "1,8,32", "numbers of clients, comma-separated")
-	runs := flag.Int("runs", 3, "runs for each number of clients")
-	out := flag.String("out", "tests/bench", "where bench.md and bench.svg go")
+	clientsFlag := flag.String("clients", "1,8,32", "numbers of clients, comma-separated (empty: none)")
+	replicasFlag := flag.String("replicas", "0,1,3", "numbers of replicas with one client, comma-separated (empty: none)")
+	runs := flag.Int("runs", 3, "runs for each number of clients or replicas")
+	out := flag.String("out", "tests/bench", "where bench.md, bench.svg and replicas.md go")
 	flag.Parse()
-	var counts []int
-	for _, f := range strings.Split(*clientsFlag, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(f))
-		if err != nil || n < 1 || n > 32 {
-			fatal(fmt.Errorf("-clients: %q: expected numbers from 1 to 32", f))
-		}
-		counts = append(counts, n)
+	counts, err := numbers("-clients", *clientsFlag, 1, 32)
+	if err != nil {
+		fatal(err)
+	}
+	replicaCounts, err := numbers("-replicas", *replicasFlag, 0, 16)
+	if err != nil {
+		fatal(err)
 	}
 	if *runs < 1 {
 		fatal(errors.New("-runs: expected at least 1"))
@@ -58,9 +65,27 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	defer cleanup()
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		fatal(err)
+	}
+	if len(replicaCounts) > 0 {
+		md, err := benchReplicas(ctx, replicaCounts, *runs)
+		if err != nil {
+			cleanup()
+			fatal(err)
+		}
+		fmt.Print(md)
+		md = fmt.Sprintf("Measured %s on %s, %d runs each.\n\n%s", time.Now().UTC().Format("2006-01-02"), machine(), *runs, md)
+		if err := os.WriteFile(filepath.Join(*out, "replicas.md"), []byte(md), 0o644); err != nil {
+			fatal(err)
+		}
+	}
+	if len(counts) == 0 {
+		return
+	}
 	results := map[int]map[string][]float64{}
 	for _, n := range counts {
-		if err := writeConfig(n); err != nil {
+		if err := writeConfig(n, 0); err != nil {
 			fatal(err)
 		}
 		results[n] = map[string][]float64{}
@@ -83,9 +108,6 @@ func main() {
 	table := markdownTable(counts, results)
 	fmt.Print(table)
 	md := fmt.Sprintf("Measured %s on %s, %d runs each.\n\n%s", time.Now().UTC().Format("2006-01-02"), machine(), *runs, table)
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		fatal(err)
-	}
 	if err := os.WriteFile(filepath.Join(*out, "bench.md"), []byte(md), 0o644); err != nil {
 		fatal(err)
 	}
@@ -99,11 +121,28 @@ func fatal(err error) {
 	os.Exit(1)
 }
 
+// numbers parses a comma-separated list of whole numbers from lo to hi.
+func numbers(flagName, list string, lo, hi int) ([]int, error) {
+	var out []int
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	for _, f := range strings.Split(list, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < lo || n > hi {
+			return nil, fmt.Errorf("%s: %q: expected numbers from %d to %d", flagName, f, lo, hi)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
 // writeConfig writes the bench stack's file: the local platform with n
-// clients, on a subnet and state directory of its own.
-func writeConfig(n int) error {
+// clients and r replicas, on a subnet and state directory of its own.
+func writeConfig(n, r int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "config:\n  mysql-client-server:platform: local\n  mysql-client-server:localSubnet: %s\n", subnet)
+	fmt.Fprintf(&b, "  mysql-client-server:replicas: %d\n", r)
 	fmt.Fprintf(&b, "  mysql-client-server:localStateDir: %s\n  mysql-client-server:clients:\n", stateDir)
 	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&b, "    - client%d\n", i)

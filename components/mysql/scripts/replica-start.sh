@@ -6,7 +6,8 @@
 # asked is not restarted. It also proves the layers on its way: the network
 # to the primary, the replication account, TLS, and the GTID position.
 # Env: MCS_SOURCE (the primary's private address), MCS_PORT, MCS_REPL_USER,
-# MCS_WAIT (seconds, default 60).
+# MCS_WAIT (seconds, default 60), MCS_REQUIRE_TLS (must be ON: the source
+# requires TLS; replication runs over TLS only).
 # Stdin: the replication account's password (never in argv or output).
 # Stdout: one JSON line: source, tlsVersion (of a session from here to the
 # primary as the replication account, with the channel's CA and
@@ -14,6 +15,7 @@
 set -euo pipefail
 : "${MCS_SOURCE:?}" "${MCS_PORT:?}" "${MCS_REPL_USER:?}"
 wait_s=${MCS_WAIT:-60}
+[ "${MCS_REQUIRE_TLS:-ON}" = ON ] || die "MCS_REQUIRE_TLS: the source must require TLS: replication runs over TLS only"
 
 password=
 IFS= read -r -d '' password || true
