@@ -167,6 +167,7 @@ func TestRealEngineLocalStack(t *testing.T) {
 			{key: "localSubnet", value: "10.213.0.0/30", want: "/16 to /27"},
 			{key: "localStateDir", value: "state", want: "absolute"},
 			{key: "allPrivileges", value: "yes", want: "boolean"},
+			{key: "replicas", value: "17", want: "expected a whole number from 0 to 16"},
 		} {
 			name := strings.SplitN(tc.key, "[", 2)[0]
 			t.Run(tc.key+"="+tc.value, func(t *testing.T) {

@@ -81,7 +81,11 @@ func writeRows(t *testing.T, out map[string]any, client, table string, from, to 
 // mysqld killed, a replica cut off the network, the primary restarted, and a
 // replica added to a primary holding 10,000 rows.
 func TestLocalReplicas(t *testing.T) {
-	e := newLocalEnv(t, "10.213.212.0/24", []string{"mysql_client", "mysql_client2"}, testPassword, "replicas", "2")
+	// allPrivileges: ALL ON *.*, which on MariaDB holds READ_ONLY ADMIN, the
+	// privilege that writes through read_only: the replicas must still
+	// refuse the clients' writes.
+	e := newLocalEnv(t, "10.213.212.0/24", []string{"mysql_client", "mysql_client2"}, testPassword,
+		"replicas", "2", "allPrivileges", "true")
 	m := e.mocks()
 	t.Cleanup(func() { e.teardown(m) })
 	out := e.run(m, nil)
@@ -171,6 +175,37 @@ func TestLocalReplicas(t *testing.T) {
 			assert.EqualError(t, tcpFromNetns(other, raddr, 3306), "timeout", "the other replica -> %s", name)
 			assert.NoError(t, tcpFromNetns(e.platform.ReplicaNetns(k+1), primary, 3306), "%s -> primary", name)
 		}
+	})
+
+	t.Run("a new replication password reaches the channel", func(t *testing.T) {
+		// As a rotation through mysql.ReplicaArgs.Password would: the account
+		// on the primary changes, then replica-start.sh runs with the new one.
+		start := func(password string) string {
+			cmd := fmt.Sprintf(`env MCS_SOURCE=%s MCS_PORT=3306 MCS_REPL_USER=mcs_repl_2 bash "$(ls -d /etc/mysql/mysql-client-server-scripts/*/ | head -n 1)replica-start.sh"`, primary)
+			stdout, stderr, err := sshRun(t, replicas["mysql_replica_1"], out["privateKey"].(string), cmd, password)
+			require.NoError(t, err, stderr)
+			assert.Contains(t, stdout, `"source":"`+primary+`:3306"`)
+			return stderr
+		}
+		masterInfo := func() string {
+			got, _, err := onReplica(t, out, "mysql_replica_1", `awk 'f { print; exit } /^mcs_repl_/ { f = 1 }' /var/lib/mysql/master.info`)
+			require.NoError(t, err)
+			return strings.TrimSpace(got)
+		}
+		old := masterInfo()
+		require.GreaterOrEqual(t, len(old), 12)
+		assert.NotContains(t, start(old), "replicating from", "the same password: the channel is left alone")
+		const rotated = "rotated-Replication-pw-1"
+		setPassword := func(p string) {
+			sqlOn(t, out, "mysql_server", fmt.Sprintf("ALTER USER 'mcs_repl_2'@'%s' IDENTIFIED BY '%s';", replicas["mysql_replica_1"], p))
+		}
+		setPassword(rotated)
+		defer func() {
+			setPassword(old)
+			start(old)
+		}()
+		assert.Contains(t, start(rotated), "replicating from", "a new password: the channel is changed")
+		assert.True(t, masterInfo() == rotated, "the channel has the new password")
 	})
 
 	// The fault tests write into one table from the first client.

@@ -38,7 +38,7 @@ const (
 type Host struct {
 	// Name is the host's logical name, such as "mysql_server".
 	Name string
-	// Role says whether the host is the server or a client.
+	// Role says whether the host is the server, a client or a replica.
 	Role Role
 	// PublicAddress is the address the operator's SSH connection uses.
 	PublicAddress pulumi.StringOutput
@@ -96,7 +96,7 @@ func (h *Host) SSHCommand(keyPath string) pulumi.StringOutput {
 type Spec struct {
 	// Name is the host's logical name, such as "mysql_server".
 	Name string
-	// Role says whether the host is the server or a client.
+	// Role says whether the host is the server, a client or a replica.
 	Role Role
 }
 

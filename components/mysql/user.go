@@ -102,9 +102,12 @@ func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.Re
 	if args.Name == nil {
 		return nil, errors.New("UserArgs.Name: required: an account name of 1-32 characters")
 	}
-	if args.Database == nil && args.Replication {
+	if args.Replication {
 		a := *args // never the caller's Args
-		a.Database = pulumi.String("")
+		if a.Database == nil {
+			a.Database = pulumi.String("")
+		}
+		a.AllPrivileges, a.GrantOption = false, false
 		args = &a
 	}
 	if args.Database == nil {

@@ -180,22 +180,19 @@ if ! $veth_ok; then
     ip -n "$MCS_NETNS" link del dev eth0
   fi
   log "creating veth $MCS_VETH <-> $MCS_NETNS:eth0"
-  ip link add name "$MCS_VETH" type veth peer name eth0 netns "$MCS_NETNS"
+  # eth0's MAC address follows from the host's IPv4 address (02: locally
+  # administered, then the four bytes), so a host made again at an address
+  # (a replica added back) has the MAC the operator and the other hosts
+  # still hold for that address in their neighbour tables: a random one
+  # would leave their packets to it lost until those entries expired. Only
+  # a new pair gets it: an existing host keeps its address.
+  IFS=. read -r a b c d <<<"$MCS_ADDRESS"
+  ip link add name "$MCS_VETH" type veth peer name eth0 netns "$MCS_NETNS" \
+    address "$(printf '02:00:%02x:%02x:%02x:%02x' "$a" "$b" "$c" "$d")"
 fi
 ip link set dev "$MCS_VETH" master "$MCS_BRIDGE"
 ip link set dev "$MCS_VETH" up
 ip -n "$MCS_NETNS" link set dev lo up
-# eth0's MAC address follows from the host's IPv4 address (02: locally
-# administered, then the four bytes), so a host made again at an address
-# (a replica added back) has the MAC the operator and the other hosts still
-# hold for that address in their neighbour tables: a random one would leave
-# their packets to it lost until those entries expired.
-IFS=. read -r a b c d <<<"$MCS_ADDRESS"
-mac=$(printf '02:00:%02x:%02x:%02x:%02x' "$a" "$b" "$c" "$d")
-if [[ $(ip netns exec "$MCS_NETNS" cat /sys/class/net/eth0/address) != "$mac" ]]; then
-  ip -n "$MCS_NETNS" link set dev eth0 down
-  ip -n "$MCS_NETNS" link set dev eth0 address "$mac"
-fi
 ip -n "$MCS_NETNS" link set dev eth0 up
 if ! ip -n "$MCS_NETNS" -4 -o addr show dev eth0 | grep -qF " inet $MCS_ADDRESS/$MCS_PREFIX "; then
   log "setting $MCS_NETNS:eth0 address $MCS_ADDRESS/$MCS_PREFIX"

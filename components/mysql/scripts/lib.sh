@@ -178,6 +178,20 @@ issue_server_cert() {
 	return "$rc"
 }
 
+# scrub_secret MESSAGE SECRET prints a mysql message without any form of the
+# secret: as typed, as SQL carries it (sql_str, escaped), and no part of it
+# from a parse error, which quotes the statement from where it failed.
+scrub_secret() {
+	local e=$1 secret=$2 escaped
+	escaped=$(sql_str "$secret")
+	escaped=${escaped#\'}
+	escaped=${escaped%\'}
+	e=${e//"$secret"/***}
+	e=${e//"$escaped"/***}
+	# No process gets the message in its argv: printf is a builtin.
+	printf '%s' "$e" | sed -E "s/ near '.*' at line ([0-9]+)/ near (the statement is withheld: it holds the password) at line \1/"
+}
+
 # admin runs the mysql client as the server's local admin, over the socket.
 admin() { mysql --protocol=socket -uroot --batch --skip-column-names "$@"; }
 

@@ -49,7 +49,7 @@ diagnose() {
 		fix="see the error below"
 		;;
 	esac
-	printf 'diagnosis: %s: %s\nreplica said: %s\n' "$layer" "$fix" "${err//"$password"/***}" >&2
+	printf 'diagnosis: %s: %s\nreplica said: %s\n' "$layer" "$fix" "$(scrub_secret "$err" "$password")" >&2
 	exit 1
 }
 
@@ -57,6 +57,8 @@ opt_str() {
 	local s=$1
 	s=${s//\\/\\\\}
 	s=${s//\"/\\\"}
+	s=${s//$'\n'/\\n}
+	s=${s//$'\r'/\\r}
 	printf '"%s"' "$s"
 }
 
@@ -84,14 +86,18 @@ out=$(mysql --defaults-file="$cnf" --connect-timeout=10 --batch --skip-column-na
 } <<<"$out"
 [ -n "$tls_version" ] || diagnose "TLS: the session to the primary is not encrypted"
 
+# The channel's password is kept by the engine; a hash of it here (root
+# only) tells whether the channel has the current one.
+mark_file=$MCS_TLS_DIR/replication-password.sha256
+password_mark="/$(printf '%s' "$password" | sha256sum | cut -c1-64)"
 user=$(sql_str "$MCS_REPL_USER") pw=$(sql_str "$password") ca=$(sql_str "$MCS_TLS_DIR/ca.pem") host=$(sql_str "$MCS_SOURCE")
 if is_mariadb; then
 	status() { admin --column-names -e 'SHOW SLAVE STATUS\G'; }
-	want="$MCS_SOURCE/$MCS_PORT/$MCS_REPL_USER/Yes/Yes/Slave_Pos"
+	want="$MCS_SOURCE/$MCS_PORT/$MCS_REPL_USER/Yes/Yes/Slave_Pos$password_mark"
 	have=$(status | awk -F': ' '
 		/^ *Master_Host:/ {h=$2} /^ *Master_Port:/ {p=$2} /^ *Master_User:/ {u=$2}
 		/^ *Master_SSL_Allowed:/ {s=$2} /^ *Master_SSL_Verify_Server_Cert:/ {v=$2} /^ *Using_Gtid:/ {g=$2}
-		END {printf "%s/%s/%s/%s/%s/%s", h, p, u, s, v, g}')
+		END {printf "%s/%s/%s/%s/%s/%s", h, p, u, s, v, g}')$(cat "$mark_file" 2>/dev/null || true)
 	change="STOP SLAVE; CHANGE MASTER TO MASTER_HOST=$host, MASTER_PORT=$MCS_PORT, MASTER_USER=$user, MASTER_PASSWORD=$pw,
 		MASTER_SSL=1, MASTER_SSL_CA=$ca, MASTER_SSL_VERIFY_SERVER_CERT=1, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2"
 	start="START SLAVE"
@@ -100,11 +106,11 @@ if is_mariadb; then
 	position="SELECT @@global.gtid_slave_pos"
 else
 	status() { admin --column-names -e 'SHOW REPLICA STATUS\G'; }
-	want="$MCS_SOURCE/$MCS_PORT/$MCS_REPL_USER/Yes/Yes/1"
+	want="$MCS_SOURCE/$MCS_PORT/$MCS_REPL_USER/Yes/Yes/1$password_mark"
 	have=$(status | awk -F': ' '
 		/^ *Source_Host:/ {h=$2} /^ *Source_Port:/ {p=$2} /^ *Source_User:/ {u=$2}
 		/^ *Source_SSL_Allowed:/ {s=$2} /^ *Source_SSL_Verify_Server_Cert:/ {v=$2} /^ *Auto_Position:/ {g=$2}
-		END {printf "%s/%s/%s/%s/%s/%s", h, p, u, s, v, g}')
+		END {printf "%s/%s/%s/%s/%s/%s", h, p, u, s, v, g}')$(cat "$mark_file" 2>/dev/null || true)
 	change="STOP REPLICA; CHANGE REPLICATION SOURCE TO SOURCE_HOST=$host, SOURCE_PORT=$MCS_PORT, SOURCE_USER=$user,
 		SOURCE_PASSWORD=$pw, SOURCE_SSL=1, SOURCE_SSL_CA=$ca, SOURCE_SSL_VERIFY_SERVER_CERT=1, SOURCE_AUTO_POSITION=1,
 		SOURCE_CONNECT_RETRY=2"
@@ -113,6 +119,10 @@ else
 	wait_sql="SELECT WAIT_FOR_EXECUTED_GTID_SET($(sql_str "$source_gtid"), $wait_s)"
 	position="SELECT REPLACE(@@global.gtid_executed, '\\n', '')"
 fi
+
+# Read-only, whatever a seed cut short left: the configuration says so, and
+# so does the running server from here on.
+if is_mariadb; then admin -e 'SET GLOBAL read_only = ON'; else admin -e 'SET GLOBAL super_read_only = ON'; fi
 
 # snapshot takes SHOW SLAVE STATUS once; field NAME reads it.
 snapshot() { st=$(status); }
@@ -123,6 +133,7 @@ if [ "$have" != "$want" ]; then
 	# The statement holds the password: it reaches mysql on stdin (printf is a
 	# builtin), and mysql's messages are scrubbed of it.
 	err=$(printf '%s;\n%s;\n' "$change" "$start" | admin 2>&1 >/dev/null) || diagnose "$err"
+	(umask 077 && printf '%s' "$password_mark" >"$mark_file")
 elif [ "$(field "$io")/$(field "$sql")" != "Yes/Yes" ]; then
 	log "starting replication"
 	admin -e "$start"
@@ -133,9 +144,9 @@ fi
 for ((i = 0; i < wait_s * 10; i++)); do
 	snapshot
 	[ "$(field "$io")/$(field "$sql")" = "Yes/Yes" ] && break
-	if [ -n "$(field Last_SQL_Error)" ] || [ -n "$(field Last_IO_Error)" ]; then
-		break
-	fi
+	# A stopped thread with an error is final; a connecting one retries.
+	if [ "$(field "$sql")" = No ] && [ -n "$(field Last_SQL_Error)" ]; then break; fi
+	if [ "$(field "$io")" = No ] && [ -n "$(field Last_IO_Error)" ]; then break; fi
 	sleep 0.1
 done
 if [ "$(field "$io")/$(field "$sql")" != "Yes/Yes" ]; then

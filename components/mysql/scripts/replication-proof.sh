@@ -21,12 +21,13 @@ fail() {
 }
 
 # stop_poll ends the polling session: mysql ignores SIGPIPE and would run
-# the rest of its queries, so the session's processes are stopped.
+# the rest of its queries, so the session's processes are stopped. (bash
+# unsets POLL and POLL_PID once the coproc has ended: poll_fd and poll_pid
+# keep them.)
 stop_poll() {
-	local fd=${POLL[0]} pid=$POLL_PID
-	pkill -P "$pid" 2>/dev/null || true
-	exec {fd}<&-
-	wait "$pid" 2>/dev/null || true
+	pkill -P "$poll_pid" 2>/dev/null || true
+	exec {poll_fd}<&-
+	wait "$poll_pid" 2>/dev/null || true
 }
 
 # The table lives in the account's own database, the only one it may write.
@@ -53,8 +54,11 @@ for entry in $MCS_REPLICAS; do
 	token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
 	# The session to the replica is open, TLS verified, before the write.
 	coproc POLL { poll_session "$name" "$address"; }
+	# shellcheck disable=SC2153 # bash sets POLL_PID for the coproc
+	poll_pid=$POLL_PID
+	exec {poll_fd}<&"${POLL[0]}"
 	line=""
-	IFS= read -r -t 20 line <&"${POLL[0]}" || true
+	IFS= read -r -t 20 line <&"$poll_fd" || true
 	if [ "$line" != ready ]; then
 		stop_poll
 		case $line in
@@ -68,7 +72,7 @@ for entry in $MCS_REPLICAS; do
 		fail "the primary refused the proof's write: $out"
 	start=${EPOCHREALTIME/./}
 	seen=no
-	while IFS= read -r -t "$wait_s" line <&"${POLL[0]}"; do
+	while IFS= read -r -t "$wait_s" line <&"$poll_fd"; do
 		if [ "$line" = "$token" ]; then
 			seen=yes
 			break
@@ -78,7 +82,10 @@ for entry in $MCS_REPLICAS; do
 	stop_poll
 	[ "$seen" = yes ] ||
 		fail "GTID position or replication stopped: $name ($address) did not show the row written on the primary within ${wait_s}s (last answer: ${line:-none}); see SHOW SLAVE STATUS there"
-	out=$(mysql -h "$address" --connect-timeout=10 --batch -e "INSERT INTO $table VALUES ('x', 'x', NOW(6))" 2>&1) &&
+	# Rolled back, should it ever be accepted: a write that reached a replica's
+	# binary log would break its replication.
+	out=$(mysql -h "$address" --connect-timeout=10 --batch \
+		-e "START TRANSACTION; INSERT INTO $table VALUES ('x', 'x', NOW(6)); ROLLBACK" 2>&1) &&
 		fail "$name ($address) accepted a write from this client: it must be read-only"
 	case $out in
 	*1290* | *read-only* | *read_only*) ;;

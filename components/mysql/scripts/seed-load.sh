@@ -29,12 +29,19 @@ load)
 		} | admin
 	else
 		# GTID_PURGED can only be set on an empty GTID history, and
-		# super_read_only refuses even root: both for the load only.
+		# super_read_only refuses even root: both for the load only, and
+		# super_read_only comes back however the load ends.
+		trap "admin -e 'SET GLOBAL super_read_only = ON;'" EXIT
 		admin -e 'SET GLOBAL super_read_only = OFF; RESET MASTER;'
-		rc=0
-		admin || rc=$?
-		admin -e 'SET GLOBAL super_read_only = ON;'
-		[ "$rc" -eq 0 ] || die "loading the dump failed (exit $rc)"
+		admin || die "loading the dump failed (exit $?)"
+		# The dump brought the primary's accounts, debian-sys-maint's too:
+		# it gets this host's password back (/etc/mysql/debian.cnf, which
+		# Ubuntu's package scripts log in with), outside the binary log.
+		maint=$(sed -n 's/^password *= *//p' /etc/mysql/debian.cnf 2>/dev/null | head -n 1)
+		if [ -n "$maint" ]; then
+			printf "SET SESSION sql_log_bin = 0; ALTER USER IF EXISTS 'debian-sys-maint'@'localhost' IDENTIFIED BY %s;\n" \
+				"$(sql_str "$maint")" | admin
+		fi
 	fi
 	log "loaded the primary's dump"
 	;;

@@ -15,4 +15,14 @@ if [ ! -s "$key" ]; then
 	(umask 077 && openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:prime256v1 -out "$key.new" 2>/dev/null)
 	mv "$key.new" "$key"
 fi
-openssl req -new -key "$key" -subj "/CN=${MCS_CERT_ADDRESS}"
+# The request is made once per key and address and kept: a request's
+# signature differs each time it is made, and a new one would be signed (and
+# the server's TLS reloaded) again for nothing.
+csr=$MCS_TLS_DIR/server.csr
+if [ ! -s "$csr" ] ||
+	[ "$(openssl req -in "$csr" -noout -pubkey 2>/dev/null)" != "$(openssl pkey -in "$key" -pubout)" ] ||
+	[ "$(openssl req -in "$csr" -noout -subject 2>/dev/null)" != "subject=CN = ${MCS_CERT_ADDRESS}" ]; then
+	openssl req -new -key "$key" -subj "/CN=${MCS_CERT_ADDRESS}" -out "$csr.new"
+	mv "$csr.new" "$csr"
+fi
+cat "$csr"

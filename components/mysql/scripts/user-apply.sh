@@ -41,21 +41,11 @@ esac
 # MySQL 8 takes the plugin in IDENTIFIED WITH; MariaDB's default already is
 # mysql_native_password.
 identified="IDENTIFIED BY $pw"
-if [ -n "${MCS_AUTH_PLUGIN:-}" ] && ! admin -e 'SELECT VERSION()' | grep -q MariaDB; then
+mariadb=no
+if admin -e 'SELECT VERSION()' | grep -q MariaDB; then mariadb=yes; fi
+if [ -n "${MCS_AUTH_PLUGIN:-}" ] && [ "$mariadb" = no ]; then
 	identified="IDENTIFIED WITH ${MCS_AUTH_PLUGIN} BY $pw"
 fi
-
-# scrub prints a mysql message without any form of the password: as typed,
-# as the SQL carries it (escaped), and no part of it from a parse error,
-# which quotes the statement from where it failed, cut at 80 characters.
-scrub() {
-	local e=$1 escaped=${pw#\'}
-	escaped=${escaped%\'}
-	e=${e//"$password"/***}
-	e=${e//"$escaped"/***}
-	# No process gets the message in its argv: printf is a builtin.
-	printf '%s' "$e" | sed -E "s/ near '.*' at line ([0-9]+)/ near (the statement is withheld: it holds the password) at line \1/"
-}
 
 # The SQL reaches mysql on stdin; printf is a shell builtin, so the password
 # is never in any process's argv. mysql's own messages are scrubbed of it.
@@ -67,10 +57,14 @@ err=$(
 		printf 'ALTER USER %s %s %s;\n' "$account" "$identified" "$require"
 		printf 'REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s;\n' "$account"
 		printf 'GRANT %s ON %s TO %s%s;\n' "$privileges" "$scope" "$account" "$with"
+		# MariaDB's ALL ON *.* includes READ_ONLY ADMIN, which writes through
+		# read_only: a client could then write on a replica and break its
+		# replication. MySQL's super_read_only stops every account.
+		[ "$MCS_PRIVILEGES/$mariadb" != all/yes ] || printf 'REVOKE READ_ONLY ADMIN ON *.* FROM %s;\n' "$account"
 		printf 'FLUSH PRIVILEGES;\n'
 	} | admin 2>&1 >/dev/null
 ) || {
-	printf '%s\n' "$(scrub "$err")" >&2
+	printf '%s\n' "$(scrub_secret "$err" "$password")" >&2
 	die "could not create or update the account for ${MCS_USER}@${MCS_USER_HOST}"
 }
 printf '%s@%s\n' "$MCS_USER" "$MCS_USER_HOST"
