@@ -339,7 +339,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return &mysql.UserArgs{
 			Server: server, Name: args.UserName, Host: h, Password: password, Database: args.Database,
 			AllPrivileges: args.AllPrivileges, GrantOption: args.GrantOption,
-			AllowPlaintext: tutorial, NativePassword: tutorial,
+			AllowPlaintext: tutorial, NativePassword: tutorial, KeepReadOnlyAdmin: tutorial,
 		}
 	}
 	var shared *mysql.User           // the tutorial's one account at '%'

@@ -36,6 +36,11 @@ type UserArgs struct {
 	// NativePassword uses mysql_native_password where the server supports
 	// choosing it (MySQL 8; MariaDB's default already is).
 	NativePassword bool
+	// KeepReadOnlyAdmin keeps MariaDB's READ_ONLY ADMIN in an AllPrivileges
+	// grant, so that the grant is ALL ON *.* exactly (the tutorial preset's).
+	// By default it is revoked: it writes through read_only, and a client's
+	// write on a replica would break its replication.
+	KeepReadOnlyAdmin bool
 	// Replication makes the account a replica's: REPLICATION SLAVE on *.*
 	// only, and no database (Database, AllPrivileges and GrantOption are not
 	// used).
@@ -144,10 +149,11 @@ func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.Re
 		"MCS_DATABASE":  database,
 	}
 	applyEnv := map[string]pulumi.StringInput{
-		"MCS_REQUIRE_TLS":  onOff(args.AllowPlaintext),
-		"MCS_PRIVILEGES":   privileges(args),
-		"MCS_GRANT_OPTION": pick(args.GrantOption, "yes", "no"),
-		"MCS_AUTH_PLUGIN":  pick(args.NativePassword, "mysql_native_password", ""),
+		"MCS_REQUIRE_TLS":     onOff(args.AllowPlaintext),
+		"MCS_PRIVILEGES":      privileges(args),
+		"MCS_READ_ONLY_ADMIN": pick(args.KeepReadOnlyAdmin, "keep", "revoke"),
+		"MCS_GRANT_OPTION":    pick(args.GrantOption, "yes", "no"),
+		"MCS_AUTH_PLUGIN":     pick(args.NativePassword, "mysql_native_password", ""),
 	}
 	for k, v := range env {
 		applyEnv[k] = v

@@ -252,6 +252,7 @@ func TestAWSTutorialPresetReproducesTheSeed(t *testing.T) {
 			assert.Contains(t, create, "MCS_GRANT_OPTION='yes'")
 			assert.Contains(t, create, "MCS_AUTH_PLUGIN='mysql_native_password'")
 			assert.Contains(t, create, "MCS_REQUIRE_TLS='OFF'")
+			assert.Contains(t, create, "MCS_READ_ONLY_ADMIN='keep'", "ALL ON *.* exactly, as the tutorial grants it")
 		case strings.HasSuffix(r.Name, "-install") && strings.Contains(create, "MCS_BIND_ADDRESS"):
 			assert.Contains(t, create, "MCS_BIND_ADDRESS='0.0.0.0'")
 		}
@@ -271,6 +272,7 @@ func TestAWSSecureDefaultsAreLeastPrivilegeAndTLS(t *testing.T) {
 	assert.Contains(t, create, "MCS_PRIVILEGES='database'")
 	assert.Contains(t, create, "MCS_GRANT_OPTION='no'")
 	assert.Contains(t, create, "MCS_REQUIRE_TLS='ON'")
+	assert.Contains(t, create, "MCS_READ_ONLY_ADMIN='revoke'", "no account writes through a replica's read_only")
 	_, closed := m.Named("command:local:Command", "mysql-closed-to-operator-probe")
 	assert.True(t, closed, "the operator checks 3306 is closed to it")
 	proof, ok := m.Named("command:remote:Command", "mysql_client-mysql-verify-proof")

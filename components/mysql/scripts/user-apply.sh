@@ -5,7 +5,8 @@
 # MCS_DATABASE, MCS_REQUIRE_TLS (ON: the account must use TLS),
 # MCS_PRIVILEGES (database: ALL on its own database; all: ALL on *.*;
 # replication: REPLICATION SLAVE only, a replica's account, no database),
-# MCS_GRANT_OPTION (yes or no), MCS_AUTH_PLUGIN (empty for the server's
+# MCS_GRANT_OPTION (yes or no), MCS_READ_ONLY_ADMIN (keep, or revoke, the
+# default: MariaDB's ALL ON *.* without READ_ONLY ADMIN), MCS_AUTH_PLUGIN (empty for the server's
 # default, or mysql_native_password where the server has it).
 # Stdin: the account's password (never in argv, never printed).
 set -euo pipefail
@@ -60,7 +61,7 @@ err=$(
 		# MariaDB's ALL ON *.* includes READ_ONLY ADMIN, which writes through
 		# read_only: a client could then write on a replica and break its
 		# replication. MySQL's super_read_only stops every account.
-		[ "$MCS_PRIVILEGES/$mariadb" != all/yes ] || printf 'REVOKE READ_ONLY ADMIN ON *.* FROM %s;\n' "$account"
+		[ "$MCS_PRIVILEGES/$mariadb/${MCS_READ_ONLY_ADMIN:-revoke}" != all/yes/revoke ] || printf 'REVOKE READ_ONLY ADMIN ON *.* FROM %s;\n' "$account"
 		printf 'FLUSH PRIVILEGES;\n'
 	} | admin 2>&1 >/dev/null
 ) || {
