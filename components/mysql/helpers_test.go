@@ -115,3 +115,15 @@ func reRunsCreate(t *testing.T, r mocktest.Resource, msg string) {
 	_, ok := r.Inputs["update"]
 	assert.False(t, ok, "%s: no update command: %s", r.Name, msg)
 }
+
+// requireArgError runs program under fresh mocks and asserts that it fails
+// naming field, without the test password, and registers nothing.
+func requireArgError(t *testing.T, field string, program pulumi.RunFunc) {
+	t.Helper()
+	m := mocktest.New(t)
+	err := mocktest.Run(t, m, nil, nil, program)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), field)
+	assert.NotContains(t, err.Error(), testPassword, "the error does not leak the password")
+	assert.Empty(t, m.Resources(), "nothing is registered")
+}

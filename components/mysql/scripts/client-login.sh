@@ -25,17 +25,6 @@ if [ -e "$cnf" ] && ! grep -qF "$marker" "$cnf"; then
 	die "$cnf exists and is not managed by mysql-client-server: move it away and run again"
 fi
 
-# opt_str quotes an option-file value: backslash, double quote and line
-# breaks are escaped, as the MySQL and MariaDB option parsers expect.
-opt_str() {
-	local s=$1
-	s=${s//\\/\\\\}
-	s=${s//\"/\\\"}
-	s=${s//$'\n'/\\n}
-	s=${s//$'\r'/\\r}
-	printf '"%s"' "$s"
-}
-
 tls=""
 if [ -n "${MCS_CA_CERT:-}" ]; then
 	printf '%s\n' "$MCS_CA_CERT" | install -m 0644 -o "$MCS_LOGIN_USER" -g "$group" /dev/stdin "$ca"

@@ -195,6 +195,27 @@ scrub_secret() {
 # admin runs the mysql client as the server's local admin, over the socket.
 admin() { mysql --protocol=socket -uroot --batch --skip-column-names "$@"; }
 
+# opt_str quotes an option-file value: backslash, double quote and line
+# breaks are escaped, as the MySQL and MariaDB option parsers expect.
+opt_str() {
+	local s=$1
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	s=${s//$'\n'/\\n}
+	s=${s//$'\r'/\\r}
+	printf '"%s"' "$s"
+}
+
+# json_str prints $1 as a JSON string (line breaks become ", ": the values
+# are one-line server answers).
+json_str() {
+	local s=$1
+	s=${s//\\/\\\\}
+	s=${s//\"/\\\"}
+	s=${s//$'\n'/, }
+	printf '"%s"' "$s"
+}
+
 # sql_str prints $1 as a MySQL string literal.
 sql_str() {
 	local s=$1

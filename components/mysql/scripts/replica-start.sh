@@ -53,15 +53,6 @@ diagnose() {
 	exit 1
 }
 
-opt_str() {
-	local s=$1
-	s=${s//\\/\\\\}
-	s=${s//\"/\\\"}
-	s=${s//$'\n'/\\n}
-	s=${s//$'\r'/\\r}
-	printf '"%s"' "$s"
-}
-
 # As the replication account, from here to the primary, over TLS verified as
 # the channel verifies it: the network, the account and TLS, each named when
 # it fails. Prints the session's TLS version and the primary's GTID position.
@@ -157,12 +148,5 @@ fi
 	diagnose "GTID position: the replica did not reach the primary's ${source_gtid} within ${wait_s}s: $(field Last_SQL_Error)"
 }
 
-json_str() {
-	local s=$1
-	s=${s//\\/\\\\}
-	s=${s//\"/\\\"}
-	s=${s//$'\n'/,}
-	printf '"%s"' "$s"
-}
 printf '{"source":%s,"tlsVersion":%s,"gtidPosition":%s,"serverVersion":%s}\n' "$(json_str "${MCS_SOURCE}:${MCS_PORT}")" \
 	"$(json_str "$tls_version")" "$(json_str "$(admin -e "$position")")" "$(json_str "$(admin -e 'SELECT VERSION()')")"

@@ -78,11 +78,5 @@ if [ "$MCS_REQUIRE_TLS" = ON ] && [ -z "$tls_version" ]; then
 	diagnose "TLS: the session is not encrypted"
 fi
 
-json_str() {
-	local s=$1
-	s=${s//\\/\\\\}
-	s=${s//\"/\\\"}
-	printf '"%s"' "$s"
-}
 printf '{"serverVersion":%s,"tlsVersion":%s,"cipher":%s,"currentUser":%s,"roundTripMs":%d}\n' \
 	"$(json_str "$version")" "$(json_str "$tls_version")" "$(json_str "$cipher")" "$(json_str "$account")" "$ms"
