@@ -74,6 +74,7 @@ func TestRealEngineReplicas(t *testing.T) {
 		assert.Equal(t, addr, p["address"], name)
 		assert.Equal(t, true, p["readOnly"], name)
 		assert.Regexp(t, `^[0-9]+$`, fmt.Sprint(p["lagMs"]), name)
+		assert.Equal(t, "closed (timeout)", p["operatorCheck"], "%s's 3306 is closed to the operator", name)
 		t.Logf("%s: %v", name, p)
 	}
 	plain := plainOutputs(out)
@@ -102,9 +103,10 @@ func TestRealEngineReplicas(t *testing.T) {
 		h, err := e.stack.History(context.Background(), 1, 1)
 		require.NoError(t, err)
 		require.Len(t, h, 1)
-		// 2 client proofs, the operator's check, 2 seed checks, 2 replication
-		// checks and the replicas' proof.
-		assert.Equal(t, map[string]int{"replace": 8, "same": created - 8}, *h[0].ResourceChanges)
+		// 2 client proofs, the operator's 3 checks (the primary and each
+		// replica), 2 seed checks, 2 replication checks and the replicas'
+		// proof.
+		assert.Equal(t, map[string]int{"replace": 10, "same": created - 10}, *h[0].ResourceChanges)
 	})
 
 	t.Run("a failure names its layer", func(t *testing.T) {

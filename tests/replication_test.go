@@ -105,6 +105,7 @@ func TestLocalReplicas(t *testing.T) {
 			assert.Equal(t, true, p["readOnly"], name)
 			assert.Regexp(t, `^[0-9]+$`, fmt.Sprint(p["lagMs"]), "%s: milliseconds", name)
 			assert.Equal(t, "mysql_client", p["readBy"], name)
+			assert.Equal(t, "closed (timeout)", p["operatorCheck"], "%s's 3306 is closed to the operator", name)
 			t.Logf("%s: %v", name, p)
 		}
 	})

@@ -10,9 +10,10 @@ import (
 
 // newReplicas adds the replicas: one mysql.Replica per replica host (its
 // server_id is its number plus one: the primary has 1), its MySQL port open
-// to the clients only, and the proof, from the first client, that a row
-// written on the primary is read on every replica. It returns each
-// replica's proof: its replication status and the client's measurements.
+// to the clients only (the operator's probe checks it is closed to the
+// operator), and the proof, from the first client, that a row written on
+// the primary is read on every replica. It returns each replica's proof: its
+// replication status, the operator's probe and the client's measurements.
 func (cs *ClientServer) newReplicas(ctx *pulumi.Context, name string, args *Args, replicaHosts, clientHosts []*host.Host,
 	primaryIngress pulumi.Resource, proofAfter []pulumi.Resource) (pulumi.Map, error) {
 	addresses := pulumi.StringMap{}
@@ -27,6 +28,7 @@ func (cs *ClientServer) newReplicas(ctx *pulumi.Context, name string, args *Args
 		return nil, err
 	}
 	replicas := map[string]*mysql.Replica{}
+	operatorChecks := map[string]pulumi.StringOutput{}
 	after := append([]pulumi.Resource{}, proofAfter...)
 	for k, rh := range replicaHosts {
 		r, err := mysql.NewReplica(ctx, rh.Name+"-mysql-replica", &mysql.ReplicaArgs{
@@ -40,6 +42,15 @@ func (cs *ClientServer) newReplicas(ctx *pulumi.Context, name string, args *Args
 		if err != nil {
 			return nil, err
 		}
+		// The operator's probe of the replica's port, as of the primary's.
+		closed, err := mysql.NewClosedCheck(ctx, rh.Name+"-mysql-closed-to-operator", &mysql.ClosedCheckArgs{
+			Address: rh.PublicAddress, Port: args.Port, Run: args.VerifyRun, Timeout: rh.ProbeTimeout,
+			After: []pulumi.Resource{in, r.Server.Install},
+		}, parent)
+		if err != nil {
+			return nil, err
+		}
+		operatorChecks[rh.Name] = closed.Result
 		replicas[rh.Name] = r
 		cs.Replicas[rh.Name] = r
 		addresses[rh.Name] = rh.PrivateAddress
@@ -56,8 +67,8 @@ func (cs *ClientServer) newReplicas(ctx *pulumi.Context, name string, args *Args
 	out := pulumi.Map{}
 	for n, r := range replicas {
 		n := n
-		out[n] = pulumi.All(r.Status, proof.Proofs).ApplyT(func(v []interface{}) map[string]interface{} {
-			m := map[string]interface{}{"readBy": reader.Name}
+		out[n] = pulumi.All(r.Status, proof.Proofs, operatorChecks[n]).ApplyT(func(v []interface{}) map[string]interface{} {
+			m := map[string]interface{}{"readBy": reader.Name, "operatorCheck": v[2]}
 			for k, x := range v[0].(map[string]interface{}) {
 				m[k] = x
 			}

@@ -354,6 +354,17 @@ func TestReplicaIngressAdmitsTheClientsOnly(t *testing.T) {
 	for _, n := range []string{"fake-mysql_replica_1-mysql-ingress", "fake-mysql_replica_2-mysql-ingress"} {
 		assert.True(t, dependsOn(proof, "command:local:Command", n), "the proof reads through %s", n)
 	}
+	// The operator probes each replica's port, as it probes the primary's,
+	// once the replica's ingress is in place.
+	for _, n := range []string{"mysql_replica_1", "mysql_replica_2"} {
+		probe, ok := m.Named("command:local:Command", n+"-mysql-closed-to-operator-probe")
+		require.True(t, ok, "the operator's probe of %s", n)
+		env, ok := mocktest.Object(probe.Inputs, "environment")
+		require.True(t, ok)
+		addr, _ := mocktest.Str(env, "MCS_ADDRESS")
+		assert.Equal(t, replicaHost[n].public, addr, "%s's SSH (public) address", n)
+		assert.True(t, dependsOn(probe, "command:local:Command", "fake-"+n+"-mysql-ingress"), "after %s's ingress", n)
+	}
 }
 
 func TestReplicationProofReadsEveryReplicaFromTheFirstClient(t *testing.T) {
@@ -377,7 +388,8 @@ func TestReplicationProofReadsEveryReplicaFromTheFirstClient(t *testing.T) {
 		require.Contains(t, proofs, name)
 		p, ok := proofs[name].(map[string]interface{})
 		require.True(t, ok, "%s's proof is a map: %#v", name, proofs[name])
-		for _, k := range []string{"source", "tlsVersion", "gtidPosition", "lagMs", "readOnly", "readBy", "address", "serverVersion"} {
+		for _, k := range []string{"source", "tlsVersion", "gtidPosition", "lagMs", "readOnly", "readBy", "address", "serverVersion",
+			"operatorCheck"} {
 			assert.Contains(t, p, k, "%s's proof has %s", name, k)
 		}
 		assert.Equal(t, "172.31.0.1:3306", p["source"], "the channel's source, as replica-start.sh reported it")
