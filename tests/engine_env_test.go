@@ -17,8 +17,10 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
+	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/mysql-client-server/mysql-client-server/components/local"
@@ -302,4 +304,26 @@ func (e *realEngine) export() string {
 	out, err := e.run("", "pulumi", "stack", "export", "--stack", engineStack)
 	require.NoError(e.t, err)
 	return out
+}
+
+// requireNoChanges proves that the stack has nothing to do:
+// `pulumi preview --expect-no-changes` passes, and an `up` reports all of
+// its created resources, and nothing else, as same.
+func (e *realEngine) requireNoChanges(t *testing.T, created int) {
+	t.Helper()
+	_, err := e.stack.Preview(context.Background(), optpreview.ExpectNoChanges(), optpreview.ProgressStreams(e.writer()))
+	require.NoError(t, err, "pulumi preview --expect-no-changes")
+	res, err := e.up()
+	require.NoError(t, err)
+	assert.Equal(t, map[string]int{"same": created}, *res.Summary.ResourceChanges)
+}
+
+// lastChanges is the resource changes of the stack's last operation (one
+// that make ran, say).
+func (e *realEngine) lastChanges(t *testing.T) map[string]int {
+	t.Helper()
+	h, err := e.stack.History(context.Background(), 1, 1)
+	require.NoError(t, err)
+	require.Len(t, h, 1)
+	return *h[0].ResourceChanges
 }

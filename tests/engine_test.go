@@ -1,7 +1,6 @@
 package tests
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -92,12 +90,7 @@ func TestRealEngineLocalStack(t *testing.T) {
 	})
 
 	t.Run("an unchanged up changes nothing", func(t *testing.T) {
-		_, err := e.stack.Preview(context.Background(), optpreview.ExpectNoChanges(),
-			optpreview.ProgressStreams(e.writer()))
-		require.NoError(t, err, "pulumi preview --expect-no-changes")
-		res, err := e.up()
-		require.NoError(t, err)
-		assert.Equal(t, map[string]int{"same": created}, *res.Summary.ResourceChanges)
+		e.requireNoChanges(t, created)
 	})
 
 	t.Run("make verify re-runs the proofs", func(t *testing.T) {
@@ -105,10 +98,7 @@ func TestRealEngineLocalStack(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, got, `"currentUser": "app@`+clientAddr+`"`)
 		assert.Contains(t, got, "closed (timeout)")
-		h, err := e.stack.History(context.Background(), 1, 1)
-		require.NoError(t, err)
-		require.Len(t, h, 1)
-		assert.Equal(t, map[string]int{"replace": 2, "same": created - 2}, *h[0].ResourceChanges,
+		assert.Equal(t, map[string]int{"replace": 2, "same": created - 2}, e.lastChanges(t),
 			"the client's proof and the operator's check run again; nothing else changes")
 	})
 

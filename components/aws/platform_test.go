@@ -74,10 +74,7 @@ func TestPlatformMakesOneInstancePerSpecAndOpensMySQLOnTheServerGroup(t *testing
 	require.NoError(t, p.Validate())
 	var serverPrivate, clientPrivate mocktest.Awaited
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
-		keys := host.KeyMaterial{
-			PublicKey:  pulumi.String(testPublicKey).ToStringOutput(),
-			PrivateKey: pulumi.ToSecret(pulumi.String("PRIVATE KEY")).(pulumi.StringOutput),
-		}
+		keys := testKeys()
 		hosts, err := p.NewHosts(ctx, nil, keys, []host.Spec{
 			{Name: "mysql_server", Role: host.RoleServer}, {Name: "mysql_client", Role: host.RoleClient},
 		})
@@ -154,10 +151,7 @@ func TestPlatformReplicaIngressIsOnTheReplicasOwnGroup(t *testing.T) {
 	require.NoError(t, p.Validate())
 	var clientPrivate, replicaPrivate mocktest.Awaited
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
-		keys := host.KeyMaterial{
-			PublicKey:  pulumi.String(testPublicKey).ToStringOutput(),
-			PrivateKey: pulumi.ToSecret(pulumi.String("PRIVATE KEY")).(pulumi.StringOutput),
-		}
+		keys := testKeys()
 		hosts, err := p.NewHosts(ctx, nil, keys, []host.Spec{
 			{Name: "mysql_server", Role: host.RoleServer}, {Name: "mysql_client", Role: host.RoleClient},
 			{Name: "mysql_replica_1", Role: host.RoleReplica},
@@ -219,4 +213,13 @@ func TestPlatformReplicaIngressIsOnTheReplicasOwnGroup(t *testing.T) {
 	}
 	assert.Equal(t, map[string]bool{"mysql_server": true, "mysql_client": false, "mysql_replica_1": false}, protected,
 		"only the primary is protected")
+}
+
+// testKeys is the stack's key pair as the platform receives it, in these
+// tests.
+func testKeys() host.KeyMaterial {
+	return host.KeyMaterial{
+		PublicKey:  pulumi.String(testPublicKey).ToStringOutput(),
+		PrivateKey: pulumi.ToSecret(pulumi.String("PRIVATE KEY")).(pulumi.StringOutput),
+	}
 }

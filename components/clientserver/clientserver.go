@@ -383,11 +383,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		sshCommands[ch.Name] = ch.SSHCommand(KeyFile)
 		accounts[ch.Name] = user.Account
 		proofs[ch.Name] = proof.Proof
-		mysqlCommands[ch.Name] = pulumi.All(server.Address, args.UserName, args.Database).ApplyT(
-			func(v []interface{}) string {
-				return fmt.Sprintf("mysql -h %s -P %d -u %s -p %s", v[0], args.Port,
-					shell.Quote(v[1].(string)), shell.Quote(v[2].(string)))
-			}).(pulumi.StringOutput)
+		mysqlCommands[ch.Name] = loginCommand(server.Address, args)
 	}
 	replicaProofs, err := cs.newReplicas(ctx, name, args, replicaHosts, clientHosts, ingress, proofAfter)
 	if err != nil {
@@ -432,14 +428,19 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			break
 		}
 		rh := replicaHosts[i%len(replicaHosts)] // the clients take the replicas in turn
-		replicaCommands[ch.Name] = pulumi.All(rh.PrivateAddress, args.UserName, args.Database).ApplyT(
-			func(v []interface{}) string {
-				return fmt.Sprintf("mysql -h %s -P %d -u %s -p %s", v[0], args.Port,
-					shell.Quote(v[1].(string)), shell.Quote(v[2].(string)))
-			}).(pulumi.StringOutput)
+		replicaCommands[ch.Name] = loginCommand(rh.PrivateAddress, args)
 	}
 	cs.ReplicaMySQLCommands = replicaCommands.ToStringMapOutput()
 	return cs, ctx.RegisterResourceOutputs(cs, cs.Outputs())
+}
+
+// loginCommand is the by-hand login to the MySQL server at address, typing
+// the password: `mysql -h <address> -P <port> -u '<user>' -p '<database>'`.
+func loginCommand(address pulumi.StringOutput, args *Args) pulumi.StringOutput {
+	return pulumi.All(address, args.UserName, args.Database).ApplyT(func(v []interface{}) string {
+		return fmt.Sprintf("mysql -h %s -P %d -u %s -p %s", v[0], args.Port,
+			shell.Quote(v[1].(string)), shell.Quote(v[2].(string)))
+	}).(pulumi.StringOutput)
 }
 
 // Outputs returns the component's outputs by their names, as registered

@@ -80,7 +80,8 @@ func (f *fakePlatform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, s
 	return local.NewCommand(ctx, "fake-"+host.IngressName(server), &local.CommandArgs{Create: pulumi.String("true")}, pulumi.Parent(parent))
 }
 
-// run builds a ClientServer "cs" under mocks and resolves its outputs.
+// run builds a ClientServer "cs" under mocks and resolves every output
+// Outputs() names.
 func run(t *testing.T, args *Args) (*mocktest.Mocks, *ClientServer, map[string]mocktest.Awaited) {
 	t.Helper()
 	m := mocktest.New(t)
@@ -91,14 +92,8 @@ func run(t *testing.T, args *Args) (*mocktest.Mocks, *ClientServer, map[string]m
 		if cs, err = New(ctx, "cs", args); err != nil {
 			return err
 		}
-		for k, o := range map[string]pulumi.Output{
-			"serverPublicAddress": cs.ServerPublicAddress, "serverPrivateAddress": cs.ServerPrivateAddress,
-			"clientPublicAddresses": cs.ClientPublicAddresses, "clientPrivateAddresses": cs.ClientPrivateAddresses,
-			"sshCommands": cs.SSHCommands, "mysqlCommands": cs.MySQLCommands, "userName": cs.UserName,
-			"accounts": cs.Accounts, "database": cs.Database, "password": cs.Password,
-			"serverVersion": cs.ServerVersion, "publicKey": cs.PublicKey, "privateKey": cs.PrivateKey,
-		} {
-			a, err := mocktest.Await(ctx, o)
+		for k, o := range cs.Outputs() {
+			a, err := mocktest.Await(ctx, pulumi.ToOutput(o))
 			if err != nil {
 				return fmt.Errorf("%s: %w", k, err)
 			}

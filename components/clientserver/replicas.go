@@ -27,7 +27,6 @@ func (cs *ClientServer) newReplicas(ctx *pulumi.Context, name string, args *Args
 	if err != nil {
 		return nil, err
 	}
-	replicas := map[string]*mysql.Replica{}
 	operatorChecks := map[string]pulumi.StringOutput{}
 	after := append([]pulumi.Resource{}, proofAfter...)
 	for k, rh := range replicaHosts {
@@ -51,7 +50,6 @@ func (cs *ClientServer) newReplicas(ctx *pulumi.Context, name string, args *Args
 			return nil, err
 		}
 		operatorChecks[rh.Name] = closed.Result
-		replicas[rh.Name] = r
 		cs.Replicas[rh.Name] = r
 		addresses[rh.Name] = rh.PrivateAddress
 		after = append(after, in)
@@ -59,13 +57,13 @@ func (cs *ClientServer) newReplicas(ctx *pulumi.Context, name string, args *Args
 	cs.ReplicaPrivateAddresses = addresses.ToStringMapOutput()
 	reader := clientHosts[0]
 	proof, err := mysql.NewReplicationProof(ctx, "mysql-replication-proof", &mysql.ReplicationProofArgs{
-		Client: reader, Replicas: replicas, Run: args.VerifyRun, After: after,
+		Client: reader, Replicas: cs.Replicas, Run: args.VerifyRun, After: after,
 	}, parent)
 	if err != nil {
 		return nil, err
 	}
 	out := pulumi.Map{}
-	for n, r := range replicas {
+	for n, r := range cs.Replicas {
 		n := n
 		out[n] = pulumi.All(r.Status, proof.Proofs, operatorChecks[n]).ApplyT(func(v []interface{}) map[string]interface{} {
 			m := map[string]interface{}{"readBy": reader.Name, "operatorCheck": v[2]}

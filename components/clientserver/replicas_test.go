@@ -24,38 +24,13 @@ const replicaPassword = "clients-password-0123"
 // generatedPassword is what mocktest's password generators print.
 const generatedPassword = "mock-generated-password-0123456789"
 
-// runAll builds a ClientServer "cs" under mocks and resolves every output
-// Outputs() names.
-func runAll(t *testing.T, args *Args) (*mocktest.Mocks, *ClientServer, map[string]mocktest.Awaited) {
-	t.Helper()
-	m := mocktest.New(t)
-	out := map[string]mocktest.Awaited{}
-	var cs *ClientServer
-	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
-		var err error
-		if cs, err = New(ctx, "cs", args); err != nil {
-			return err
-		}
-		for k, o := range cs.Outputs() {
-			a, err := mocktest.Await(ctx, pulumi.ToOutput(o))
-			if err != nil {
-				return fmt.Errorf("%s: %w", k, err)
-			}
-			out[k] = a
-		}
-		return nil
-	})
-	require.NoError(t, err)
-	return m, cs, out
-}
-
 // runTwoReplicas is a ClientServer with two clients and two replicas on the
 // fake platform: mysql_server is 10.9.0.10, c1 and c2 .11 and .12,
 // mysql_replica_1 and mysql_replica_2 .13 and .14 (198.51.100.x publicly).
 func runTwoReplicas(t *testing.T) (*fakePlatform, *mocktest.Mocks, *ClientServer, map[string]mocktest.Awaited) {
 	t.Helper()
 	f := &fakePlatform{}
-	m, cs, out := runAll(t, &Args{Platform: f, Clients: []string{"c1", "c2"}, Replicas: 2,
+	m, cs, out := run(t, &Args{Platform: f, Clients: []string{"c1", "c2"}, Replicas: 2,
 		Password: pulumi.ToSecret(pulumi.String(replicaPassword)).(pulumi.StringOutput)})
 	return f, m, cs, out
 }
@@ -436,7 +411,7 @@ func TestReplicaOutputs(t *testing.T) {
 // TestMoreClientsThanReplicasShareThemInTurn: client i reads from replica
 // i mod n.
 func TestMoreClientsThanReplicasShareThemInTurn(t *testing.T) {
-	_, _, out := runAll(t, &Args{Platform: &fakePlatform{}, Clients: []string{"a", "b", "c"}, Replicas: 2})
+	_, _, out := run(t, &Args{Platform: &fakePlatform{}, Clients: []string{"a", "b", "c"}, Replicas: 2})
 	// a, b, c are .11-.13; the replicas .14 and .15.
 	assert.Equal(t, map[string]string{
 		"a": "mysql -h 10.9.0.14 -P 3306 -u 'app' -p 'app'",
@@ -447,7 +422,7 @@ func TestMoreClientsThanReplicasShareThemInTurn(t *testing.T) {
 
 func TestNoReplicasByDefault(t *testing.T) {
 	f := &fakePlatform{}
-	m, cs, out := runAll(t, &Args{Platform: f, Clients: []string{"c1", "c2"}})
+	m, cs, out := run(t, &Args{Platform: f, Clients: []string{"c1", "c2"}})
 	for _, s := range f.specs {
 		assert.NotEqual(t, host.RoleReplica, s.Role, "no replica host: %s", s.Name)
 	}
@@ -510,7 +485,7 @@ func TestInvalidReplicasFailBeforeAnythingIsCreated(t *testing.T) {
 
 func TestMaxReplicasAreAccepted(t *testing.T) {
 	f := &fakePlatform{}
-	m, cs, _ := runAll(t, &Args{Platform: f, Replicas: MaxReplicas})
+	m, cs, _ := run(t, &Args{Platform: f, Replicas: MaxReplicas})
 	assert.Len(t, cs.Replicas, MaxReplicas)
 	assert.Equal(t, ReplicaName(MaxReplicas), f.specs[len(f.specs)-1].Name)
 	last := remoteCmd(t, m, "mysql_replica_16-mysql-replica-server-install")

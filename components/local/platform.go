@@ -8,6 +8,7 @@ package local
 import (
 	"crypto/sha256"
 	"embed"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -153,18 +154,14 @@ func (p *Platform) address(i int) (netip.Addr, error) {
 }
 
 // replicaAddress returns the k-th replica's address (from 1): replicas take
-// the subnet's last addresses, downwards, so that adding a client or a
-// replica never moves another host.
-func (p *Platform) replicaAddress(k int) (netip.Addr, error) {
-	last := netip.AddrFrom4(p.subnet.Masked().Addr().As4())
-	for n := 0; n < (1<<(32-p.subnet.Bits()))-2; n++ {
-		last = last.Next()
-	}
-	a := last
-	for n := 1; n < k; n++ {
-		a = a.Prev()
-	}
-	return a, nil
+// the subnet's last addresses below the broadcast address, downwards, so
+// that adding a client or a replica never moves another host. NewHosts
+// checks that they stay above the clients'.
+func (p *Platform) replicaAddress(k int) netip.Addr {
+	b := p.subnet.Masked().Addr().As4()
+	broadcast := binary.BigEndian.Uint32(b[:]) | (1<<(32-p.subnet.Bits()) - 1)
+	binary.BigEndian.PutUint32(b[:], broadcast-uint32(k))
+	return netip.AddrFrom4(b)
 }
 
 // NewHosts creates one namespace host per spec: the server and the clients
@@ -189,7 +186,7 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 		netns, veth := "", ""
 		if s.Role == host.RoleReplica {
 			k++
-			addr, err = p.replicaAddress(k)
+			addr = p.replicaAddress(k)
 			netns, veth = p.ReplicaNetns(k), fmt.Sprintf("mcs%sr%d", p.id(), k)
 			lowestReplica = addr
 		} else {

@@ -112,12 +112,13 @@ func NewReplica(ctx *pulumi.Context, name string, args *ReplicaArgs, opts ...pul
 	}
 	parent := pulumi.Parent(r)
 	src := args.Source
-	tls := src.RequireTLS.ApplyT(func(on bool) (bool, error) {
+	// A plaintext source fails the run before anything starts.
+	requireTLS := src.RequireTLS.ApplyT(func(on bool) (string, error) {
 		if !on {
-			return false, errors.New("ReplicaArgs.Source: does not require TLS: replication runs over TLS only")
+			return "", errors.New("ReplicaArgs.Source: does not require TLS: replication runs over TLS only")
 		}
-		return on, nil
-	}).(pulumi.BoolOutput)
+		return "ON", nil
+	}).(pulumi.StringOutput)
 	server, err := NewServer(ctx, name+"-server", &ServerArgs{
 		Host: args.Host, Port: src.port, ServerID: args.ServerID, ReadOnly: true, SignedBy: src,
 	}, parent)
@@ -139,11 +140,10 @@ func NewReplica(ctx *pulumi.Context, name string, args *ReplicaArgs, opts ...pul
 	after := append([]pulumi.Resource{seed, account.Command, server.Install}, args.After...)
 	start, err := hostCommand(ctx, name+"-replication", args.Host, &remote.CommandArgs{
 		Create: runOn("replica-start.sh", map[string]pulumi.StringInput{
-			"MCS_SOURCE":    src.Address,
-			"MCS_PORT":      src.portEnv(),
-			"MCS_REPL_USER": account.Name,
-			// A plaintext source fails the run before anything starts.
-			"MCS_REQUIRE_TLS": tls.ApplyT(func(bool) string { return "ON" }).(pulumi.StringOutput),
+			"MCS_SOURCE":      src.Address,
+			"MCS_PORT":        src.portEnv(),
+			"MCS_REPL_USER":   account.Name,
+			"MCS_REQUIRE_TLS": requireTLS,
 		}),
 		Stdin:    pulumi.ToSecret(password).(pulumi.StringOutput),
 		Triggers: pulumi.Array{run},

@@ -23,16 +23,19 @@ func raw(name string) string {
 	return string(b)
 }
 
-// script returns scripts/lib.sh followed by scripts/<name>, as one program,
-// for the scripts that run on the operator's machine.
-func script(name string) string {
-	// Drop the body's shebang: only the first line of the program may hold one.
+// body returns scripts/<name> without its shebang line, to follow other
+// lines in one program: only a program's first line may hold one.
+func body(name string) string {
 	b := raw(name)
 	if strings.HasPrefix(b, "#!") {
 		b = b[strings.Index(b, "\n")+1:]
 	}
-	return raw("lib.sh") + "\n" + b
+	return b
 }
+
+// script returns scripts/lib.sh followed by scripts/<name>, as one program,
+// for the scripts that run on the operator's machine.
+func script(name string) string { return raw("lib.sh") + "\n" + body(name) }
 
 // runOn returns a remote command line that runs the named host script, as
 // staged on the host (see stagedScripts), as root with env set.

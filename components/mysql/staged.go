@@ -40,11 +40,7 @@ var scriptsVersion = sync.OnceValue(func() string {
 // stagedScript is a host script as staged: it sources the lib.sh staged
 // beside it, so lib.sh travels once per host rather than once per script.
 func stagedScript(name string) string {
-	b := raw(name)
-	if strings.HasPrefix(b, "#!") {
-		b = b[strings.Index(b, "\n")+1:]
-	}
-	return "#!/usr/bin/env bash\n# shellcheck source=/dev/null\nsource \"${BASH_SOURCE[0]%/*}/lib.sh\"\n" + b
+	return "#!/usr/bin/env bash\n# shellcheck source=/dev/null\nsource \"${BASH_SOURCE[0]%/*}/lib.sh\"\n" + body(name)
 }
 
 // scriptPath is where a host script is on every host.

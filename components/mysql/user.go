@@ -107,6 +107,7 @@ func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.Re
 	if args.Name == nil {
 		return nil, errors.New("UserArgs.Name: required: an account name of 1-32 characters")
 	}
+	validName, validDatabase := ValidateUserName, ValidateDatabaseName
 	if args.Replication {
 		a := *args // never the caller's Args
 		if a.Database == nil {
@@ -114,21 +115,14 @@ func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.Re
 		}
 		a.AllPrivileges, a.GrantOption = false, false
 		args = &a
+		validName, validDatabase = validateReplicationUserName, func(string) error { return nil }
 	}
 	if args.Database == nil {
 		return nil, errors.New("UserArgs.Database: required: a database name of 1-64 characters")
 	}
-	validName := ValidateUserName
-	if args.Replication {
-		validName = validateReplicationUserName
-	}
 	userName, err := checked("UserArgs.Name", args.Name, validName)
 	if err != nil {
 		return nil, err
-	}
-	validDatabase := ValidateDatabaseName
-	if args.Replication {
-		validDatabase = func(string) error { return nil }
 	}
 	database, err := checked("UserArgs.Database", args.Database, validDatabase)
 	if err != nil {

@@ -26,7 +26,7 @@ diagnose() {
 	case "$err" in
 	*"1045"* | *"Access denied"*)
 		layer="replication account"
-		fix="the account ${MCS_REPL_USER}@$(hostname -I 2>/dev/null | awk '{print $1}') on the primary must exist with this password, REQUIRE SSL and REPLICATION SLAVE; pulumi up re-applies it"
+		fix="the account ${MCS_REPL_USER}@$(hostname -I 2>/dev/null | awk '{print $1}') on the primary must exist, unlocked, with this password, REQUIRE SSL and REPLICATION SLAVE; a changed password is applied by pulumi up, a dropped account is made again by pulumi up --replace on this replica's -user-account resource"
 		;;
 	*"1236"* | *"GTID"* | *"gtid"* | *"1032"* | *"1062"* | *"1146"* | *"1007"* | *"1050"*)
 		layer="GTID position"
@@ -80,28 +80,24 @@ out=$(mysql --defaults-file="$cnf" --connect-timeout=10 --batch --skip-column-na
 # The channel's password is kept by the engine; a hash of it here (root
 # only) tells whether the channel has the current one.
 mark_file=$MCS_TLS_DIR/replication-password.sha256
-password_mark="/$(printf '%s' "$password" | sha256sum | cut -c1-64)"
+password_mark=$(printf '%s' "$password" | sha256sum | cut -c1-64)
 user=$(sql_str "$MCS_REPL_USER") pw=$(sql_str "$password") ca=$(sql_str "$MCS_TLS_DIR/ca.pem") host=$(sql_str "$MCS_SOURCE")
 if is_mariadb; then
 	status() { admin --column-names -e 'SHOW SLAVE STATUS\G'; }
-	want="$MCS_SOURCE/$MCS_PORT/$MCS_REPL_USER/Yes/Yes/Slave_Pos$password_mark"
-	have=$(status | awk -F': ' '
-		/^ *Master_Host:/ {h=$2} /^ *Master_Port:/ {p=$2} /^ *Master_User:/ {u=$2}
-		/^ *Master_SSL_Allowed:/ {s=$2} /^ *Master_SSL_Verify_Server_Cert:/ {v=$2} /^ *Using_Gtid:/ {g=$2}
-		END {printf "%s/%s/%s/%s/%s/%s", h, p, u, s, v, g}')$(cat "$mark_file" 2>/dev/null || true)
+	# The status fields that say how the channel is set, and what they must say.
+	fields=(Master_Host Master_Port Master_User Master_SSL_Allowed Master_SSL_Verify_Server_Cert Using_Gtid)
+	want="$MCS_SOURCE/$MCS_PORT/$MCS_REPL_USER/Yes/Yes/Slave_Pos/"
 	change="STOP SLAVE; CHANGE MASTER TO MASTER_HOST=$host, MASTER_PORT=$MCS_PORT, MASTER_USER=$user, MASTER_PASSWORD=$pw,
 		MASTER_SSL=1, MASTER_SSL_CA=$ca, MASTER_SSL_VERIFY_SERVER_CERT=1, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2"
 	start="START SLAVE"
 	io=Slave_IO_Running sql=Slave_SQL_Running
 	wait_sql="SELECT MASTER_GTID_WAIT($(sql_str "$source_gtid"), $wait_s)"
 	position="SELECT @@global.gtid_slave_pos"
+	read_only=read_only
 else
 	status() { admin --column-names -e 'SHOW REPLICA STATUS\G'; }
-	want="$MCS_SOURCE/$MCS_PORT/$MCS_REPL_USER/Yes/Yes/1$password_mark"
-	have=$(status | awk -F': ' '
-		/^ *Source_Host:/ {h=$2} /^ *Source_Port:/ {p=$2} /^ *Source_User:/ {u=$2}
-		/^ *Source_SSL_Allowed:/ {s=$2} /^ *Source_SSL_Verify_Server_Cert:/ {v=$2} /^ *Auto_Position:/ {g=$2}
-		END {printf "%s/%s/%s/%s/%s/%s", h, p, u, s, v, g}')$(cat "$mark_file" 2>/dev/null || true)
+	fields=(Source_Host Source_Port Source_User Source_SSL_Allowed Source_SSL_Verify_Server_Cert Auto_Position)
+	want="$MCS_SOURCE/$MCS_PORT/$MCS_REPL_USER/Yes/Yes/1/"
 	change="STOP REPLICA; CHANGE REPLICATION SOURCE TO SOURCE_HOST=$host, SOURCE_PORT=$MCS_PORT, SOURCE_USER=$user,
 		SOURCE_PASSWORD=$pw, SOURCE_SSL=1, SOURCE_SSL_CA=$ca, SOURCE_SSL_VERIFY_SERVER_CERT=1, SOURCE_AUTO_POSITION=1,
 		SOURCE_CONNECT_RETRY=2"
@@ -109,16 +105,22 @@ else
 	io=Replica_IO_Running sql=Replica_SQL_Running
 	wait_sql="SELECT WAIT_FOR_EXECUTED_GTID_SET($(sql_str "$source_gtid"), $wait_s)"
 	position="SELECT REPLACE(@@global.gtid_executed, '\\n', '')"
+	read_only=super_read_only
 fi
 
 # Read-only, whatever a seed cut short left: the configuration says so, and
 # so does the running server from here on.
-if is_mariadb; then admin -e 'SET GLOBAL read_only = ON'; else admin -e 'SET GLOBAL super_read_only = ON'; fi
+admin -e "SET GLOBAL ${read_only} = ON"
 
-# snapshot takes SHOW SLAVE STATUS once; field NAME reads it.
+# snapshot takes the replication status once; field NAME reads it.
 snapshot() { st=$(status); }
 field() { sed -n "s/^ *$1: *//p" <<<"$st"; }
 snapshot
+# The channel as it is set, and the hash of the password it was set with.
+have=""
+for f in "${fields[@]}"; do have+="$(field "$f")/"; done
+have+=$(cat "$mark_file" 2>/dev/null || true)
+want+=$password_mark
 if [ "$have" != "$want" ]; then
 	log "replicating from ${MCS_SOURCE}:${MCS_PORT} as ${MCS_REPL_USER}, by GTID, over verified TLS"
 	# The statement holds the password: it reaches mysql on stdin (printf is a

@@ -59,9 +59,7 @@ ensure_tls() {
 			-subj "/CN=mysql-client-server CA" -keyout "$tls/ca-key.pem" -out "$tls/ca.pem" 2>/dev/null)
 		rm -f "$tls/server-cert.pem"
 	fi
-	if [ -s "$tls/server-cert.pem" ] &&
-		openssl x509 -in "$tls/server-cert.pem" -noout -ext subjectAltName 2>/dev/null | grep -qx "[[:space:]]*IP Address:${MCS_CERT_ADDRESS}" &&
-		openssl verify -CAfile "$tls/ca.pem" "$tls/server-cert.pem" >/dev/null 2>&1; then
+	if [ -s "$tls/server-cert.pem" ] && cert_fits "$tls/server-cert.pem" "$tls/ca.pem"; then
 		# A certificate issued before MCS_RENEW_ISSUED_BEFORE (epoch seconds:
 		# the start of the current renewal period) is renewed.
 		local issued
@@ -81,6 +79,13 @@ ensure_tls() {
 	tls_changed=yes
 }
 
+# cert_fits CERT CA succeeds when CERT names this server's address and
+# verifies against CA.
+cert_fits() {
+	openssl x509 -in "$1" -noout -ext subjectAltName 2>/dev/null | grep -qx "[[:space:]]*IP Address:${MCS_CERT_ADDRESS}" &&
+		openssl verify -CAfile "$2" "$1" >/dev/null 2>&1
+}
+
 # tls_owner gives mysqld read access to the key and certificates.
 tls_owner() {
 	chown root:mysql "$tls/server-key.pem" "$tls/server-cert.pem" "$tls/ca.pem"
@@ -94,22 +99,19 @@ tls_owner() {
 install_signed_cert() {
 	[ -s "$tls/server-key.pem" ] || die "no server key in $tls: tls-request.sh makes it before the certificate is signed"
 	[ -n "${MCS_TLS_CA:-}" ] || die "MCS_TLS_CA: required with MCS_TLS_CERT"
-	local new
+	local new problem=""
 	new=$(mktemp -d)
 	printf '%s\n' "$MCS_TLS_CERT" >"$new/cert.pem"
 	printf '%s\n' "$MCS_TLS_CA" >"$new/ca.pem"
 	if [ "$(openssl x509 -in "$new/cert.pem" -noout -pubkey)" != "$(openssl pkey -in "$tls/server-key.pem" -pubout)" ]; then
-		rm -rf "$new"
-		die "the signed certificate is not for this host's key: run pulumi up again to request a new one"
+		problem="is not for this host's key: run pulumi up again to request a new one"
+	elif ! cert_fits "$new/cert.pem" "$new/ca.pem"; then
+		problem="does not name ${MCS_CERT_ADDRESS} or does not verify against the stack's CA"
 	fi
-	openssl verify -CAfile "$new/ca.pem" "$new/cert.pem" >/dev/null 2>&1 || {
+	if [ -n "$problem" ]; then
 		rm -rf "$new"
-		die "the signed certificate does not verify against the stack's CA"
-	}
-	openssl x509 -in "$new/cert.pem" -noout -ext subjectAltName 2>/dev/null | grep -qx "[[:space:]]*IP Address:${MCS_CERT_ADDRESS}" || {
-		rm -rf "$new"
-		die "the signed certificate does not name ${MCS_CERT_ADDRESS}"
-	}
+		die "the signed certificate $problem"
+	fi
 	if ! cmp -s "$new/cert.pem" "$tls/server-cert.pem" || ! cmp -s "$new/ca.pem" "$tls/ca.pem"; then
 		mv "$new/cert.pem" "$tls/server-cert.pem"
 		mv "$new/ca.pem" "$tls/ca.pem"
@@ -156,7 +158,7 @@ restart() {
 # reload_tls makes a running server use the new certificate without a
 # restart: FLUSH SSL (MariaDB), ALTER INSTANCE RELOAD TLS (MySQL 8).
 reload_tls() {
-	if admin -e 'SELECT VERSION()' | grep -q MariaDB; then
+	if is_mariadb; then
 		# LOCAL: a replica's reload stays out of its binary log.
 		admin -e 'FLUSH LOCAL SSL'
 	else

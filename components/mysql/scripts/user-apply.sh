@@ -43,7 +43,7 @@ esac
 # mysql_native_password.
 identified="IDENTIFIED BY $pw"
 mariadb=no
-if admin -e 'SELECT VERSION()' | grep -q MariaDB; then mariadb=yes; fi
+if is_mariadb; then mariadb=yes; fi
 if [ -n "${MCS_AUTH_PLUGIN:-}" ] && [ "$mariadb" = no ]; then
 	identified="IDENTIFIED WITH ${MCS_AUTH_PLUGIN} BY $pw"
 fi
