@@ -127,3 +127,13 @@ func requireArgError(t *testing.T, field string, program pulumi.RunFunc) {
 	assert.NotContains(t, err.Error(), testPassword, "the error does not leak the password")
 	assert.Empty(t, m.Resources(), "nothing is registered")
 }
+
+// newTestServer is a Server "db" on a server host "srv" (serverPublic,
+// serverPrivate), with the default ServerArgs.
+func newTestServer(ctx *pulumi.Context) (*Server, error) {
+	h, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
+	if err != nil {
+		return nil, err
+	}
+	return NewServer(ctx, "db", &ServerArgs{Host: h})
+}

@@ -218,7 +218,7 @@ func TestReplicaRunReRunsTheSeedCheckAndTheReplicationCheck(t *testing.T) {
 func TestReplicaSeedGetsBothKeysWhenTheHostsHaveTwo(t *testing.T) {
 	m := mocktest.New(t)
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
-		srv, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
+		db, err := newTestServer(ctx)
 		if err != nil {
 			return err
 		}
@@ -227,10 +227,6 @@ func TestReplicaSeedGetsBothKeysWhenTheHostsHaveTwo(t *testing.T) {
 			return err
 		}
 		rep.PrivateKey = pulumi.ToSecret(pulumi.String("REPLICA PRIVATE KEY")).(pulumi.StringOutput)
-		db, err := NewServer(ctx, "db", &ServerArgs{Host: srv})
-		if err != nil {
-			return err
-		}
 		_, err = NewReplica(ctx, "r", &ReplicaArgs{Host: rep, Source: db, ServerID: 5, Password: pulumi.String(testPassword)})
 		return err
 	})
@@ -354,15 +350,11 @@ func TestReplicationProofWritesOnThePrimaryAndReadsEachReplica(t *testing.T) {
 	m := mocktest.New(t)
 	var proofs mocktest.Awaited
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
-		srv, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
+		db, err := newTestServer(ctx)
 		if err != nil {
 			return err
 		}
 		client, err := newTestHost(ctx, "cli", host.RoleClient, clientPublic, clientPrivate)
-		if err != nil {
-			return err
-		}
-		db, err := NewServer(ctx, "db", &ServerArgs{Host: srv})
 		if err != nil {
 			return err
 		}

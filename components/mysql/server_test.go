@@ -235,15 +235,11 @@ func TestServerSignedByAnotherHasNoCAOfItsOwn(t *testing.T) {
 	m := mocktest.New(t)
 	var expiry, ca mocktest.Awaited
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
-		srv, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
+		primary, err := newTestServer(ctx)
 		if err != nil {
 			return err
 		}
 		other, err := newTestHost(ctx, "other", host.RoleReplica, clientPublic, clientPrivate)
-		if err != nil {
-			return err
-		}
-		primary, err := NewServer(ctx, "db", &ServerArgs{Host: srv})
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mysql-client-server/mysql-client-server/components/host"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
 )
@@ -23,11 +22,7 @@ func runUser(t *testing.T, name, database pulumi.StringInput) (*mocktest.Mocks, 
 	m := mocktest.New(t)
 	var out userOutputs
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
-		h, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
-		if err != nil {
-			return err
-		}
-		s, err := NewServer(ctx, "db", &ServerArgs{Host: h})
+		s, err := newTestServer(ctx)
 		if err != nil {
 			return err
 		}
@@ -177,11 +172,7 @@ func TestUserInvalidValuesKnownLaterFailTheDeployment(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := mocktest.New(t)
 			err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
-				h, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
-				if err != nil {
-					return err
-				}
-				s, err := NewServer(ctx, "db", &ServerArgs{Host: h})
+				s, err := newTestServer(ctx)
 				if err != nil {
 					return err
 				}
@@ -208,11 +199,7 @@ func TestReplicationUserGetsReplicationOnlyAndNoDatabase(t *testing.T) {
 	m := mocktest.New(t)
 	var account mocktest.Awaited
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
-		h, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
-		if err != nil {
-			return err
-		}
-		s, err := NewServer(ctx, "db", &ServerArgs{Host: h})
+		s, err := newTestServer(ctx)
 		if err != nil {
 			return err
 		}
@@ -252,11 +239,7 @@ func TestReplicationUserNameMustBeAReplicas(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := mocktest.New(t)
 			err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
-				h, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
-				if err != nil {
-					return err
-				}
-				s, err := NewServer(ctx, "db", &ServerArgs{Host: h})
+				s, err := newTestServer(ctx)
 				if err != nil {
 					return err
 				}
