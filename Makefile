@@ -15,7 +15,8 @@ HOST ?= mysql_client
 
 # Packages the local platform and the tests need (Debian/Ubuntu names).
 DEB_PACKAGES := iproute2 nftables util-linux openssh-server openssh-client \
-	mariadb-server mariadb-client psmisc procps shellcheck ca-certificates openssl jq
+	mariadb-server mariadb-client psmisc procps shellcheck ca-certificates openssl jq \
+	debootstrap debian-archive-keyring
 
 # A project-local state backend and passphrase unless the user has a backend.
 STATE_DIR := $(CURDIR)/.pulumi-state

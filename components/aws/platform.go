@@ -123,6 +123,7 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 		if err != nil {
 			return nil, err
 		}
+		inst.Host.Engine = s.Engine // the install picks Ubuntu's package for it
 		p.instances[inst.Host] = inst
 		hosts = append(hosts, inst.Host)
 	}
@@ -148,6 +149,11 @@ func (p *Platform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, serve
 		Port:            port,
 	}, pulumi.Parent(parent))
 }
+
+// DeployedEngine cannot look into an instance before anything runs: it
+// returns "". A server that already runs another engine's packages refuses
+// the change in its install, before it changes anything (server-install.sh).
+func (p *Platform) DeployedEngine(string) (host.Engine, string) { return "", "" }
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))

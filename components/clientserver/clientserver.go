@@ -122,6 +122,12 @@ type Args struct {
 	// TLS: hosts named mysql_replica_1 ... Defaults to 0. Not with the
 	// tutorial preset (replication is TLS only).
 	Replicas int
+	// Engine is the database server: host.EngineMySQL or EngineMariaDB.
+	// Empty: the engine the server already runs where the platform can see
+	// it (so a stack made before engines were chosen keeps its MariaDB),
+	// else host.DefaultEngine. An engine other than the one the server's
+	// data was made by is refused.
+	Engine host.Engine
 }
 
 // ClientServer is the whole architecture, as one typed component.
@@ -214,6 +220,9 @@ func (a *Args) validate() error {
 			return fmt.Errorf("ClientServerArgs.ServerName: %w", err)
 		}
 	}
+	if err := a.resolveEngine(); err != nil {
+		return err
+	}
 	if a.Port == 0 {
 		a.Port = DefaultPort
 	}
@@ -257,6 +266,26 @@ func (a *Args) validate() error {
 	return nil
 }
 
+// resolveEngine fills in the engine, and refuses one that differs from the
+// engine of the data the server already holds.
+func (a *Args) resolveEngine() error {
+	deployed, where := a.Platform.DeployedEngine(a.ServerName)
+	if a.Engine == "" {
+		a.Engine = host.DefaultEngine
+		if deployed != "" {
+			a.Engine = deployed
+		}
+		return nil
+	}
+	if _, err := host.ParseEngine(string(a.Engine)); err != nil {
+		return fmt.Errorf("ClientServerArgs.Engine: %w", err)
+	}
+	if deployed != "" && deployed != a.Engine {
+		return fmt.Errorf("ClientServerArgs.Engine: %w", host.EngineMismatch(a.ServerName, a.Engine, deployed, where))
+	}
+	return nil
+}
+
 // New creates a ClientServer. Args are validated before anything is created.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*ClientServer, error) {
 	if args != nil {
@@ -285,12 +314,12 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 	}
 
-	specs := []host.Spec{{Name: args.ServerName, Role: host.RoleServer}}
+	specs := []host.Spec{{Name: args.ServerName, Role: host.RoleServer, Engine: args.Engine}}
 	for _, c := range args.Clients {
-		specs = append(specs, host.Spec{Name: c, Role: host.RoleClient})
+		specs = append(specs, host.Spec{Name: c, Role: host.RoleClient, Engine: args.Engine})
 	}
 	for k := 1; k <= args.Replicas; k++ {
-		specs = append(specs, host.Spec{Name: ReplicaName(k), Role: host.RoleReplica})
+		specs = append(specs, host.Spec{Name: ReplicaName(k), Role: host.RoleReplica, Engine: args.Engine})
 	}
 	hosts, err := args.Platform.NewHosts(ctx, cs, keys.Material(), specs)
 	if err != nil {

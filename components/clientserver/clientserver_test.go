@@ -29,6 +29,8 @@ type fakePlatform struct {
 	specs       []host.Spec
 	keys        host.KeyMaterial
 	ingress     []ingressCall
+	// deployed is what DeployedEngine answers.
+	deployed host.Engine
 }
 
 type ingressCall struct {
@@ -42,6 +44,10 @@ var _ host.Platform = (*fakePlatform)(nil)
 func (f *fakePlatform) Validate() error {
 	f.validated++
 	return f.validateErr
+}
+
+func (f *fakePlatform) DeployedEngine(string) (host.Engine, string) {
+	return f.deployed, "the fake's data"
 }
 
 func (f *fakePlatform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys host.KeyMaterial, specs []host.Spec) ([]*host.Host, error) {
@@ -64,6 +70,7 @@ func (f *fakePlatform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, key
 			PrivateKey:     keys.PrivateKey,
 			HostKey:        pulumi.String("").ToStringOutput(),
 			Ready:          ready,
+			Engine:         s.Engine,
 		})
 	}
 	return hosts, nil

@@ -60,6 +60,9 @@ type Host struct {
 	// answer before it counts the connection as dropped: a bound well above
 	// the round trip to it. Zero means DefaultProbeTimeout.
 	ProbeTimeout int
+	// Engine is the database server the host runs or connects to; empty
+	// means DefaultEngine.
+	Engine Engine
 }
 
 // DefaultProbeTimeout is ProbeTimeout for hosts across a network of unknown
@@ -98,6 +101,10 @@ type Spec struct {
 	Name string
 	// Role says whether the host is the server, a client or a replica.
 	Role Role
+	// Engine is the database server the stack runs: the platform provides
+	// it (the local platform runs MySQL's hosts in an image). Empty means
+	// DefaultEngine.
+	Engine Engine
 }
 
 // Platform makes hosts and the network rule that lets clients reach the
@@ -114,6 +121,11 @@ type Platform interface {
 	// server may be the primary (RoleServer) or a replica; clients are the
 	// hosts the port is open to (the primary's include its replicas).
 	NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *Host, clients []*Host, port int, open bool) (pulumi.Resource, error)
+	// DeployedEngine tells which engine the named server already runs, with
+	// where it saw it, before anything is created: "" when it holds no data
+	// yet or the platform cannot see it from here (AWS: the host's install
+	// refuses another engine instead).
+	DeployedEngine(server string) (Engine, string)
 }
 
 // IngressName is the name a platform gives the MySQL ingress of server:

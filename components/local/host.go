@@ -35,6 +35,9 @@ type HostArgs struct {
 	PublicKey pulumi.StringInput
 	// PrivateKey is its private half (a secret), for the Host's connection.
 	PrivateKey pulumi.StringInput
+	// Image is the root filesystem the host runs in (Image.Path); nil: this
+	// machine's own root.
+	Image pulumi.StringInput
 }
 
 // Host is one namespace host with its own sshd, which accepts only the
@@ -101,6 +104,9 @@ func NewHost(ctx *pulumi.Context, name string, args *HostArgs, opts ...pulumi.Re
 		"MCS_SSH_PORT":         pulumi.String("22"),
 		"MCS_AUTHORIZED_KEY":   args.PublicKey,
 	}
+	if args.Image != nil {
+		env["MCS_IMAGE"] = args.Image
+	}
 	create := script("host-create.sh")
 	cmd, err := local.NewCommand(ctx, name+"-namespaces", &local.CommandArgs{
 		Create:      create,
@@ -125,6 +131,7 @@ func NewHost(ctx *pulumi.Context, name string, args *HostArgs, opts ...pulumi.Re
 		HostKey:        cmd.Stdout,
 		Ready:          cmd,
 		ProbeTimeout:   ProbeTimeout,
+		Engine:         args.Spec.Engine,
 	}
 	return h, ctx.RegisterResourceOutputs(h, pulumi.Map{
 		"address": h.Address, "netns": h.Netns, "hostKey": h.HostKey,

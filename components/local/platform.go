@@ -23,7 +23,7 @@ import (
 	"github.com/mysql-client-server/mysql-client-server/components/internal/validate"
 )
 
-//go:embed scripts/host-create.sh scripts/host-delete.sh scripts/ingress-apply.sh scripts/ingress-delete.sh
+//go:embed scripts/host-create.sh scripts/host-delete.sh scripts/ingress-apply.sh scripts/ingress-delete.sh scripts/image-build.sh
 var scripts embed.FS
 
 func script(name string) pulumi.String {
@@ -64,6 +64,9 @@ type Platform struct {
 	// Preflight checks the machine before anything is created. Defaults to
 	// CheckMachine; tests that only wire resources replace it.
 	Preflight func() error
+	// ImageCache holds the images of the mysql engine's hosts. Defaults to
+	// DefaultImageCache.
+	ImageCache string
 
 	subnet netip.Prefix
 	hosts  map[*host.Host]*Host
@@ -176,6 +179,10 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 	if p.hosts == nil {
 		p.hosts = map[*host.Host]*Host{}
 	}
+	image, err := p.image(ctx, parent, specs)
+	if err != nil {
+		return nil, err
+	}
 	hosts := make([]*host.Host, 0, len(specs))
 	i, k := 0, 0 // the next host's index, the next replica's number
 	var highest netip.Addr
@@ -212,6 +219,7 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 			HostDir:         filepath.Join(p.StateDir, p.id(), s.Name),
 			PublicKey:       keys.PublicKey,
 			PrivateKey:      keys.PrivateKey,
+			Image:           image,
 		}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{keys.Resource}))
 		if err != nil {
 			return nil, err
@@ -220,6 +228,28 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 		hosts = append(hosts, h.Host)
 	}
 	return hosts, nil
+}
+
+// image returns the image path for hosts of the mysql engine, building the
+// image once; nil when the hosts run MariaDB on this machine's own root.
+func (p *Platform) image(ctx *pulumi.Context, parent pulumi.Resource, specs []host.Spec) (pulumi.StringInput, error) {
+	for _, s := range specs {
+		if s.Engine == host.EngineMySQL || s.Engine == "" && host.DefaultEngine == host.EngineMySQL {
+			img, err := NewImage(ctx, "mysql-image", &ImageArgs{Cache: p.ImageCache}, pulumi.Parent(parent))
+			if err != nil {
+				return nil, err
+			}
+			return img.Path, nil
+		}
+	}
+	return nil, nil
+}
+
+// DeployedEngine reads which engine the server's data directory on this
+// machine was made by, and names the directory.
+func (p *Platform) DeployedEngine(server string) (host.Engine, string) {
+	dir := filepath.Join(p.StateDir, p.id(), server, "var-lib-mysql")
+	return deployedEngine(dir), dir
 }
 
 // NewIngress applies the server's nftables ruleset: the MySQL port from each

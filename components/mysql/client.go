@@ -39,7 +39,9 @@ func NewClient(ctx *pulumi.Context, name string, args *ClientArgs, opts ...pulum
 	if err := ctx.RegisterComponentResource(ClientType, name, c, opts...); err != nil {
 		return nil, err
 	}
-	install := runOn("client-install.sh", nil)
+	env := map[string]pulumi.StringInput{}
+	engineEnv(env, args.Host)
+	install := runOn("client-install.sh", env)
 	cmd, err := hostCommand(ctx, name+"-install", args.Host, &remote.CommandArgs{
 		Create: install,
 	}, pulumi.Parent(c))

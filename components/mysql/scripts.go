@@ -71,3 +71,11 @@ func hostCommand(ctx *pulumi.Context, name string, h *host.Host, args *remote.Co
 	opts = append(opts, pulumi.DependsOn([]pulumi.Resource{h.Ready, stage}))
 	return remote.NewCommand(ctx, name, args, opts...)
 }
+
+// engineEnv asks an install for the host's engine (MCS_ENGINE); a host of no
+// engine in particular gets its distribution's own.
+func engineEnv(env map[string]pulumi.StringInput, h *host.Host) {
+	if h.Engine != "" {
+		env["MCS_ENGINE"] = pulumi.String(string(h.Engine))
+	}
+}

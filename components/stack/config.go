@@ -88,6 +88,13 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		}
 		a.Replicas = n
 	}
+	if v, ok := lookup(cfg, "engine"); ok {
+		e, err := host.ParseEngine(v)
+		if err != nil {
+			return nil, keyError("engine", "%v", err)
+		}
+		a.Engine = e
+	}
 	if raw := cfg.Get("port"); raw != "" {
 		p, err := strconv.Atoi(raw)
 		if err != nil || p < 1 || p > 65535 {

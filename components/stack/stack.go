@@ -1,6 +1,9 @@
 package stack
 
 import (
+	"fmt"
+	"strings"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/clientserver"
@@ -28,11 +31,25 @@ func Build(ctx *pulumi.Context) (map[string]pulumi.Input, error) {
 	}
 	cs, err := clientserver.New(ctx, "mysql", &cfg.Args)
 	if err != nil {
-		return nil, err
+		return nil, argsError(err)
 	}
 	outputs := map[string]pulumi.Input{"platform": pulumi.String(cfg.Platform)}
 	for k, v := range cs.Outputs() {
 		outputs[k] = v
 	}
 	return outputs, nil
+}
+
+// argsFields maps the ClientServerArgs fields whose errors only New can
+// tell (they need the platform) to the config keys that set them.
+var argsFields = map[string]string{"ClientServerArgs.Engine: ": "engine"}
+
+// argsError names the config key in an error of ClientServerArgs.
+func argsError(err error) error {
+	for field, key := range argsFields {
+		if rest, ok := strings.CutPrefix(err.Error(), field); ok {
+			return fmt.Errorf("%s:%s: %s", Project, key, rest)
+		}
+	}
+	return err
 }

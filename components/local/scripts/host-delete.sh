@@ -40,6 +40,8 @@ valid_ifname "$MCS_VETH" || die "MCS_VETH '$MCS_VETH' is not a valid interface n
 
 HOST_DIR=$MCS_HOST_DIR
 CFG=$HOST_DIR/ssh/sshd_config
+# The same config as an image host's sshd sees it (host-create.sh).
+IMAGE_CFG=/var/lib/mysql-client-server-host/ssh/sshd_config
 PIDFILE=$HOST_DIR/ssh/sshd.pid
 NS_FILE=/run/netns/$MCS_NETNS
 
@@ -59,7 +61,8 @@ if [[ -e $NS_FILE ]] && mountpoint -q "$NS_FILE"; then
 fi
 if [[ -s $PIDFILE ]] && read -r pid <"$PIDFILE" && [[ $pid =~ ^[0-9]+$ ]] &&
    [[ $(cat "/proc/$pid/comm" 2>/dev/null) == sshd ]] &&
-   tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$CFG"; then
+   cmdline=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) &&
+   [[ $cmdline == *" -f $CFG "* || $cmdline == *" -f $IMAGE_CFG "* ]]; then
   add_target "$(readlink "/proc/$pid/ns/net" 2>/dev/null || true)"
   add_target "$(readlink "/proc/$pid/ns/mnt" 2>/dev/null || true)"
 fi

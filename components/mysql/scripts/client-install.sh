@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# client-install.sh: installs the MySQL (Ubuntu) or MariaDB (Debian) client.
-# Idempotent. Stdout: the client's version line.
+# client-install.sh: installs the client of the engine MCS_ENGINE (mysql or
+# mariadb; unset: the distribution's own). A client already here is kept:
+# either speaks to both servers. Idempotent. Stdout: the client's version.
 set -euo pipefail
 
 if ! command -v mysql >/dev/null 2>&1; then

@@ -28,12 +28,7 @@ fi
 tls=""
 if [ -n "${MCS_CA_CERT:-}" ]; then
 	printf '%s\n' "$MCS_CA_CERT" | install -m 0644 -o "$MCS_LOGIN_USER" -g "$group" /dev/stdin "$ca"
-	if mysql --version | grep -q MariaDB; then
-		verify="ssl-verify-server-cert"
-	else
-		verify="ssl-mode = VERIFY_IDENTITY"
-	fi
-	tls=$(printf 'ssl-ca = %s\n%s' "$ca" "$verify")
+	tls=$(printf 'ssl-ca = %s\n%s' "$ca" "$(client_verify_option)")
 fi
 
 tmp=$(mktemp "$home/.my.cnf.XXXXXX")

@@ -107,15 +107,23 @@ os_id() {
 	esac
 }
 
-# package_for prints the package for role "server" or "client": Oracle MySQL
-# 8.0 on Ubuntu, MariaDB on Debian.
+# package_for ROLE prints the package of the "server" or "client" of the
+# engine MCS_ENGINE (mysql or mariadb; unset: the distribution's own, MySQL
+# on Ubuntu and MariaDB on Debian).
 package_for() {
-	case "$(os_id)/$1" in
-	ubuntu/server) echo mysql-server ;;
-	ubuntu/client) echo mysql-client ;;
-	debian/server) echo mariadb-server ;;
-	debian/client) echo mariadb-client ;;
-	*) die "unsupported distribution '$(os_id)': expected Ubuntu or Debian" ;;
+	local os engine=${MCS_ENGINE:-}
+	os=$(os_id)
+	if [ -z "$engine" ]; then
+		case $os in
+		ubuntu) engine=mysql ;;
+		*) engine=mariadb ;;
+		esac
+	fi
+	case "$os/$engine" in
+	ubuntu/mysql) echo "mysql-$1" ;;
+	ubuntu/mariadb | debian/mariadb) echo "mariadb-$1" ;;
+	debian/mysql) die "Debian's stable releases have no mysql-$1 (the local platform runs engine mysql in an image of Debian unstable): expected engine mariadb here" ;;
+	*) die "unsupported distribution '$os': expected Ubuntu or Debian" ;;
 	esac
 }
 
@@ -158,8 +166,6 @@ tcp_probe() {
 # has_systemd succeeds when systemd is the running init (sd_booted(3)).
 has_systemd() { [ -d /run/systemd/system ]; }
 
-# is_mariadb succeeds on a MariaDB server host (Debian), fails on MySQL's.
-is_mariadb() { command -v mariadbd >/dev/null 2>&1; }
 
 # The stack's TLS directory on a server host: the CA (on the primary only,
 # with its key), the server's key and certificate.
@@ -190,6 +196,65 @@ scrub_secret() {
 	e=${e//"$escaped"/***}
 	# No process gets the message in its argv: printf is a builtin.
 	printf '%s' "$e" | sed -E "s/ near '.*' at line ([0-9]+)/ near (the statement is withheld: it holds the password) at line \1/"
+}
+
+# server_running succeeds when the server answers on its socket.
+server_running() { mysqladmin --protocol=socket -uroot ping >/dev/null 2>&1; }
+
+# server_ctl ACTION starts, stops or restarts the server: through systemd,
+# else the distribution's init script, else (an image without either, such
+# as Debian unstable's MySQL in a local host) mysqld_safe itself, detached.
+# service(8) output goes to a file: the SysV script leaves a logger running
+# on its stdout, which would hold the SSH channel open.
+server_ctl() {
+	local action=$1 unit svc out
+	if has_systemd; then
+		for unit in mysql mariadb; do
+			if systemctl cat "$unit.service" >/dev/null 2>&1; then
+				systemctl enable "$unit.service" >/dev/null 2>&1 || true
+				systemctl "$action" "$unit.service"
+				return
+			fi
+		done
+		die "no mysql.service or mariadb.service unit found"
+	fi
+	for svc in mysql mariadb; do
+		[ -x "/etc/init.d/$svc" ] || continue
+		out=$(mktemp)
+		if ! service "$svc" "$action" </dev/null >"$out" 2>&1; then
+			cat "$out" >&2
+			rm -f "$out"
+			die "service $svc $action failed"
+		fi
+		rm -f "$out"
+		return
+	done
+	command -v mysqld_safe >/dev/null 2>&1 || die "no systemd unit, init script or mysqld_safe to run the server with"
+	case $action in
+	stop | restart) safe_stop ;;
+	esac
+	case $action in
+	start | restart)
+		install -d -m 0755 -o mysql -g mysql /run/mysqld
+		setsid mysqld_safe </dev/null >/dev/null 2>&1 &
+		;;
+	esac
+}
+
+# safe_stop shuts a server that mysqld_safe runs down, and waits until its
+# process has gone (mysqld_safe then ends too).
+safe_stop() {
+	local pid_file pid i
+	pid_file=$(my_print_defaults mysqld | sed -n 's/^--pid-file=//p' | tail -n 1)
+	pid=$(cat "${pid_file:-/run/mysqld/mysqld.pid}" 2>/dev/null || true)
+	server_running || return 0
+	mysqladmin --protocol=socket -uroot shutdown
+	[ -n "$pid" ] || return 0
+	for ((i = 0; i < 600; i++)); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	die "the server (pid $pid) did not stop within 60 s"
 }
 
 # admin runs the mysql client as the server's local admin, over the socket.
@@ -240,4 +305,170 @@ sql_ident() {
 	local s=$1
 	s=${s//\`/\`\`}
 	printf '\140%s\140' "$s"
+}
+
+# ------------------------------------------------------------------ dialect
+# What differs between MySQL 8.0, MySQL 8.4/9.x and MariaDB 10.11 is chosen
+# here, and only here, by the installed server's flavor and version: each
+# function below prints the statement, name or option for this server.
+# use_dialect reads the version once per script; the functions need it.
+
+# server_version prints the installed server as "FLAVOR VERSION", such as
+# "mysql 8.0.39", "mysql 9.7.4" or "mariadb 10.11.6", from `mariadbd
+# --version` or `mysqld --version`, which need no running server.
+# MCS_SERVER_VERSION, when set, stands in for it (the tests' version stub).
+server_version() {
+	local line v
+	if [ -n "${MCS_SERVER_VERSION:-}" ]; then
+		printf '%s\n' "$MCS_SERVER_VERSION"
+		return
+	fi
+	line=$(mariadbd --version 2>/dev/null) || line=$(mysqld --version 2>/dev/null) || return 1
+	v=${line#* Ver }
+	v=$(printf '%s' "${v%% *}" | grep -oE '^[0-9]+\.[0-9]+\.[0-9]+') || return 1
+	case $line in
+	*MariaDB*) printf 'mariadb %s\n' "$v" ;;
+	*) printf 'mysql %s\n' "$v" ;;
+	esac
+}
+
+# use_dialect sets DIALECT_FLAVOR (mysql or mariadb) and DIALECT_VERSION
+# (major*10000 + minor*100 + patch) from server_version.
+use_dialect() {
+	local sv v major minor patch
+	sv=$(server_version) || die "no MySQL or MariaDB server is installed here"
+	DIALECT_FLAVOR=${sv%% *}
+	v=${sv#* }
+	IFS=. read -r major minor patch <<<"$v"
+	DIALECT_VERSION=$((major * 10000 + minor * 100 + patch))
+}
+
+# mysql_at_least X.Y succeeds on Oracle's MySQL X.Y or later.
+mysql_at_least() {
+	local major=${1%.*} minor=${1#*.}
+	: "${DIALECT_FLAVOR:?use_dialect first}"
+	[ "$DIALECT_FLAVOR" = mysql ] && [ "$DIALECT_VERSION" -ge $((major * 10000 + minor * 100)) ]
+}
+
+# is_mariadb succeeds on a MariaDB server.
+is_mariadb() {
+	: "${DIALECT_FLAVOR:?use_dialect first}"
+	[ "$DIALECT_FLAVOR" = mariadb ]
+}
+
+# cnf_gtid prints the server options that turn on GTIDs.
+cnf_gtid() {
+	if is_mariadb; then
+		printf 'log_bin = mysql-bin\nlog_slave_updates = ON\ngtid_strict_mode = ON\n'
+	else
+		printf 'gtid_mode = ON\nenforce_gtid_consistency = ON\n'
+	fi
+}
+
+# read_only_var prints the variable that makes a replica read-only for every
+# account but replication: MySQL's super_read_only stops even root.
+read_only_var() { if is_mariadb; then echo read_only; else echo super_read_only; fi; }
+
+# sql_reload_tls prints the statement that reloads the certificate: LOCAL,
+# so a replica's reload stays out of its binary log.
+sql_reload_tls() { if is_mariadb; then echo 'FLUSH LOCAL SSL'; else echo 'ALTER INSTANCE RELOAD TLS'; fi; }
+
+# sql_reset_binlogs prints the statement that empties the binary log and the
+# GTID history: RESET MASTER was renamed in MySQL 8.2 and removed in 8.4.
+sql_reset_binlogs() { if mysql_at_least 8.2; then echo 'RESET BINARY LOGS AND GTIDS'; else echo 'RESET MASTER'; fi; }
+
+# sql_binlog_status prints the statement that shows the binary log position:
+# SHOW MASTER STATUS became SHOW BINARY LOG STATUS in MySQL 8.2.
+sql_binlog_status() { if mysql_at_least 8.2; then echo 'SHOW BINARY LOG STATUS'; else echo 'SHOW MASTER STATUS'; fi; }
+
+# sql_replica_status, sql_start_replica, sql_stop_replica: the replication
+# channel's statements (MySQL renamed them in 8.0.22 and removed the old
+# ones in 8.4).
+sql_replica_status() { if is_mariadb; then echo 'SHOW SLAVE STATUS\G'; else echo 'SHOW REPLICA STATUS\G'; fi; }
+sql_start_replica() { if is_mariadb; then echo 'START SLAVE'; else echo 'START REPLICA'; fi; }
+sql_stop_replica() { if is_mariadb; then echo 'STOP SLAVE'; else echo 'STOP REPLICA'; fi; }
+
+# replica_field NAME prints the replica status field for NAME: host, port,
+# user, ssl, verify, gtid (the channel uses GTIDs), io, sql.
+replica_field() {
+	local i
+	case $1 in
+	host) i=0 ;; port) i=1 ;; user) i=2 ;; ssl) i=3 ;; verify) i=4 ;; gtid) i=5 ;; io) i=6 ;; sql) i=7 ;;
+	*) die "replica_field: $1 is not a field" ;;
+	esac
+	local mariadb=(Master_Host Master_Port Master_User Master_SSL_Allowed Master_SSL_Verify_Server_Cert Using_Gtid Slave_IO_Running Slave_SQL_Running)
+	local mysql=(Source_Host Source_Port Source_User Source_SSL_Allowed Source_SSL_Verify_Server_Cert Auto_Position Replica_IO_Running Replica_SQL_Running)
+	if is_mariadb; then echo "${mariadb[$i]}"; else echo "${mysql[$i]}"; fi
+}
+
+# replica_gtid_value prints what replica_field gtid shows for a channel that
+# follows by GTID.
+replica_gtid_value() { if is_mariadb; then echo Slave_Pos; else echo 1; fi; }
+
+# sql_change_source HOST PORT USER PASSWORD CA (each already an SQL literal,
+# PORT a number) prints the statement that points the channel at the
+# primary, by GTID, over TLS that verifies the primary's certificate.
+sql_change_source() {
+	if is_mariadb; then
+		printf 'CHANGE MASTER TO MASTER_HOST=%s, MASTER_PORT=%s, MASTER_USER=%s, MASTER_PASSWORD=%s, MASTER_SSL=1, MASTER_SSL_CA=%s, MASTER_SSL_VERIFY_SERVER_CERT=1, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2' "$@"
+	else
+		printf 'CHANGE REPLICATION SOURCE TO SOURCE_HOST=%s, SOURCE_PORT=%s, SOURCE_USER=%s, SOURCE_PASSWORD=%s, SOURCE_SSL=1, SOURCE_SSL_CA=%s, SOURCE_SSL_VERIFY_SERVER_CERT=1, SOURCE_AUTO_POSITION=1, SOURCE_CONNECT_RETRY=2' "$@"
+	fi
+}
+
+# sql_gtid_position prints the expression of the GTIDs this server has
+# written (on a primary) and sql_applied_position those it has applied (on a
+# replica): one set on MySQL, two positions on MariaDB.
+sql_gtid_position() { if is_mariadb; then echo '@@global.gtid_binlog_pos'; else printf '%s\n' "REPLACE(@@global.gtid_executed, '\\n', '')"; fi; }
+sql_applied_position() { if is_mariadb; then echo '@@global.gtid_slave_pos'; else sql_gtid_position; fi; }
+
+# sql_wait_gtid GTID SECONDS (GTID an SQL literal) prints the query that
+# waits until the replica has applied GTID: 0 when it has, else 1 or -1.
+sql_wait_gtid() {
+	if is_mariadb; then
+		printf 'SELECT MASTER_GTID_WAIT(%s, %s)' "$1" "$2"
+	else
+		printf 'SELECT WAIT_FOR_EXECUTED_GTID_SET(%s, %s)' "$1" "$2"
+	fi
+}
+
+# dump_all runs the engine's dump tool on every database (accounts included),
+# consistent, with the GTID position for a replica to start from.
+dump_all() {
+	local common=(--protocol=socket -uroot --all-databases --single-transaction --routines --events --triggers
+		--flush-privileges --hex-blob)
+	if is_mariadb; then
+		# --master-data=1 --gtid: SET GLOBAL gtid_slave_pos to the dump's
+		# position. The replica's own replication state is not the
+		# primary's to give.
+		mariadb-dump "${common[@]}" --master-data=1 --gtid --ignore-table=mysql.gtid_slave_pos
+	else
+		mysqldump "${common[@]}" --set-gtid-purged=ON
+	fi
+}
+
+# sql_identified PASSWORD NATIVE (PASSWORD an SQL literal; NATIVE yes or no)
+# prints the account's IDENTIFIED clause. NATIVE asks for the tutorial's
+# mysql_native_password: MariaDB's default already, MySQL 8.0's by name, and
+# where MySQL no longer has it (off by default in 8.4, removed in 9.0) the
+# default caching_sha2_password, named.
+sql_identified() {
+	if [ "$2" != yes ] || is_mariadb; then
+		printf 'IDENTIFIED BY %s' "$1"
+	elif mysql_at_least 8.4; then
+		printf 'IDENTIFIED WITH caching_sha2_password BY %s' "$1"
+	else
+		printf 'IDENTIFIED WITH mysql_native_password BY %s' "$1"
+	fi
+}
+
+# client_verify_option prints the option-file line with which this host's
+# mysql client verifies the server's certificate and that it names the
+# server's address: the client's own dialect, whichever server it talks to.
+client_verify_option() {
+	if mysql --version 2>/dev/null | grep -q MariaDB; then
+		echo 'ssl-verify-server-cert'
+	else
+		echo 'ssl-mode = VERIFY_IDENTITY'
+	fi
 }

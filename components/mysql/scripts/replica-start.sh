@@ -56,20 +56,14 @@ diagnose() {
 # As the replication account, from here to the primary, over TLS verified as
 # the channel verifies it: the network, the account and TLS, each named when
 # it fails. Prints the session's TLS version and the primary's GTID position.
+use_dialect
 cnf=$(mktemp)
 trap 'rm -f "$cnf"' EXIT
 chmod 0600 "$cnf"
-if is_mariadb; then
-	verify="ssl-verify-server-cert"
-	source_pos="@@global.gtid_binlog_pos"
-else
-	verify="ssl-mode = VERIFY_IDENTITY"
-	source_pos="REPLACE(@@global.gtid_executed, '\\n', '')"
-fi
 printf '[client]\nhost = %s\nport = %s\nuser = %s\npassword = %s\nssl-ca = %s\n%s\n' "$MCS_SOURCE" "$MCS_PORT" \
-	"$(opt_str "$MCS_REPL_USER")" "$(opt_str "$password")" "$MCS_TLS_DIR/ca.pem" "$verify" >"$cnf"
+	"$(opt_str "$MCS_REPL_USER")" "$(opt_str "$password")" "$MCS_TLS_DIR/ca.pem" "$(client_verify_option)" >"$cnf"
 out=$(mysql --defaults-file="$cnf" --connect-timeout=10 --batch --skip-column-names \
-	-e "SHOW SESSION STATUS LIKE 'Ssl_version'; SELECT $source_pos" 2>&1) ||
+	-e "SHOW SESSION STATUS LIKE 'Ssl_version'; SELECT $(sql_gtid_position)" 2>&1) ||
 	diagnose "$out"
 {
 	IFS=$'\t' read -r _ tls_version
@@ -81,32 +75,18 @@ out=$(mysql --defaults-file="$cnf" --connect-timeout=10 --batch --skip-column-na
 # only) tells whether the channel has the current one.
 mark_file=$MCS_TLS_DIR/replication-password.sha256
 password_mark=$(printf '%s' "$password" | sha256sum | cut -c1-64)
-user=$(sql_str "$MCS_REPL_USER") pw=$(sql_str "$password") ca=$(sql_str "$MCS_TLS_DIR/ca.pem") host=$(sql_str "$MCS_SOURCE")
-if is_mariadb; then
-	status() { admin --column-names -e 'SHOW SLAVE STATUS\G'; }
-	# The status fields that say how the channel is set, and what they must say.
-	fields=(Master_Host Master_Port Master_User Master_SSL_Allowed Master_SSL_Verify_Server_Cert Using_Gtid)
-	want="$MCS_SOURCE/$MCS_PORT/$MCS_REPL_USER/Yes/Yes/Slave_Pos/"
-	change="STOP SLAVE; CHANGE MASTER TO MASTER_HOST=$host, MASTER_PORT=$MCS_PORT, MASTER_USER=$user, MASTER_PASSWORD=$pw,
-		MASTER_SSL=1, MASTER_SSL_CA=$ca, MASTER_SSL_VERIFY_SERVER_CERT=1, MASTER_USE_GTID=slave_pos, MASTER_CONNECT_RETRY=2"
-	start="START SLAVE"
-	io=Slave_IO_Running sql=Slave_SQL_Running
-	wait_sql="SELECT MASTER_GTID_WAIT($(sql_str "$source_gtid"), $wait_s)"
-	position="SELECT @@global.gtid_slave_pos"
-	read_only=read_only
-else
-	status() { admin --column-names -e 'SHOW REPLICA STATUS\G'; }
-	fields=(Source_Host Source_Port Source_User Source_SSL_Allowed Source_SSL_Verify_Server_Cert Auto_Position)
-	want="$MCS_SOURCE/$MCS_PORT/$MCS_REPL_USER/Yes/Yes/1/"
-	change="STOP REPLICA; CHANGE REPLICATION SOURCE TO SOURCE_HOST=$host, SOURCE_PORT=$MCS_PORT, SOURCE_USER=$user,
-		SOURCE_PASSWORD=$pw, SOURCE_SSL=1, SOURCE_SSL_CA=$ca, SOURCE_SSL_VERIFY_SERVER_CERT=1, SOURCE_AUTO_POSITION=1,
-		SOURCE_CONNECT_RETRY=2"
-	start="START REPLICA"
-	io=Replica_IO_Running sql=Replica_SQL_Running
-	wait_sql="SELECT WAIT_FOR_EXECUTED_GTID_SET($(sql_str "$source_gtid"), $wait_s)"
-	position="SELECT REPLACE(@@global.gtid_executed, '\\n', '')"
-	read_only=super_read_only
-fi
+status() { admin --column-names -e "$(sql_replica_status)"; }
+# The status fields that say how the channel is set, and what they must say.
+fields=()
+for f in host port user ssl verify gtid; do fields+=("$(replica_field "$f")"); done
+want="$MCS_SOURCE/$MCS_PORT/$MCS_REPL_USER/Yes/Yes/$(replica_gtid_value)/"
+change="$(sql_stop_replica); $(sql_change_source "$(sql_str "$MCS_SOURCE")" "$MCS_PORT" "$(sql_str "$MCS_REPL_USER")" \
+	"$(sql_str "$password")" "$(sql_str "$MCS_TLS_DIR/ca.pem")")"
+start=$(sql_start_replica)
+io=$(replica_field io) sql=$(replica_field sql)
+wait_sql=$(sql_wait_gtid "$(sql_str "$source_gtid")" "$wait_s")
+position="SELECT $(sql_applied_position)"
+read_only=$(read_only_var)
 
 # Read-only, whatever a seed cut short left: the configuration says so, and
 # so does the running server from here on.

@@ -81,7 +81,7 @@ for entry in $MCS_REPLICAS; do
 	ms=$(((${EPOCHREALTIME/./} - start) / 1000))
 	stop_poll
 	[ "$seen" = yes ] ||
-		fail "GTID position or replication stopped: $name ($address) did not show the row written on the primary within ${wait_s}s (last answer: ${line:-none}); see SHOW SLAVE STATUS there"
+		fail "GTID position or replication stopped: $name ($address) did not show the row written on the primary within ${wait_s}s (last answer: ${line:-none}); see SHOW REPLICA STATUS there (SHOW SLAVE STATUS on MariaDB)"
 	# Rolled back, should it ever be accepted: a write that reached a replica's
 	# binary log would break its replication.
 	out=$(mysql -h "$address" --connect-timeout=10 --batch \

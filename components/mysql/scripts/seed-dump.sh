@@ -6,13 +6,6 @@
 # the primary.
 set -euo pipefail
 
-common=(--protocol=socket -uroot --all-databases --single-transaction --routines --events --triggers
-	--flush-privileges --hex-blob)
-if is_mariadb; then
-	# --master-data=1 --gtid: SET GLOBAL gtid_slave_pos to the dump's position.
-	# The replica's own replication state is not the primary's to give.
-	mariadb-dump "${common[@]}" --master-data=1 --gtid --ignore-table=mysql.gtid_slave_pos
-else
-	mysqldump "${common[@]}" --set-gtid-purged=ON
-fi
+use_dialect
+dump_all
 log "dumped the primary for a replica"

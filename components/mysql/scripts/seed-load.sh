@@ -7,21 +7,25 @@
 set -euo pipefail
 : "${MCS_SEED_MODE:?}"
 
-# source_host prints the replica's configured source, or nothing.
+use_dialect
+
+# source_host prints the replica's configured source, or nothing. A status
+# that cannot be read fails the script: a replica is never taken for empty
+# because its server did not answer.
 source_host() {
-	if is_mariadb; then
-		admin --column-names -e 'SHOW SLAVE STATUS\G' | sed -n 's/^ *Master_Host: *//p'
-	else
-		admin --column-names -e 'SHOW REPLICA STATUS\G' | sed -n 's/^ *Source_Host: *//p'
-	fi
+	local st
+	st=$(admin --column-names -e "$(sql_replica_status)") || die "could not read the replication status"
+	sed -n "s/^ *$(replica_field host): *//p" <<<"$st"
 }
 
 case $MCS_SEED_MODE in
 check)
-	if [ -n "$(source_host)" ]; then echo replicating; else echo empty; fi
+	src=$(source_host)
+	if [ -n "$src" ]; then echo replicating; else echo empty; fi
 	;;
 load)
-	[ -z "$(source_host)" ] || die "this replica already follows $(source_host): it is not loaded again"
+	src=$(source_host)
+	[ -z "$src" ] || die "this replica already follows $src: it is not loaded again"
 	if is_mariadb; then
 		{
 			printf 'SET SESSION sql_log_bin = 0;\n'
@@ -32,7 +36,7 @@ load)
 		# super_read_only refuses even root: both for the load only, and
 		# super_read_only comes back however the load ends.
 		trap "admin -e 'SET GLOBAL super_read_only = ON;'" EXIT
-		admin -e 'SET GLOBAL super_read_only = OFF; RESET MASTER;'
+		admin -e "SET GLOBAL super_read_only = OFF; $(sql_reset_binlogs);"
 		admin || die "loading the dump failed (exit $?)"
 		# The dump brought the primary's accounts, debian-sys-maint's too:
 		# it gets this host's password back (/etc/mysql/debian.cnf, which

@@ -12,6 +12,8 @@
 # Env (optional): MCS_RENEW_ISSUED_BEFORE (epoch seconds): renew a server
 # certificate issued before then (the start of the renewal period);
 # MCS_RENEW_ONLY=yes: do only that (the yearly renewal's run).
+# MCS_ENGINE (mysql or mariadb): the engine to install; a server of the other
+# engine already here is refused before anything changes.
 # MCS_SERVER_ID (default 1): the server's unique server_id.
 # MCS_READ_ONLY=yes: a replica (read_only, or super_read_only on MySQL).
 # MCS_TLS_CERT and MCS_TLS_CA (PEM): a replica's certificate, signed by the
@@ -26,8 +28,12 @@ MCS_SERVER_ID=${MCS_SERVER_ID:-1}
 MCS_READ_ONLY=${MCS_READ_ONLY:-no}
 [[ $MCS_SERVER_ID =~ ^[1-9][0-9]{0,8}$ ]] || die "MCS_SERVER_ID: expected a number from 1"
 
-if ! command -v mysqld >/dev/null 2>&1 && ! command -v mariadbd >/dev/null 2>&1; then
+if ! server_version >/dev/null; then
 	apt_install "$(package_for server)"
+fi
+use_dialect
+if [ -n "${MCS_ENGINE:-}" ] && [ "$MCS_ENGINE" != "$DIALECT_FLAVOR" ]; then
+	die "this server runs $(server_version), and the stack asks for engine ${MCS_ENGINE}: changing the engine would replace the database, so nothing was changed. To keep it: pulumi config set engine ${DIALECT_FLAVOR}. To migrate: dump it, deploy a new stack with engine ${MCS_ENGINE}, load the dump there, then destroy this one"
 fi
 
 # The drop-in goes in the directory the distribution's own server config
@@ -122,58 +128,14 @@ install_signed_cert() {
 	tls_owner
 }
 
-running() { mysqladmin --protocol=socket -uroot ping >/dev/null 2>&1; }
-
-# restart restarts (or starts) the server through systemd or service(8).
-# service(8) output goes to a file: the SysV script leaves a logger running on
-# its stdout, which would hold the SSH channel open.
-restart() {
-	local action=$1
-	if has_systemd; then
-		local unit
-		for unit in mysql mariadb; do
-			if systemctl cat "$unit.service" >/dev/null 2>&1; then
-				systemctl enable "$unit.service" >/dev/null 2>&1 || true
-				systemctl "$action" "$unit.service"
-				return
-			fi
-		done
-		die "no mysql.service or mariadb.service unit found"
-	fi
-	local svc out
-	for svc in mysql mariadb; do
-		[ -x "/etc/init.d/$svc" ] || continue
-		out=$(mktemp)
-		if ! service "$svc" "$action" </dev/null >"$out" 2>&1; then
-			cat "$out" >&2
-			rm -f "$out"
-			die "service $svc $action failed"
-		fi
-		rm -f "$out"
-		return
-	done
-	die "no /etc/init.d/mysql or /etc/init.d/mariadb script found"
-}
-
-# reload_tls makes a running server use the new certificate without a
-# restart: FLUSH SSL (MariaDB), ALTER INSTANCE RELOAD TLS (MySQL 8).
-reload_tls() {
-	if is_mariadb; then
-		# LOCAL: a replica's reload stays out of its binary log.
-		admin -e 'FLUSH LOCAL SSL'
-	else
-		admin -e 'ALTER INSTANCE RELOAD TLS'
-	fi
-}
-
 # reload_or_restart gives a running server a new certificate: by a reload,
 # or by a restart where the reload fails.
 reload_or_restart() {
-	if reload_tls; then
+	if admin -e "$(sql_reload_tls)"; then
 		log "reloaded the server's TLS certificate"
 	else
 		log "restarting the server"
-		restart restart
+		server_ctl restart
 	fi
 }
 
@@ -191,11 +153,11 @@ ensure_tls
 # outputs; the rest of the install ran when the server was installed.
 if [ "${MCS_RENEW_ONLY:-no}" = yes ]; then
 	if [ "$tls_changed" = yes ]; then
-		if running; then
+		if server_running; then
 			reload_or_restart
 		else
 			log "starting the server"
-			restart start
+			server_ctl start
 		fi
 	fi
 	print_outputs
@@ -203,16 +165,8 @@ if [ "${MCS_RENEW_ONLY:-no}" = yes ]; then
 fi
 
 # The engine's own names for GTIDs and read-only.
-if is_mariadb; then
-	engine_cnf="log_bin = mysql-bin
-log_slave_updates = ON
-gtid_strict_mode = ON"
-	read_only=read_only
-else
-	engine_cnf="gtid_mode = ON
-enforce_gtid_consistency = ON"
-	read_only=super_read_only
-fi
+engine_cnf=$(cnf_gtid)
+read_only=$(read_only_var)
 # Without systemd, mysqld_safe runs the server, and when the server dies it
 # kill -9s every mysqld whose command line names the same pid file. Hosts
 # that share a process table (the local platform's) must not share one.
@@ -298,32 +252,43 @@ After=network-online.target"
 	;;
 esac
 
-# A data directory that is still empty (a fresh local host) is initialised.
+# A data directory that is still empty (a fresh local host) is initialised:
+# from the template an image carries (made when the image was built, so no
+# host waits for mysqld --initialize), else by the engine's own tool. The
+# mysql directory is the mark of a complete one, so it is put in last.
+template=/var/lib/mysql-client-server-template
 if [ ! -d /var/lib/mysql/mysql ]; then
 	log "initialising the data directory"
 	install -d -o mysql -g mysql /var/lib/mysql /run/mysqld
-	if command -v mariadb-install-db >/dev/null 2>&1; then
+	if [ -d "$template/mysql" ]; then
+		# Each server makes its own UUID and its own TLS and RSA keys.
+		find "$template" -mindepth 1 -maxdepth 1 ! -name mysql ! -name auto.cnf ! -name '*.pem' \
+			-exec cp -a -t /var/lib/mysql {} +
+		rm -rf /var/lib/mysql/mysql.new
+		cp -a "$template/mysql" /var/lib/mysql/mysql.new
+		mv /var/lib/mysql/mysql.new /var/lib/mysql/mysql
+	elif command -v mariadb-install-db >/dev/null 2>&1; then
 		mariadb-install-db --user=mysql --datadir=/var/lib/mysql --skip-test-db >/dev/null
 	else
 		mysqld --initialize-insecure --user=mysql --datadir=/var/lib/mysql
 	fi
 fi
 
-if [ "$changed" = yes ] && running; then
+if [ "$changed" = yes ] && server_running; then
 	log "restarting the server"
-	restart restart
-elif [ "$tls_changed" = yes ] && running; then
+	server_ctl restart
+elif [ "$tls_changed" = yes ] && server_running; then
 	reload_or_restart
-elif ! running; then
+elif ! server_running; then
 	log "starting the server"
-	restart start
+	server_ctl start
 fi
 
-for _ in $(seq 1 60); do
-	running && break
-	sleep 1
+for _ in $(seq 1 600); do
+	server_running && break
+	sleep 0.1
 done
-running || die "the server did not answer on its socket within 60s after (re)start"
+server_running || die "the server did not answer on its socket within 60s after (re)start"
 
 # mysql_secure_installation: drop anonymous users and remote root, and the
 # test database with its wildcard grants. This host's own housekeeping stays

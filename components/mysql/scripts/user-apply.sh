@@ -39,14 +39,16 @@ yes) with=" WITH GRANT OPTION" ;;
 no) with="" ;;
 *) die "MCS_GRANT_OPTION: expected yes or no" ;;
 esac
-# MySQL 8 takes the plugin in IDENTIFIED WITH; MariaDB's default already is
-# mysql_native_password.
-identified="IDENTIFIED BY $pw"
+use_dialect
+native=no
+case ${MCS_AUTH_PLUGIN:-} in
+"") ;;
+mysql_native_password) native=yes ;;
+*) die "MCS_AUTH_PLUGIN: expected empty or mysql_native_password" ;;
+esac
+identified=$(sql_identified "$pw" "$native")
 mariadb=no
 if is_mariadb; then mariadb=yes; fi
-if [ -n "${MCS_AUTH_PLUGIN:-}" ] && [ "$mariadb" = no ]; then
-	identified="IDENTIFIED WITH ${MCS_AUTH_PLUGIN} BY $pw"
-fi
 
 # The SQL reaches mysql on stdin; printf is a shell builtin, so the password
 # is never in any process's argv. mysql's own messages are scrubbed of it.
