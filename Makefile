@@ -49,7 +49,7 @@ endif
 T0 := $(shell date +%s)
 step = echo "==> [$$(( $$(date +%s) - $(T0) )) s] $(1)"
 
-.PHONY: help deps tools build lint test bench up down client ssh preview outputs verify
+.PHONY: help deps tools build lint test bench up down client ssh preview outputs verify clean-image
 
 help:
 	@echo "make up      deploy the local stack (root; builds the Pulumi CLI once if it is missing)"
@@ -58,7 +58,8 @@ help:
 	@echo "make verify  re-run the proofs against the live hosts"
 	@echo "make down    destroy the local stack and everything it made"
 	@echo "make test    install test dependencies and run every test (root)"
-	@echo "make bench   time cold up, no-op up and down for 1, 8 and 32 clients (root)"
+	@echo "make bench   time cold up, no-op up and down for both engines, with clients and replicas (root)"
+	@echo "make clean-image  remove the MySQL image the local hosts share ($(IMAGE_CACHE))"
 
 deps:
 	@$(call step,OS packages: $(DEB_PACKAGES))
@@ -89,8 +90,15 @@ lint:
 	$(GO) vet ./...
 	shellcheck $$(git ls-files '*.sh' 2>/dev/null || find . -name '*.sh' -not -path './.pulumi-state/*')
 
+# The local stack's tests (./tests) run once per engine; TEST_ENGINES=mysql
+# (or mariadb) runs one, for a quicker run. Everything else runs once.
+TEST_ENGINES ?= mysql mariadb
 test: deps lint tools
-	$(GO) test -count=1 -timeout 25m ./...
+	$(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v '/tests$$')
+	@for e in $(TEST_ENGINES); do \
+		$(call step,the local stack's tests on engine $$e); \
+		MCS_TEST_ENGINE=$$e $(GO) test -count=1 -timeout 25m ./tests/ || exit 1; \
+	done
 
 # bench measures cold up, no-op up and down for 1, 8 and 32 clients under the
 # real engine (BENCH_ARGS="-runs 5 -clients 1,8"), and writes
@@ -131,3 +139,15 @@ verify: tools build
 
 down: tools build
 	@source $(PULUMI_ENV) && pulumi destroy --yes --stack $(STACK) && rm -f $(KEY)
+
+# clean-image removes the images of the mysql engine's hosts: a cache that
+# make down keeps and the next make up builds again (about 60 s). It refuses
+# while a host still runs in one.
+IMAGE_CACHE := /var/cache/mysql-client-server
+clean-image:
+	@for p in /proc/[0-9]*; do \
+		case "$$(readlink $$p/root 2>/dev/null)" in \
+		$(IMAGE_CACHE)/*) echo "make clean-image: pid $${p#/proc/} still runs in $$(readlink $$p/root): make down first" >&2; exit 1 ;; \
+		esac; \
+	done
+	rm -rf --one-file-system $(IMAGE_CACHE)/images

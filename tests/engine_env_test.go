@@ -157,7 +157,7 @@ func newRealEngine(t *testing.T, subnet, password string) *realEngine {
 	t.Cleanup(e.cleanup)
 	e.base = map[string]auto.ConfigValue{
 		"platform": {Value: "local"}, "localSubnet": {Value: subnet}, "localStateDir": {Value: stateDir},
-		"password": {Value: password, Secret: true},
+		"password": {Value: password, Secret: true}, "engine": {Value: testEngine(t)},
 	}
 	for k := range e.base {
 		e.restoreConfig(k)

@@ -38,6 +38,20 @@ func requireRoot(t *testing.T) {
 	}
 }
 
+// testEngine is the engine the local tests deploy: MCS_TEST_ENGINE, mysql or
+// mariadb. `make test` runs this package once for each (TEST_ENGINES picks
+// one for a quicker run); unset, it is mysql, a new stack's default.
+func testEngine(t *testing.T) string {
+	t.Helper()
+	e := os.Getenv("MCS_TEST_ENGINE")
+	if e == "" {
+		return string(host.DefaultEngine)
+	}
+	_, err := host.ParseEngine(e)
+	require.NoError(t, err, "MCS_TEST_ENGINE")
+	return e
+}
+
 // localEnv is one local environment under test: its config and names.
 type localEnv struct {
 	t        *testing.T
@@ -71,7 +85,7 @@ func newLocalEnv(t *testing.T, subnet string, clients []string, password string,
 		t: t,
 		config: map[string]string{
 			"platform": "local", "localSubnet": subnet, "localStateDir": stateDir,
-			"clients": string(cl), "password": password,
+			"clients": string(cl), "password": password, "engine": testEngine(t),
 		},
 		secrets:  []string{"password"},
 		stateDir: stateDir,

@@ -38,7 +38,9 @@ const (
 	// holds, when the tutorial preset is on.
 	TutorialWarning = "preset tutorial: 'donald'@'%' with ALL ON *.* WITH GRANT OPTION, " +
 		"mysql_native_password, bind-address 0.0.0.0, no TLS and SSH from anywhere, as in the tutorial. " +
-		"For learning only: never use it for data you care about."
+		"Where the server has no mysql_native_password (MySQL 8.4 off by default, 9.x removed), the account uses " +
+		"caching_sha2_password instead: a login without TLS then fetches the server's RSA key " +
+		"(mysql --get-server-public-key). For learning only: never use it for data you care about."
 	// TutorialUserName is the tutorial's account name.
 	TutorialUserName = "donald"
 	// KeyFile is where the README tells operators to save the private key.

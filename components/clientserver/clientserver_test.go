@@ -129,8 +129,8 @@ func TestDefaults(t *testing.T) {
 	assert.Equal(t, 1, f.validated, "the platform is validated once")
 
 	assert.Equal(t, []host.Spec{
-		{Name: DefaultServerName, Role: host.RoleServer},
-		{Name: "mysql_client", Role: host.RoleClient},
+		{Name: DefaultServerName, Role: host.RoleServer, Engine: host.EngineMySQL},
+		{Name: "mysql_client", Role: host.RoleClient, Engine: host.EngineMySQL},
 	}, f.specs, "one server and one client named mysql_client")
 	require.Len(t, cs.Hosts, 2)
 	assert.Equal(t, "mysql_server", cs.Hosts[0].Name, "the server comes first")
@@ -299,6 +299,11 @@ func TestInvalidArgsFailBeforeAnythingIsCreated(t *testing.T) {
 		{"port negative", func(f *fakePlatform) *Args { return &Args{Platform: f, Port: -3306} }, "ClientServerArgs.Port"},
 		{"reserved user", func(f *fakePlatform) *Args { return &Args{Platform: f, UserName: pulumi.String("root")} }, "ClientServerArgs.UserName"},
 		{"bad database", func(f *fakePlatform) *Args { return &Args{Platform: f, Database: pulumi.String("a.b")} }, "ClientServerArgs.Database"},
+		{"unknown engine", func(f *fakePlatform) *Args { return &Args{Platform: f, Engine: "postgres"} }, "ClientServerArgs.Engine: \"postgres\" is not an engine: expected mysql or mariadb"},
+		{"engine other than the data's", func(f *fakePlatform) *Args {
+			f.deployed = host.EngineMariaDB
+			return &Args{Platform: f, Engine: host.EngineMySQL}
+		}, "ClientServerArgs.Engine: \"mysql\", but the server mysql_server already holds mariadb data (the fake's data): changing the engine would replace the database. To keep it, set engine back: pulumi config set engine mariadb. To migrate"},
 		{"platform settings", func(f *fakePlatform) *Args {
 			f.validateErr = errors.New("operatorCidr: required")
 			return &Args{Platform: f}
@@ -317,6 +322,29 @@ func TestInvalidArgsFailBeforeAnythingIsCreated(t *testing.T) {
 			assert.Empty(t, m.Resources(), "nothing is registered")
 			assert.Empty(t, f.specs, "no host is asked for")
 		})
+	}
+}
+
+// A stack made before the engine key keeps the engine its data was made by;
+// a new one gets the default; an explicit engine is used as given.
+func TestEngineDefaultsToWhatTheServerRuns(t *testing.T) {
+	for _, c := range []struct {
+		deployed, asked, want host.Engine
+	}{
+		{"", "", host.EngineMySQL},
+		{host.EngineMariaDB, "", host.EngineMariaDB},
+		{host.EngineMySQL, "", host.EngineMySQL},
+		{"", host.EngineMariaDB, host.EngineMariaDB},
+		{host.EngineMariaDB, host.EngineMariaDB, host.EngineMariaDB},
+	} {
+		f := &fakePlatform{deployed: c.deployed}
+		_, cs, _ := run(t, &Args{Platform: f, Engine: c.asked})
+		for _, s := range f.specs {
+			assert.Equal(t, c.want, s.Engine, "%+v: %s", c, s.Name)
+		}
+		for _, h := range cs.Hosts {
+			assert.Equal(t, c.want, h.Engine, "%+v: %s", c, h.Name)
+		}
 	}
 }
 

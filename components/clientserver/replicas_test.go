@@ -99,11 +99,11 @@ func withScript(cmd, name string) bool { return strings.Contains(cmd, "/"+name+"
 func TestReplicaHostsComeAfterTheServerAndClients(t *testing.T) {
 	f, _, cs, _ := runTwoReplicas(t)
 	assert.Equal(t, []host.Spec{
-		{Name: "mysql_server", Role: host.RoleServer},
-		{Name: "c1", Role: host.RoleClient},
-		{Name: "c2", Role: host.RoleClient},
-		{Name: "mysql_replica_1", Role: host.RoleReplica},
-		{Name: "mysql_replica_2", Role: host.RoleReplica},
+		{Name: "mysql_server", Role: host.RoleServer, Engine: host.EngineMySQL},
+		{Name: "c1", Role: host.RoleClient, Engine: host.EngineMySQL},
+		{Name: "c2", Role: host.RoleClient, Engine: host.EngineMySQL},
+		{Name: "mysql_replica_1", Role: host.RoleReplica, Engine: host.EngineMySQL},
+		{Name: "mysql_replica_2", Role: host.RoleReplica, Engine: host.EngineMySQL},
 	}, f.specs, "the replicas are asked for last, with role replica")
 	require.Len(t, cs.Hosts, 5)
 	assert.Equal(t, "mysql_replica_1", cs.Hosts[3].Name)

@@ -143,11 +143,18 @@ type wiring struct {
 // under mocks. The machine check is replaced: this is a wiring test, it
 // creates nothing on this machine and does not need root.
 func runClientServerLocally(t *testing.T, clients []string) wiring {
+	return runLocally(t, "", clientserver.Args{Clients: clients})
+}
+
+// runLocally builds a ClientServer of args on a local Platform with its
+// hosts under stateDir ("": the default), whose machine check is skipped.
+func runLocally(t *testing.T, stateDir string, args clientserver.Args) wiring {
 	t.Helper()
 	w := wiring{m: mocktest.New(t), outputs: map[string]mocktest.Awaited{}}
-	w.p = &Platform{Name: "mysql-client-server/test", Preflight: skipMachineCheck(&w.preflight)}
+	w.p = &Platform{Name: "mysql-client-server/test", Preflight: skipMachineCheck(&w.preflight), StateDir: stateDir}
+	args.Platform = w.p
 	err := mocktest.Run(t, w.m, nil, nil, func(ctx *pulumi.Context) error {
-		cs, err := clientserver.New(ctx, "mysql", &clientserver.Args{Platform: w.p, Clients: clients})
+		cs, err := clientserver.New(ctx, "mysql", &args)
 		if err != nil {
 			return err
 		}

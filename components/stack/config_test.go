@@ -41,6 +41,7 @@ func TestInvalidConfigFailsBeforeAnythingIsCreated(t *testing.T) {
 		{"operator cidr ipv6", aws("operatorCidr", "2001:db8::/64"), nil, "operatorCidr", "a.b.c.d/n"},
 		{"operator cidr host bits", aws("operatorCidr", "198.51.100.7/24"), nil, "operatorCidr", "expected 198.51.100.0/24"},
 		{"operator cidr whole internet", aws("operatorCidr", "0.0.0.0/0"), nil, "operatorCidr", "expected your own address"},
+		{"unknown engine", aws("engine", "MySQL"), nil, "engine", "expected mysql or mariadb"},
 		{"port zero", aws("port", "0"), nil, "port", "1-65535"},
 		{"port too big", aws("port", "65536"), nil, "port", "1-65535"},
 		{"port not a number", aws("port", "mysql"), nil, "port", "1-65535"},
@@ -105,10 +106,11 @@ func TestEngineConfigHasEveryDeclaredKeyWithItsDefault(t *testing.T) {
 	c := engineConfig(t, map[string]string{"platform": "local", "mysql-client-server:port": "3307"})
 	for _, key := range []string{"platform", "operatorCidr", "clients", "preset", "allPrivileges", "grantOption",
 		"verifyRun", "userName", "database", "port", "password", "sshPrivateKey", "sshPublicKey", "ami",
-		"instanceType", "allowServerDelete", "subnetId", "vpcId", "localSubnet", "localStateDir", "replicas"} {
+		"instanceType", "allowServerDelete", "subnetId", "vpcId", "localSubnet", "localStateDir", "replicas", "engine"} {
 		assert.Contains(t, c, "mysql-client-server:"+key, "Pulumi.yaml declares %s", key)
 	}
-	assert.Len(t, c, 21, "no other key")
+	assert.Len(t, c, 22, "no other key")
+	assert.Equal(t, "", c["mysql-client-server:engine"], "the engine the server runs, else mysql")
 	assert.Equal(t, "0", c["mysql-client-server:replicas"], "no replica unless asked")
 	assert.Equal(t, `["mysql_client"]`, c["mysql-client-server:clients"], "a list is passed as JSON")
 	assert.Equal(t, "false", c["mysql-client-server:allPrivileges"])

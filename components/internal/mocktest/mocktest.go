@@ -117,6 +117,8 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 			stdout = `{"source":"172.31.0.1:3306","tlsVersion":"TLSv1.3","gtidPosition":"0-1-42","serverVersion":"10.11.19-MariaDB-log"}`
 		case strings.Contains(args.Inputs["create"].String(), "MCS_CERT_ADDRESS"): // the server install
 			stdout = "10.11.19-MariaDB\ncertificate-expires: " + CertificateExpiry + "\n" + strings.TrimSpace(m.CACert)
+		case strings.HasSuffix(args.Name, "-image-build"):
+			stdout = "path=/var/cache/mysql-client-server/images/mock\nversion=/usr/sbin/mysqld  Ver 9.7.4-2 for Linux on x86_64 ((Debian))"
 		case strings.HasSuffix(args.Name, "-namespaces"):
 			stdout = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKey"
 		}
