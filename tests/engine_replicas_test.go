@@ -57,7 +57,7 @@ func TestRealEngineReplicas(t *testing.T) {
 	out := res.Outputs
 	created := (*res.Summary.ResourceChanges)["create"]
 	t.Logf("cold up: %d resources created", created)
-	assert.Len(t, out, 23, "the 21 outputs, replicaPrivateAddresses and replicaMysqlCommands")
+	assert.Len(t, out, 24, "the 22 outputs, replicaPrivateAddresses and replicaMysqlCommands")
 	assert.Equal(t, map[string]any{"mysql_replica_1": replica1, "mysql_replica_2": replica2}, out["replicaPrivateAddresses"].Value)
 	assert.Equal(t, map[string]any{
 		"mysql_client":  "mysql -h " + replica1 + " -P 3306 -u 'app' -p 'app'",
@@ -68,7 +68,7 @@ func TestRealEngineReplicas(t *testing.T) {
 		p := proofs[name].(map[string]any)
 		assert.Equal(t, primary+":3306", p["source"], name)
 		assert.Regexp(t, `^TLSv1\.[23]$`, p["tlsVersion"], name)
-		assert.Regexp(t, `^0-1-[0-9]+$`, p["gtidPosition"], name)
+		assert.Regexp(t, facts(t).gtidPosition, p["gtidPosition"], name)
 		assert.Equal(t, addr, p["address"], name)
 		assert.Equal(t, true, p["readOnly"], name)
 		assert.Regexp(t, `^[0-9]+$`, fmt.Sprint(p["lagMs"]), name)
@@ -138,16 +138,16 @@ func TestRealEngineReplicas(t *testing.T) {
 		})
 		t.Run("GTID position, then the re-seed the README gives", func(t *testing.T) {
 			// A position the primary's binary log never had.
-			sqlOn(t, plain, "mysql_replica_1", "STOP SLAVE; SET GLOBAL gtid_slave_pos = '0-1-99999999'; START SLAVE;")
+			sqlOn(t, plain, "mysql_replica_1", facts(t).badPosition)
 			verifyFails(t, "GTID position")
 			// README › Replicas: make it forget its source, and make verify
 			// seeds it again from the primary's dump.
-			sqlOn(t, plain, "mysql_replica_1", "STOP SLAVE; RESET SLAVE ALL;")
+			sqlOn(t, plain, "mysql_replica_1", facts(t).forget)
 			got, err := e.make("", "verify")
 			require.NoError(t, err, "make verify re-seeds the replica")
 			assert.Contains(t, got, "seeding the replica "+replica1)
-			assert.Equal(t, sqlOn(t, plain, "mysql_server", "SELECT @@gtid_binlog_pos;"),
-				sqlOn(t, plain, "mysql_replica_1", "SELECT @@gtid_slave_pos;"), "it follows the primary again")
+			assert.Equal(t, sqlOn(t, plain, "mysql_server", facts(t).primaryPosition),
+				sqlOn(t, plain, "mysql_replica_1", facts(t).replicaPosition), "it follows the primary again")
 		})
 		_, err := e.make("", "verify")
 		require.NoError(t, err, "with each fault undone, make verify passes again")
@@ -178,7 +178,7 @@ func TestRealEngineReplicas(t *testing.T) {
 	})
 
 	t.Run("scaling up again seeds the new replica with the primary's data", func(t *testing.T) {
-		_, err := e.make("CREATE TABLE later (id INT PRIMARY KEY); INSERT INTO later SELECT seq FROM seq_1_to_500;\n", "-s", "client")
+		_, err := e.make("CREATE TABLE later (id INT PRIMARY KEY); INSERT INTO later SELECT seq FROM "+tenThousand+" WHERE seq <= 500;\n", "-s", "client")
 		require.NoError(t, err)
 		e.base["replicas"] = auto.ConfigValue{Value: "2"}
 		e.restoreConfig("replicas")
@@ -189,9 +189,8 @@ func TestRealEngineReplicas(t *testing.T) {
 		assert.Equal(t, "500", sqlOn(t, plain, "mysql_replica_2", "SELECT COUNT(*) FROM app.later;"))
 	})
 
-	t.Run("the replication password is in plain text nowhere but the replica's master.info", func(t *testing.T) {
-		// MariaDB keeps the source's password in master.info, after the user.
-		got, stderr, err := onReplica(t, plain, "mysql_replica_1", `awk 'f { print; exit } /^mcs_repl_/ { f = 1 }' /var/lib/mysql/master.info`)
+	t.Run("the replication password is in plain text nowhere but the replica's channel", func(t *testing.T) {
+		got, stderr, err := onReplica(t, plain, "mysql_replica_1", facts(t).channelPassword)
 		require.NoError(t, err, stderr)
 		password := strings.TrimSpace(got)
 		require.GreaterOrEqual(t, len(password), 12, "the generated replication password")

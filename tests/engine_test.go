@@ -34,10 +34,16 @@ func TestRealEngineLocalStack(t *testing.T) {
 	for _, k := range []string{"platform", "serverPublicAddress", "serverPrivateAddress", "clientPublicAddresses",
 		"clientPrivateAddresses", "sshCommands", "hostKeys", "mysqlCommands", "userName", "accounts", "database",
 		"password", "serverVersion", "proofs", "operatorCheck", "caCert", "certificateExpiry", "preset", "warnings", "publicKey",
-		"privateKey", "replicaPrivateAddresses", "replicaMysqlCommands"} {
+		"privateKey", "replicaPrivateAddresses", "replicaMysqlCommands", "engine"} {
 		assert.Contains(t, out, k, "output %s", k)
 	}
-	assert.Len(t, out, 23, "no other output")
+	assert.Len(t, out, 24, "no other output")
+	assert.Equal(t, testEngine(t), out["engine"].Value)
+	if testEngine(t) == "mysql" {
+		assert.Regexp(t, `^9\.`, out["serverVersion"].Value, "Debian unstable's MySQL 9")
+	} else {
+		assert.Contains(t, out["serverVersion"].Value, "MariaDB")
+	}
 	assert.Empty(t, out["replicaPrivateAddresses"].Value, "no replica by default")
 	expiry, err := time.Parse(time.RFC3339, out["certificateExpiry"].Value.(string))
 	require.NoError(t, err, "certificateExpiry is an ISO 8601 time")
@@ -90,6 +96,22 @@ func TestRealEngineLocalStack(t *testing.T) {
 	})
 
 	t.Run("an unchanged up changes nothing", func(t *testing.T) {
+		e.requireNoChanges(t, created)
+	})
+
+	t.Run("another engine under the server's data is refused before anything changes", func(t *testing.T) {
+		other := "mariadb"
+		if testEngine(t) == "mariadb" {
+			other = "mysql"
+		}
+		before := e.resources()
+		e.setConfig("engine", other)
+		_, err := e.up()
+		e.restoreConfig("engine")
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), `mysql-client-server:engine: "`+other+`", but the server mysql_server already holds `+testEngine(t)+" data")
+		assert.Contains(t, err.Error(), "pulumi config set engine "+testEngine(t))
+		assert.Equal(t, before, e.resources(), "nothing was created, changed or deleted")
 		e.requireNoChanges(t, created)
 	})
 

@@ -228,10 +228,10 @@ func mysqlOnClient(t *testing.T, out map[string]any, client, user, password, sql
 	// --defaults-file: only this file, so ~/.my.cnf's password cannot stand
 	// in for the one under test; it verifies the server like ~/.my.cnf does.
 	cmd := fmt.Sprintf(`set -e; f=$(mktemp); trap 'rm -f "$f"' EXIT
-{ printf '[client]\nssl-ca=%%s\nssl-verify-server-cert\npassword="' "$HOME/.mysql-client-server-ca.pem"
+{ printf '[client]\nssl-ca=%%s\n%%s\npassword="' "$HOME/.mysql-client-server-ca.pem" "$(%s)"
   sed -e 's/\\/\\\\/g' -e 's/"/\\"/g'; printf '"\n'; } >"$f"
 mysql --defaults-file="$f" --raw --protocol=tcp -h %s -P 3306 -u %s --batch --skip-column-names --connect-timeout=5 -e %s`,
-		server, shellQuote(user), shellQuote(sql))
+		verifyOption, server, shellQuote(user), shellQuote(sql))
 	stdout, stderr, err := sshRun(t, addr, out["privateKey"].(string), cmd, password)
 	if err != nil {
 		return stdout, fmt.Errorf("%v: %s", err, stderr)
@@ -264,7 +264,15 @@ func (e *localEnv) outsider() (string, string, func(ctx *pulumi.Context, out map
 	a[3] = 60
 	addr := netip.AddrFrom4(a).String()
 	return netns, addr, func(ctx *pulumi.Context, out map[string]pulumi.Input) error {
+		// On the mysql engine, it runs in the image, with its MySQL client,
+		// once the server (and so the image) is there.
+		var image pulumi.StringInput
+		if testEngine(e.t) == "mysql" {
+			path := filepath.Join(local.DefaultImageCache, "images", local.ImageName())
+			image = out["serverVersion"].(pulumi.StringOutput).ApplyT(func(string) string { return path }).(pulumi.StringOutput)
+		}
 		_, err := local.NewHost(ctx, "outsider", &local.HostArgs{
+			Image: image,
 			Spec:  host.Spec{Name: "outsider", Role: host.RoleClient},
 			Netns: netns, Bridge: e.platform.Bridge(), Veth: "mcso-" + netns[4:10],
 			Address: addr, PrefixLength: 24,

@@ -165,7 +165,8 @@ func TestLocalFaults(t *testing.T) {
 		// Inside the server host (its mount, network and UTS namespaces).
 		inHost := func(cmd string) {
 			t.Helper()
-			got, err := exec.Command("nsenter", "-t", sshd, "-m", "-n", "-u", "--", "/bin/bash", "-c", cmd).CombinedOutput()
+			// -r: the sshd's root too (an image host's is the image).
+			got, err := exec.Command("nsenter", "-t", sshd, "-m", "-n", "-u", "-r", "--", "/bin/bash", "-c", cmd).CombinedOutput()
 			require.NoError(t, err, "%s: %s", cmd, got)
 		}
 		// MariaDB binds an address the host does not have yet by itself (seen
@@ -174,7 +175,7 @@ func TestLocalFaults(t *testing.T) {
 		sysctl, err := exec.Command("ip", "netns", "exec", netns, "cat", "/proc/sys/net/ipv4/ip_nonlocal_bind").Output()
 		require.NoError(t, err)
 		assert.Equal(t, "1", strings.TrimSpace(string(sysctl)), "net.ipv4.ip_nonlocal_bind in the server's namespace")
-		inHost("service mariadb stop >/tmp/stop.log 2>&1")
+		inHost(onHost("server_ctl stop"))
 		// The boot order of the fault: the service starts, then the address
 		// comes up.
 		require.NoError(t, exec.Command("ip", "-n", netns, "addr", "del", addr, "dev", "eth0").Run())
@@ -184,7 +185,7 @@ func TestLocalFaults(t *testing.T) {
 				_ = exec.Command("ip", "-n", netns, "addr", "add", addr, "dev", "eth0").Run()
 			}
 		}()
-		inHost("service mariadb start >/tmp/start.log 2>&1 || { cat /tmp/start.log; tail -n 5 /var/log/mysql/error.log 2>/dev/null; exit 1; }")
+		inHost(onHost("server_ctl start || { tail -n 5 /var/log/mysql/error.log 2>/dev/null; exit 1; }"))
 		require.NoError(t, exec.Command("ip", "-n", netns, "addr", "add", addr, "dev", "eth0").Run())
 		restored = true
 		got, err := mysqlOnClient(t, out, "mysql_client", "app", testPassword, "SELECT 1")

@@ -140,7 +140,7 @@ func TestLocalStackTwoClients(t *testing.T) {
 func hostKeyOf(t *testing.T, out map[string]any) string {
 	t.Helper()
 	k, _, err := sshRun(t, out["serverPublicAddress"].(string), out["privateKey"].(string),
-		"cat /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || ssh-keygen -y -f \"$(ls /var/lib/mysql-client-server*/*/*/ssh/ssh_host_ed25519_key 2>/dev/null | head -1)\"", "")
+		"cat /var/lib/mysql-client-server-host/ssh/ssh_host_ed25519_key.pub 2>/dev/null || cat /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || ssh-keygen -y -f \"$(ls /var/lib/mysql-client-server*/*/*/ssh/ssh_host_ed25519_key 2>/dev/null | head -1)\"", "")
 	require.NoError(t, err)
 	return k
 }

@@ -100,7 +100,7 @@ func TestLocalReplicas(t *testing.T) {
 			p := proofs[name].(map[string]any)
 			assert.Equal(t, primary+":3306", p["source"], name)
 			assert.Regexp(t, `^TLSv1\.[23]$`, p["tlsVersion"], name)
-			assert.Regexp(t, `^0-1-[0-9]+$`, p["gtidPosition"], "%s follows the primary's (server_id 1) GTIDs", name)
+			assert.Regexp(t, facts(t).gtidPosition, p["gtidPosition"], "%s follows the primary's (server_id 1) GTIDs", name)
 			assert.Equal(t, addr, p["address"], name)
 			assert.Equal(t, true, p["readOnly"], name)
 			assert.Regexp(t, `^[0-9]+$`, fmt.Sprint(p["lagMs"]), "%s: milliseconds", name)
@@ -112,14 +112,12 @@ func TestLocalReplicas(t *testing.T) {
 
 	t.Run("replication is by GTID, over TLS that verifies the primary", func(t *testing.T) {
 		for name := range replicas {
-			got, stderr, err := onReplica(t, out, name, `mysql -e 'SHOW SLAVE STATUS\G'`)
+			got, stderr, err := onReplica(t, out, name, onHost("replica_status"))
 			require.NoError(t, err, stderr)
-			for _, want := range []string{"Master_Host: " + primary, "Slave_IO_Running: Yes", "Slave_SQL_Running: Yes",
-				"Using_Gtid: Slave_Pos", "Master_SSL_Allowed: Yes", "Master_SSL_Verify_Server_Cert: Yes",
-				"Master_SSL_CA_File: /etc/mysql/mysql-client-server-tls/ca.pem", "Master_User: mcs_repl_"} {
-				assert.Contains(t, got, want, name)
+			for _, want := range facts(t).replicaStatus {
+				assert.Contains(t, got, strings.ReplaceAll(want, "%s", primary), name)
 			}
-			assert.Equal(t, "1\t1", sqlOn(t, out, name, "SELECT @@read_only, @@gtid_strict_mode;"), "%s is read-only, GTID strict", name)
+			assert.Equal(t, facts(t).readOnlyGTIDWant, sqlOn(t, out, name, facts(t).readOnlyGTID), "%s is read-only, GTID strict", name)
 		}
 		ids := map[string]bool{sqlOn(t, out, "mysql_server", "SELECT @@server_id;"): true}
 		for name := range replicas {
@@ -133,9 +131,11 @@ func TestLocalReplicas(t *testing.T) {
 		got := sqlOn(t, out, "mysql_server", "SELECT user, host FROM mysql.user WHERE user LIKE 'mcs\\_repl\\_%' ORDER BY user;")
 		assert.Equal(t, "mcs_repl_2\t"+replicas["mysql_replica_1"]+"\nmcs_repl_3\t"+replicas["mysql_replica_2"], got)
 		for user, name := range map[string]string{"mcs_repl_2": "mysql_replica_1", "mcs_repl_3": "mysql_replica_2"} {
-			grants := sqlOn(t, out, "mysql_server", fmt.Sprintf("SHOW GRANTS FOR '%s'@'%s';", user, replicas[name]))
-			assert.Regexp(t, "^GRANT REPLICATION SLAVE ON \\*\\.\\* TO `"+user+"`@`"+regexp.QuoteMeta(replicas[name])+"` .*REQUIRE SSL$", grants)
+			account := fmt.Sprintf("'%s'@'%s';", user, replicas[name])
+			grants := sqlOn(t, out, "mysql_server", "SHOW GRANTS FOR "+account)
+			assert.Regexp(t, "^GRANT REPLICATION SLAVE ON \\*\\.\\* TO `"+user+"`@`"+regexp.QuoteMeta(replicas[name])+"`", grants)
 			assert.NotContains(t, grants, "\n", "one grant only")
+			assert.Regexp(t, "REQUIRE SSL( |$)", sqlOn(t, out, "mysql_server", facts(t).requireSSLIn+account))
 		}
 	})
 
@@ -189,7 +189,7 @@ func TestLocalReplicas(t *testing.T) {
 			return stderr
 		}
 		masterInfo := func() string {
-			got, _, err := onReplica(t, out, "mysql_replica_1", `awk 'f { print; exit } /^mcs_repl_/ { f = 1 }' /var/lib/mysql/master.info`)
+			got, _, err := onReplica(t, out, "mysql_replica_1", facts(t).channelPassword)
 			require.NoError(t, err)
 			return strings.TrimSpace(got)
 		}
@@ -275,14 +275,14 @@ func TestLocalReplicas(t *testing.T) {
 	})
 
 	t.Run("the replicas reconnect by themselves after the primary restarts", func(t *testing.T) {
-		_, stderr, err := onServer(t, out, "service mariadb restart >/tmp/restart.log 2>&1 || { cat /tmp/restart.log; exit 1; }")
+		_, stderr, err := onServer(t, out, onHost("server_ctl restart"))
 		require.NoError(t, err, stderr)
 		rows += 10
 		writeRows(t, out, "mysql_client", "app.faults", rows-9, rows)
 		for _, name := range []string{"mysql_replica_1", "mysql_replica_2"} {
 			took := waitRows(t, out, name, "app.faults", rows, 60*time.Second)
 			t.Logf("%s has the rows written after the restart %s later", name, took.Round(time.Millisecond))
-			got, _, err := onReplica(t, out, name, `mysql -e 'SHOW SLAVE STATUS\G' | grep -E 'Slave_(IO|SQL)_Running:'`)
+			got, _, err := onReplica(t, out, name, onHost("replica_status | grep -E '^ *("+facts(t).running[0]+"|"+facts(t).running[1]+"):'"))
 			require.NoError(t, err)
 			assert.Equal(t, 2, strings.Count(got, ": Yes"), "%s: %s", name, got)
 		}
@@ -290,7 +290,7 @@ func TestLocalReplicas(t *testing.T) {
 
 	t.Run("a replica added to a primary that holds 10,000 rows gets all of them", func(t *testing.T) {
 		_, err := mysqlOnClient(t, out, "mysql_client", "app", testPassword,
-			"USE app; CREATE TABLE big (id INT PRIMARY KEY, v CHAR(32)); INSERT INTO big SELECT seq, MD5(seq) FROM seq_1_to_10000")
+			"USE app; CREATE TABLE big (id INT PRIMARY KEY, v CHAR(32)); INSERT INTO big SELECT seq, LEFT(SHA2(seq, 256), 32) FROM "+tenThousand)
 		require.NoError(t, err)
 		e.config["replicas"] = "3"
 		start := time.Now()
@@ -303,9 +303,9 @@ func TestLocalReplicas(t *testing.T) {
 		assert.Equal(t, fmt.Sprint(rows), sqlOn(t, out, "mysql_replica_3", "SELECT COUNT(*) FROM app.faults;"))
 		p := out["proofs"].(map[string]any)["mysql_replica_3"].(map[string]any)
 		assert.Regexp(t, `^TLSv1\.[23]$`, p["tlsVersion"])
-		got, _, err := onReplica(t, out, "mysql_replica_3", `mysql -e 'SHOW SLAVE STATUS\G'`)
+		got, _, err := onReplica(t, out, "mysql_replica_3", onHost("replica_status"))
 		require.NoError(t, err)
-		assert.Contains(t, got, "Slave_SQL_Running: Yes")
+		assert.Contains(t, got, facts(t).running[1]+": Yes")
 		// And it follows: a row written now reaches it.
 		rows++
 		writeRows(t, out, "mysql_client", "app.faults", rows, rows)

@@ -174,6 +174,8 @@ type ClientServer struct {
 	Preset pulumi.StringOutput `pulumi:"preset"`
 	// ServerVersion is the server's VERSION().
 	ServerVersion pulumi.StringOutput `pulumi:"serverVersion"`
+	// Engine is the database server the stack runs: mysql or mariadb.
+	Engine pulumi.StringOutput `pulumi:"engine"`
 	// HostKeys are the hosts' SSH host keys (authorized_keys form), by name,
 	// for the operator's known_hosts; empty where the platform does not know
 	// a host's key.
@@ -451,6 +453,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	cs.Database = args.Database.ToStringOutput()
 	cs.Password = pulumi.ToSecret(password).(pulumi.StringOutput)
 	cs.ServerVersion = server.Version
+	cs.Engine = pulumi.String(string(args.Engine)).ToStringOutput()
 	cs.PublicKey = keys.PublicKey
 	cs.PrivateKey = keys.PrivateKey
 	replicaCommands := pulumi.StringMap{}
@@ -490,6 +493,7 @@ func (cs *ClientServer) Outputs() pulumi.Map {
 		"database":                cs.Database,
 		"password":                cs.Password,
 		"serverVersion":           cs.ServerVersion,
+		"engine":                  cs.Engine,
 		"proofs":                  cs.Proofs,
 		"operatorCheck":           cs.OperatorCheck,
 		"caCert":                  cs.CACert,

@@ -379,7 +379,7 @@ func TestReplicationProofReadsEveryReplicaFromTheFirstClient(t *testing.T) {
 
 func TestReplicaOutputs(t *testing.T) {
 	_, _, cs, out := runTwoReplicas(t)
-	assert.Len(t, cs.Outputs(), 22, "the outputs: the 20 before replicas and the two replica maps")
+	assert.Len(t, cs.Outputs(), 23, "the outputs: the 20 before replicas, the two replica maps and the engine")
 	for _, k := range []string{"replicaPrivateAddresses", "replicaMysqlCommands"} {
 		require.Contains(t, out, k)
 		assert.True(t, out[k].Known, k)

@@ -5,6 +5,9 @@
 // maximum) and writes it, with the machine it ran on, to bench.md, and a plot
 // of seconds against clients to bench.svg, in -out.
 //
+// With -engines (default mysql,mariadb) it measures each engine in turn;
+// the tables carry the engine in their headings.
+//
 // With -replicas (say 0,1,3), it also measures one client with that many
 // replicas: the same three phases, and the replication lag under a simple
 // write load (one session committing single-row INSERTs as fast as it can,
@@ -44,11 +47,15 @@ const (
 // phases are what each run measures, in order.
 var phases = []string{"cold up", "no-op up", "down"}
 
+// engine is the engine being measured: writeConfig puts it in the stack.
+var engine string
+
 func main() {
 	clientsFlag := flag.String("clients", "1,8,32", "numbers of clients, comma-separated (empty: none)")
 	replicasFlag := flag.String("replicas", "0,1,3", "numbers of replicas with one client, comma-separated (empty: none)")
 	runs := flag.Int("runs", 3, "runs for each number of clients or replicas")
-	out := flag.String("out", "tests/bench", "where bench.md, bench.svg and replicas.md go")
+	out := flag.String("out", "tests/bench", "where bench.md, bench-<engine>.svg and replicas.md go")
+	enginesFlag := flag.String("engines", "mysql,mariadb", "engines, comma-separated")
 	flag.Parse()
 	counts, err := numbers("-clients", *clientsFlag, 1, 32)
 	if err != nil {
@@ -68,28 +75,58 @@ func main() {
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		fatal(err)
 	}
-	if len(replicaCounts) > 0 {
-		md, err := benchReplicas(ctx, replicaCounts, *runs)
+	head := fmt.Sprintf("Measured %s on %s, %d runs each.\n", time.Now().UTC().Format("2006-01-02"), machine(), *runs)
+	clientsMD, replicasMD := head, head
+	for _, e := range strings.Split(*enginesFlag, ",") {
+		engine = strings.TrimSpace(e)
+		if engine != "mysql" && engine != "mariadb" {
+			fatal(fmt.Errorf("-engines: %q: expected mysql or mariadb", engine))
+		}
+		if len(replicaCounts) > 0 {
+			md, err := benchReplicas(ctx, replicaCounts, *runs)
+			if err != nil {
+				cleanup()
+				fatal(err)
+			}
+			md = fmt.Sprintf("\n### engine %s\n\n%s", engine, md)
+			fmt.Print(md)
+			replicasMD += md
+		}
+		if len(counts) == 0 {
+			continue
+		}
+		results, err := benchClients(ctx, counts, *runs)
 		if err != nil {
 			cleanup()
 			fatal(err)
 		}
+		md := fmt.Sprintf("\n### engine %s\n\n%s", engine, markdownTable(counts, results))
 		fmt.Print(md)
-		md = fmt.Sprintf("Measured %s on %s, %d runs each.\n\n%s", time.Now().UTC().Format("2006-01-02"), machine(), *runs, md)
-		if err := os.WriteFile(filepath.Join(*out, "replicas.md"), []byte(md), 0o644); err != nil {
+		clientsMD += md
+		svg := filepath.Join(*out, "bench-"+engine+".svg")
+		if err := os.WriteFile(svg, []byte(plot(counts, results)), 0o644); err != nil {
 			fatal(err)
 		}
 	}
-	if len(counts) == 0 {
-		return
+	for name, md := range map[string]string{"replicas.md": replicasMD, "bench.md": clientsMD} {
+		if md == head {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(*out, name), []byte(md), 0o644); err != nil {
+			fatal(err)
+		}
 	}
+}
+
+// benchClients measures the three phases for each number of clients.
+func benchClients(ctx context.Context, counts []int, runs int) (map[int]map[string][]float64, error) {
 	results := map[int]map[string][]float64{}
 	for _, n := range counts {
 		if err := writeConfig(n, 0); err != nil {
-			fatal(err)
+			return nil, err
 		}
 		results[n] = map[string][]float64{}
-		for r := 1; r <= *runs; r++ {
+		for r := 1; r <= runs; r++ {
 			for _, phase := range phases {
 				target := "up"
 				if phase == "down" {
@@ -97,23 +134,14 @@ func main() {
 				}
 				secs, err := timed(ctx, target)
 				if err != nil {
-					cleanup()
-					fatal(fmt.Errorf("%d clients, run %d, %s: %w", n, r, phase, err))
+					return nil, fmt.Errorf("%s, %d clients, run %d, %s: %w", engine, n, r, phase, err)
 				}
 				results[n][phase] = append(results[n][phase], secs)
-				fmt.Fprintf(os.Stderr, "%2d clients  run %d  %-8s %6.2f s\n", n, r, phase, secs)
+				fmt.Fprintf(os.Stderr, "%-7s %2d clients  run %d  %-8s %6.2f s\n", engine, n, r, phase, secs)
 			}
 		}
 	}
-	table := markdownTable(counts, results)
-	fmt.Print(table)
-	md := fmt.Sprintf("Measured %s on %s, %d runs each.\n\n%s", time.Now().UTC().Format("2006-01-02"), machine(), *runs, table)
-	if err := os.WriteFile(filepath.Join(*out, "bench.md"), []byte(md), 0o644); err != nil {
-		fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(*out, "bench.svg"), []byte(plot(counts, results)), 0o644); err != nil {
-		fatal(err)
-	}
+	return results, nil
 }
 
 func fatal(err error) {
@@ -142,7 +170,7 @@ func numbers(flagName, list string, lo, hi int) ([]int, error) {
 func writeConfig(n, r int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "config:\n  mysql-client-server:platform: local\n  mysql-client-server:localSubnet: %s\n", subnet)
-	fmt.Fprintf(&b, "  mysql-client-server:replicas: %d\n", r)
+	fmt.Fprintf(&b, "  mysql-client-server:replicas: %d\n  mysql-client-server:engine: %s\n", r, engine)
 	fmt.Fprintf(&b, "  mysql-client-server:localStateDir: %s\n  mysql-client-server:clients:\n", stateDir)
 	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&b, "    - client%d\n", i)
@@ -207,14 +235,16 @@ func stats(v []float64) (float64, float64, float64) {
 
 func markdownTable(counts []int, results map[int]map[string][]float64) string {
 	var b strings.Builder
-	b.WriteString("| clients | cold up (s) min / median / max | no-op up (s) | down (s) |\n|---|---|---|---|\n")
+	b.WriteString("| clients | cold up (s) min / median / max | no-op up (s) | down (s) | cold ÷ no-op (the engine's own floor) |\n|---|---|---|---|---|\n")
 	for _, n := range counts {
 		fmt.Fprintf(&b, "| %d |", n)
 		for _, p := range phases {
 			lo, mid, hi := stats(results[n][p])
 			fmt.Fprintf(&b, " %.1f / **%.1f** / %.1f |", lo, mid, hi)
 		}
-		b.WriteString("\n")
+		_, cold, _ := stats(results[n]["cold up"])
+		_, noop, _ := stats(results[n]["no-op up"])
+		fmt.Fprintf(&b, " %.1f× |\n", cold/noop)
 	}
 	return b.String()
 }

@@ -20,7 +20,8 @@ const loadRows = 20000
 // under the write load. It returns the Markdown table.
 func benchReplicas(ctx context.Context, counts []int, runs int) (string, error) {
 	var b strings.Builder
-	b.WriteString("| replicas | cold up (s) min / median / max | no-op up (s) | down (s) | lag under load (ms) median / max | load (commits/s) |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| replicas | cold up (s) min / median / max | no-op up (s) | down (s) | cold up ÷ the first row's | lag under load (ms) median / max | load (commits/s) |\n|---|---|---|---|---|---|---|\n")
+	base := 0.0 // the first count's median cold up, measured in the same run
 	for _, r := range counts {
 		if err := writeConfig(1, r); err != nil {
 			return "", err
@@ -42,10 +43,10 @@ func benchReplicas(ctx context.Context, counts []int, runs int) (string, error) 
 				}
 				secs, err := timed(ctx, target)
 				if err != nil {
-					return "", fmt.Errorf("%d replicas, run %d, %s: %w", r, run, phase, err)
+					return "", fmt.Errorf("%s, %d replicas, run %d, %s: %w", engine, r, run, phase, err)
 				}
 				res[phase] = append(res[phase], secs)
-				fmt.Fprintf(os.Stderr, "%2d replicas  run %d  %-8s %6.2f s\n", r, run, phase, secs)
+				fmt.Fprintf(os.Stderr, "%-7s %2d replicas  run %d  %-8s %6.2f s\n", engine, r, run, phase, secs)
 			}
 		}
 		fmt.Fprintf(&b, "| %d |", r)
@@ -53,6 +54,11 @@ func benchReplicas(ctx context.Context, counts []int, runs int) (string, error) 
 			lo, mid, hi := stats(res[p])
 			fmt.Fprintf(&b, " %.1f / **%.1f** / %.1f |", lo, mid, hi)
 		}
+		_, cold, _ := stats(res["cold up"])
+		if base == 0 {
+			base = cold
+		}
+		fmt.Fprintf(&b, " %.2f× |", cold/base)
 		if len(lags) > 0 {
 			_, mid, hi := stats(lags)
 			fmt.Fprintf(&b, " **%.0f** / %.0f (%d samples) | %.0f |\n", mid, hi, len(lags), rate)

@@ -234,11 +234,24 @@ server_ctl() {
 	stop | restart) safe_stop ;;
 	esac
 	case $action in
-	start | restart)
-		install -d -m 0755 -o mysql -g mysql /run/mysqld
-		setsid mysqld_safe </dev/null >/dev/null 2>&1 &
-		;;
+	start | restart) safe_start ;;
 	esac
+}
+
+# safe_start starts the server under mysqld_safe, detached from this
+# session, and waits (at most 60 s) until it answers, as systemctl and
+# service(8) do.
+safe_start() {
+	local i
+	server_running && return 0
+	install -d -m 0755 -o mysql -g mysql /run/mysqld
+	setsid mysqld_safe </dev/null >/dev/null 2>&1 &
+	for ((i = 0; i < 600; i++)); do
+		server_running && return 0
+		sleep 0.1
+	done
+	tail -n 5 /var/log/mysql/error.log >&2 2>/dev/null || true
+	die "the server did not answer on its socket within 60 s of its start"
 }
 
 # safe_stop shuts a server that mysqld_safe runs down, and waits until its
@@ -384,7 +397,11 @@ sql_binlog_status() { if mysql_at_least 8.2; then echo 'SHOW BINARY LOG STATUS';
 # sql_replica_status, sql_start_replica, sql_stop_replica: the replication
 # channel's statements (MySQL renamed them in 8.0.22 and removed the old
 # ones in 8.4).
-sql_replica_status() { if is_mariadb; then echo 'SHOW SLAVE STATUS\G'; else echo 'SHOW REPLICA STATUS\G'; fi; }
+sql_replica_status() { if is_mariadb; then echo 'SHOW SLAVE STATUS'; else echo 'SHOW REPLICA STATUS'; fi; }
+
+# replica_status prints the channel's status one "Field: value" a line.
+# --vertical, not \G: MySQL 9's client refuses \G in batch mode.
+replica_status() { admin --column-names --vertical -e "$(sql_replica_status)"; }
 sql_start_replica() { if is_mariadb; then echo 'START SLAVE'; else echo 'START REPLICA'; fi; }
 sql_stop_replica() { if is_mariadb; then echo 'STOP SLAVE'; else echo 'STOP REPLICA'; fi; }
 

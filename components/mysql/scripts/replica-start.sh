@@ -75,7 +75,7 @@ out=$(mysql --defaults-file="$cnf" --connect-timeout=10 --batch --skip-column-na
 # only) tells whether the channel has the current one.
 mark_file=$MCS_TLS_DIR/replication-password.sha256
 password_mark=$(printf '%s' "$password" | sha256sum | cut -c1-64)
-status() { admin --column-names -e "$(sql_replica_status)"; }
+status() { replica_status; }
 # The status fields that say how the channel is set, and what they must say.
 fields=()
 for f in host port user ssl verify gtid; do fields+=("$(replica_field "$f")"); done

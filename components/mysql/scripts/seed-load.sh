@@ -14,7 +14,7 @@ use_dialect
 # because its server did not answer.
 source_host() {
 	local st
-	st=$(admin --column-names -e "$(sql_replica_status)") || die "could not read the replication status"
+	st=$(replica_status) || die "could not read the replication status"
 	sed -n "s/^ *$(replica_field host): *//p" <<<"$st"
 }
 
