@@ -276,7 +276,7 @@ func (e *realEngine) outputs() auto.OutputMap {
 
 // resource is one resource of the stack's state.
 type resource struct {
-	ID, Modified string
+	URN, ID, Modified string
 	All          string // everything a change would change, as JSON
 }
 
@@ -293,7 +293,7 @@ func (e *realEngine) resources() map[string]resource {
 	for _, r := range dep.Resources {
 		urn := string(r.URN)
 		b, _ := json.Marshal([]any{r.ID, r.Inputs, r.Outputs, r.Modified})
-		out[urn[strings.LastIndex(urn, "::")+2:]] = resource{ID: string(r.ID), Modified: fmt.Sprint(r.Modified), All: string(b)}
+		out[urn[strings.LastIndex(urn, "::")+2:]] = resource{URN: urn, ID: string(r.ID), Modified: fmt.Sprint(r.Modified), All: string(b)}
 	}
 	return out
 }

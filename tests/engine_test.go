@@ -157,6 +157,16 @@ func TestRealEngineLocalStack(t *testing.T) {
 		assert.Contains(t, got, "app@"+clientAddr)
 	})
 
+	t.Run("pulumi up --replace of an account keeps the account", func(t *testing.T) {
+		before := e.resources()["mysql_client-mysql-user-account"]
+		_, err := e.pulumi("", "up", "--yes", "--skip-preview", "--stack", engineStack, "--replace", before.URN)
+		require.NoError(t, err)
+		assert.NotEqual(t, before.ID, e.resources()["mysql_client-mysql-user-account"].ID, "it was replaced")
+		got, err := e.make("SELECT CURRENT_USER();\n", "-s", "client")
+		require.NoError(t, err, "the old resource's DROP USER ran before the new CREATE USER, not after it")
+		assert.Contains(t, got, "app@"+clientAddr)
+	})
+
 	t.Run("bad configurations are refused before anything changes", func(t *testing.T) {
 		before := e.resources()
 		for _, tc := range []struct {

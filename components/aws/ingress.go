@@ -64,7 +64,8 @@ func NewMySQLIngress(ctx *pulumi.Context, name string, args *MySQLIngressArgs, o
 			FromPort:        pulumi.Int(args.Port),
 			ToPort:          pulumi.Int(args.Port),
 			CidrIpv4:        cidr,
-		}, pulumi.Parent(in)); err != nil {
+			// EC2 refuses a second identical rule: the old one goes first.
+		}, pulumi.Parent(in), pulumi.DeleteBeforeReplace(true)); err != nil {
 			return nil, err
 		}
 	}

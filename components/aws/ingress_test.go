@@ -48,6 +48,9 @@ func TestMySQLIngressOneRulePerClientOnTheGivenGroup(t *testing.T) {
 				Port:            tc.port,
 			})
 			require.NoError(t, err)
+			for _, r := range m.OfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+				assert.True(t, r.DeleteBeforeReplace, "%s: EC2 refuses a duplicate rule", r.Name)
+			}
 			_, ok := m.Named(MySQLIngressType, "ing")
 			require.True(t, ok)
 

@@ -219,13 +219,15 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 	if err != nil {
 		return nil, err
 	}
-	hostPublic := hostKey.ApplyT(func(k string) (string, error) {
+	// The public half is no secret: hostKeys is read by make ssh and make
+	// client (pulumi stack output --json would print "[secret]").
+	hostPublic := pulumi.Unsecret(hostKey.ApplyT(func(k string) (string, error) {
 		signer, err := ssh.ParsePrivateKey([]byte(k))
 		if err != nil {
 			return "", fmt.Errorf("the generated host key: %w", err)
 		}
 		return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))), nil
-	}).(pulumi.StringOutput)
+	})).(pulumi.StringOutput)
 	userData := pulumi.ToSecret(pulumi.All(hostKey, hostPublic).ApplyT(func(v []interface{}) string {
 		return CloudConfig(v[0].(string), v[1].(string))
 	})).(pulumi.StringOutput)

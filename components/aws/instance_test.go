@@ -265,6 +265,8 @@ func TestInstanceHostKeyReachesCloudInitAsASecret(t *testing.T) {
 	assert.True(t, strings.HasPrefix(data, "#cloud-config\n"))
 	assert.Contains(t, data, "ssh_deletekeys: true\nssh_genkeytypes: []\n")
 	assert.Contains(t, data, "  ed25519_public: "+hv.hostKey.Value.(string)+"\n")
+	assert.False(t, hv.hostKey.Secret, "the public host key is not secret: make ssh reads it from hostKeys")
+	assert.True(t, hv.privateKey.Secret, "the SSH private key stays secret")
 	for _, line := range strings.Split(strings.TrimSpace(m.HostPrivateKey), "\n") {
 		assert.Contains(t, data, "\n    "+line+"\n", "the private key, indented under ed25519_private")
 	}

@@ -113,7 +113,9 @@ func NewHost(ctx *pulumi.Context, name string, args *HostArgs, opts ...pulumi.Re
 		Delete:      script("host-delete.sh"),
 		Environment: env,
 		Interpreter: bashC,
-	}, pulumi.Parent(h))
+		// A host is its namespace, address and directory: a replacement
+		// removes the old host before it makes the new one.
+	}, pulumi.Parent(h), pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, err
 	}

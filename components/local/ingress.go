@@ -97,7 +97,9 @@ func NewMySQLIngress(ctx *pulumi.Context, name string, args *MySQLIngressArgs, o
 		Delete:      script("ingress-delete.sh"),
 		Environment: env,
 		Interpreter: bashC,
-	}, pulumi.Parent(in), pulumi.DependsOn([]pulumi.Resource{args.Server.Host.Ready})); err != nil {
+		// One nftables table per host: the old one goes before the new one
+		// is made, never after it.
+	}, pulumi.Parent(in), pulumi.DependsOn([]pulumi.Resource{args.Server.Host.Ready}), pulumi.DeleteBeforeReplace(true)); err != nil {
 		return nil, err
 	}
 	in.Sources = sources.ToStringMapOutput()

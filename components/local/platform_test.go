@@ -238,6 +238,7 @@ func TestLocalWiringWithMachineCheckSkipped(t *testing.T) {
 		assert.Equal(t, publicKey, e["MCS_AUTHORIZED_KEY"], "the host accepts the stack's key")
 		assert.False(t, r.Inputs["environment"].IsSecret(), "the environment holds no secret")
 
+		assert.True(t, r.DeleteBeforeReplace, "%s: a replaced host goes before its successor is made", name)
 		create, _ := mocktest.Str(r.Inputs, "create")
 		assert.Contains(t, create, "host-create.sh")
 		del, _ := mocktest.Str(r.Inputs, "delete")
@@ -254,6 +255,7 @@ func TestLocalWiringWithMachineCheckSkipped(t *testing.T) {
 
 	ingress, ok := m.Named("command:local:Command", "mysql-ingress-nftables")
 	require.True(t, ok, "the local security group")
+	assert.True(t, ingress.DeleteBeforeReplace, "one nftables table per host: the old one goes first")
 	e := env(t, ingress)
 	got := strings.Fields(e["MCS_CLIENT_ADDRESSES"])
 	sort.Strings(got)

@@ -73,7 +73,10 @@ func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, o
 		return nil, err
 	}
 	child := []pulumi.ResourceOption{pulumi.Parent(u), pulumi.Provider(args.Provider)}
-	db, err := mysqlsdk.NewDatabase(ctx, name+"-database", &mysqlsdk.DatabaseArgs{Name: database}, child...)
+	// pulumi-mysql's Database runs DROP DATABASE on delete: the data is kept,
+	// as User keeps it.
+	db, err := mysqlsdk.NewDatabase(ctx, name+"-database", &mysqlsdk.DatabaseArgs{Name: database},
+		append(child, pulumi.RetainOnDelete(true))...)
 	if err != nil {
 		return nil, err
 	}
@@ -95,7 +98,9 @@ func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, o
 		Host:       user.Host,
 		Database:   db.Name.ApplyT(GrantDatabase).(pulumi.StringOutput),
 		Privileges: pulumi.StringArray{pulumi.String("ALL PRIVILEGES")},
-	}, child...); err != nil {
+		// DROP USER takes the grant with it; the provider's own REVOKE fails
+		// on MySQL 9 (error 1141) for a grant without GRANT OPTION.
+	}, append(child, pulumi.DeletedWith(user))...); err != nil {
 		return nil, err
 	}
 	u.Name = user.User

@@ -80,6 +80,12 @@ func TestProviderUserRegistersDatabaseUserAndGrantWithTheGivenProvider(t *testin
 	assert.Equal(t, "ALL PRIVILEGES", privs[0].StringValue())
 	assert.True(t, dependsOn(grant, "mysql:index/user:User", "pu-user"), "the grant follows the user")
 	assert.True(t, dependsOn(grant, "mysql:index/database:Database", "pu-database"), "the grant follows the database")
+	// Deleting or renaming the ProviderUser keeps the database and its data,
+	// as User does; the grant goes with the user (DROP USER), never by the
+	// provider's REVOKE, which MySQL 9 refuses for a grant without GRANT OPTION.
+	assert.True(t, db.RetainOnDelete, "pulumi-mysql's delete would DROP DATABASE")
+	assert.True(t, strings.HasSuffix(grant.DeletedWith, "$"+user.URN), "the grant is deleted with the user: %s", grant.DeletedWith)
+	assert.False(t, user.RetainOnDelete, "the account itself is dropped")
 
 	assert.Equal(t, "app", name.Value)
 	assert.Equal(t, clientPrivate, hostOut.Value)

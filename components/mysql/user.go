@@ -159,7 +159,10 @@ func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.Re
 		Stdin:  pulumi.ToSecret(password).(pulumi.StringOutput),
 		// A new name or host is a new account: replace, dropping the old one.
 		Triggers: pulumi.Array{userName, args.Host},
-	}, pulumi.Parent(u), pulumi.DependsOn([]pulumi.Resource{args.Server.Install}))
+		// The old account is dropped before the new one is made: a
+		// replacement of the same user@host (pulumi up --replace) must not
+		// drop its successor, as create-before-delete would.
+	}, pulumi.Parent(u), pulumi.DependsOn([]pulumi.Resource{args.Server.Install}), pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, err
 	}

@@ -61,6 +61,9 @@ func TestUserRunsSQLOnTheServerWithThePasswordOnStdinOnly(t *testing.T) {
 	cmd, ok := m.Named("command:remote:Command", "u-account")
 	require.True(t, ok, "the account's command is <name>-account")
 	assert.Contains(t, cmd.Parent, UserType, "parented to the User")
+	// Create-before-delete would let the old resource's DROP USER remove the
+	// account its replacement had just made.
+	assert.True(t, cmd.DeleteBeforeReplace, "the account is one named object: the old one goes first")
 
 	stdin, ok := cmd.Inputs["stdin"]
 	require.True(t, ok, "the password goes on stdin")

@@ -210,7 +210,9 @@ func (m *Mocks) Call(args pulumi.MockCallArgs) (resource.PropertyMap, error) {
 //     (OperationSame);
 //   - triggers changed: the resource is replaced
 //     (OperationReplace): the new create runs; once it succeeds the old
-//     delete runs, with the old inputs and PULUMI_COMMAND_STDOUT/STDERR set
+//     delete runs (with the DeleteBeforeReplace option, the old delete runs
+//     first; if it fails nothing is created, and if the new create then
+//     fails, neither is left), with the old inputs and PULUMI_COMMAND_STDOUT/STDERR set
 //     to the old outputs as in Teardown, and the new state, with a new id,
 //     takes the old one's place in the teardown list. If the new create
 //     fails, the old state is kept and nothing is deleted. If the old delete
@@ -275,6 +277,9 @@ func (m *Mocks) newCommand(key string, args pulumi.MockResourceArgs) (string, re
 	spec, err := parseSpec(args.TypeToken, args.Name, args.Inputs)
 	if err != nil {
 		return "", nil, fmt.Errorf("%s %q: %w", args.TypeToken, args.Name, err)
+	}
+	if rpc := args.RegisterRPC; rpc != nil {
+		spec.deleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 	}
 	inputs, unknown := diffInputs(args.Inputs)
 
@@ -373,6 +378,9 @@ func (m *Mocks) replace(key string, prev *commandState, spec commandSpec, in, in
 		return "", nil, err
 	}
 	defer m.addOperation(spec.name, OperationReplace)
+	if spec.deleteBeforeReplace {
+		return m.replaceDeletingFirst(key, id, prev, spec, in, inputs)
+	}
 	var res runResult
 	if spec.hasCreate {
 		res = m.execute(spec, OperationReplace, "create (replacement)", spec.create, spec.createSecret, nil, nil)
@@ -402,6 +410,33 @@ func (m *Mocks) replace(key string, prev *commandState, spec commandSpec, in, in
 	if delErr != nil {
 		return "", nil, fmt.Errorf("%s %q: delete of the replaced resource: %w", spec.typ, spec.name, delErr)
 	}
+	return id, stateOf(in, res.stdout, res.stderr), nil
+}
+
+// replaceDeletingFirst is replace with the DeleteBeforeReplace option: the
+// old delete, then the new create, which takes the old one's place in the
+// teardown list. A failed create leaves neither.
+func (m *Mocks) replaceDeletingFirst(key, id string, prev *commandState, spec commandSpec, in, inputs resource.PropertyMap) (string, resource.PropertyMap, error) {
+	old := prev.entry
+	if old.spec.hasDelete {
+		if err := m.runDelete(old, "delete (before replacement)"); err != nil {
+			return "", nil, fmt.Errorf("%s %q: delete before replacement: %w", spec.typ, spec.name, err)
+		}
+	}
+	var res runResult
+	if spec.hasCreate {
+		res = m.execute(spec, OperationReplace, "create (replacement)", spec.create, spec.createSecret, nil, nil)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if res.err != nil {
+		delete(m.states, key)
+		m.pending = slices.DeleteFunc(m.pending, func(e *entry) bool { return e == old })
+		return "", nil, fmt.Errorf("%s %q: create (replacement): %w", spec.typ, spec.name, res.err)
+	}
+	e := &entry{spec: spec, stdout: res.stdout, stderr: res.stderr}
+	m.states[key] = &commandState{id: id, outputs: stateOf(in, res.stdout, res.stderr), inputs: inputs, entry: e}
+	m.replacePending(old, e)
 	return id, stateOf(in, res.stdout, res.stderr), nil
 }
 

@@ -34,6 +34,9 @@ type commandSpec struct {
 	interpreter                     []string // local only
 	addPreviousOutputInEnv          bool
 	conn                            *Connection // remote only
+	// deleteBeforeReplace is the resource option: a replacement deletes the
+	// old resource before it creates the new one.
+	deleteBeforeReplace bool
 
 	// unknown is set when an input needed to run the command is not known yet
 	// (a computed value, as during a preview).

@@ -381,3 +381,31 @@ func TestRerunOtherResources(t *testing.T) {
 	assert.Equal(t, "c_id", id)
 	assert.Empty(t, m.Operations("b"), "operations are kept for command resources only")
 }
+
+// With DeleteBeforeReplace, as with Pulumi, the old delete runs first: a
+// command that manages one named object (an account) then never deletes
+// its successor's object.
+func TestRerunDeleteBeforeReplace(t *testing.T) {
+	m := New(WithLog(t.Logf))
+	out := filepath.Join(t.TempDir(), "log.txt")
+	program := func(version, create string) error {
+		return pulumi.RunErr(func(ctx *pulumi.Context) error {
+			_, err := local.NewCommand(ctx, "account", &local.CommandArgs{
+				Create:      pulumi.String(create),
+				Delete:      pulumi.String(`echo "delete $V" >> "$OUT"`),
+				Environment: pulumi.StringMap{"OUT": pulumi.String(out), "V": pulumi.String(version)},
+				Triggers:    pulumi.Array{pulumi.String(version)},
+			}, pulumi.DeleteBeforeReplace(true))
+			return err
+		}, pulumi.WithMocks("p", "s", m))
+	}
+	require.NoError(t, program("1", `echo "create $V" >> "$OUT"`))
+	require.NoError(t, program("2", `echo "create $V" >> "$OUT"`))
+	assert.Equal(t, "create 1\ndelete 1\ncreate 2\n", readFile(t, out), "the old delete, then the new create")
+	assert.Equal(t, []Operation{OperationCreate, OperationReplace}, m.Operations("account"))
+
+	// A replacement whose create fails leaves neither: nothing to tear down.
+	require.Error(t, program("3", `echo "create $V failed" >> "$OUT"; exit 1`))
+	require.NoError(t, m.Teardown())
+	assert.Equal(t, "create 1\ndelete 1\ncreate 2\ndelete 2\ncreate 3 failed\n", readFile(t, out))
+}

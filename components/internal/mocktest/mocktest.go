@@ -33,10 +33,12 @@ type Resource struct {
 	// Provider is the provider reference ("<provider URN>::<id>") the
 	// resource was registered with, as the SDK passes it to the mocks.
 	Provider string
-	// IgnoreChanges, Protect and RetainOnDelete are the resource options
-	// the resource was registered with.
-	IgnoreChanges           []string
-	Protect, RetainOnDelete bool
+	// IgnoreChanges, Protect, RetainOnDelete, DeleteBeforeReplace and
+	// DeletedWith (a URN) are the resource options the resource was
+	// registered with.
+	IgnoreChanges                                []string
+	Protect, RetainOnDelete, DeleteBeforeReplace bool
+	DeletedWith                                  string
 }
 
 // Mocks is a pulumi.MockResourceMonitor that records registrations.
@@ -142,6 +144,8 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		r.IgnoreChanges = rpc.GetIgnoreChanges()
 		r.Protect = rpc.GetProtect()
 		r.RetainOnDelete = rpc.GetRetainOnDelete()
+		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
+		r.DeletedWith = rpc.GetDeletedWith()
 		r.URN = fmt.Sprintf("%s::%s", rpc.GetType(), rpc.GetName())
 	}
 	m.resources = append(m.resources, r)
