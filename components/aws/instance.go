@@ -68,7 +68,8 @@ type InstanceArgs struct {
 	// instance is created and kept afterwards (a newer image does not
 	// replace the instance; setting AMI does).
 	AMI pulumi.StringInput
-	// InstanceType defaults to DefaultInstanceType.
+	// InstanceType defaults to DefaultInstanceType, at create: the default
+	// is kept afterwards.
 	InstanceType pulumi.StringInput
 	// SubnetID and VpcID, given together, place the instance. Both empty:
 	// the region's default VPC and its first default subnet (by id), looked
@@ -81,6 +82,8 @@ type InstanceArgs struct {
 	Protect bool
 	// User is the SSH login user. Defaults to "ubuntu".
 	User pulumi.StringInput
+
+	defaultType bool // InstanceType was nil: the default, kept after create
 }
 
 // Instance is one EC2 instance with its own security group, which opens SSH
@@ -117,6 +120,7 @@ func (a *InstanceArgs) validate() error {
 	}
 	if a.InstanceType == nil {
 		a.InstanceType = pulumi.String(DefaultInstanceType)
+		a.defaultType = true
 	}
 	if a.User == nil {
 		a.User = pulumi.String(DefaultUser)
@@ -139,8 +143,13 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 	}
 	parent := pulumi.Parent(inst)
 	// What is looked up is kept: a newer image or another default subnet
-	// later must not replace the instance (with the server's data).
+	// later must not replace the instance (with the server's data). So is
+	// the default type: a new default never stops a running instance to
+	// change it (an explicit instanceType does).
 	var ignore []string
+	if args.defaultType {
+		ignore = append(ignore, "instanceType")
+	}
 	ami := args.AMI
 	if ami == nil {
 		arch := args.InstanceType.ToStringOutput().ApplyT(Architecture).(pulumi.StringOutput)

@@ -149,7 +149,8 @@ func TestInstanceUsesTheGivenAMIWithoutALookup(t *testing.T) {
 	subnet, _ := mocktest.Str(vm.Inputs, "subnetId")
 	assert.Equal(t, "subnet-0aaaaaaaaaaaaaaaa", subnet,
 		"no subnet given: the default VPC's first default subnet by id, named so that the public address is assigned")
-	assert.Equal(t, []string{"subnetId"}, vm.IgnoreChanges, "the given AMI is not ignored; the looked-up subnet is kept")
+	assert.Equal(t, []string{"instanceType", "subnetId"}, vm.IgnoreChanges,
+		"the given AMI is not ignored; the looked-up subnet and the default type are kept")
 	assert.Equal(t, resource.NewBoolProperty(true), vm.Inputs["associatePublicIpAddress"])
 	assert.Equal(t, "required", vm.Inputs["metadataOptions"].ObjectValue()["httpTokens"].StringValue(), "IMDSv2 only")
 	assert.True(t, vm.Inputs["rootBlockDevice"].ObjectValue()["encrypted"].BoolValue(), "encrypted root volume")
@@ -182,7 +183,7 @@ func TestInstanceLooksUpUbuntuJammyFromCanonicalWithoutAMI(t *testing.T) {
 	got, _ := mocktest.Str(vm.Inputs, "ami")
 	assert.Equal(t, lookedUpAMI, got, "the instance runs the looked-up image")
 	assert.Equal(t, lookedUpAMI, ami.Value)
-	assert.ElementsMatch(t, []string{"ami", "subnetId"}, vm.IgnoreChanges,
+	assert.ElementsMatch(t, []string{"ami", "subnetId", "instanceType"}, vm.IgnoreChanges,
 		"the image looked up at create is kept: a newer one does not replace the instance")
 }
 

@@ -49,8 +49,16 @@ func ValidateUserName(s string) error {
 // replica's server_id follows.
 const ReplicationUserPrefix = "mcs_repl_"
 
+// reservedSchemas are the server's own databases: an account with ALL on one
+// of them could read every password hash (mysql) or fails only on the host
+// (sys, performance_schema, information_schema).
+var reservedSchemas = map[string]bool{
+	"mysql": true, "sys": true, "information_schema": true, "performance_schema": true,
+}
+
 // ValidateDatabaseName checks a database name: 1 to 64 characters of valid
-// UTF-8, no NUL, line break, '/', '\', '.' or backtick, no trailing space.
+// UTF-8, no NUL, line break, '/', '\', '.' or backtick, no trailing space,
+// not one of the server's own.
 func ValidateDatabaseName(s string) error {
 	switch {
 	case s == "":
@@ -63,6 +71,8 @@ func ValidateDatabaseName(s string) error {
 		return fmt.Errorf("contains NUL, a line break, '/', '\\', '.' or '`': expected letters, digits, '_' or '$'")
 	case strings.HasSuffix(s, " "):
 		return fmt.Errorf("ends with a space")
+	case reservedSchemas[strings.ToLower(s)]:
+		return fmt.Errorf("%q is the server's own schema: expected a database of the application's, such as app", s)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -86,6 +87,7 @@ func TestAWSInstancesAreUbuntuJammyTaggedAsInTheSeed(t *testing.T) {
 		assert.Equal(t, "ami-0123456789abcdef0", ami, "the instance uses the looked-up AMI")
 		itype, _ := mocktest.Str(r.Inputs, "instanceType")
 		assert.Equal(t, "t3.micro", itype, "a free-tier size offered in every region")
+		assert.Contains(t, r.IgnoreChanges, "instanceType", "the default type is kept after create: a later default never stops the instance")
 		tag := tags["Name"].StringValue()
 		assert.Equal(t, tag == "mysql_server", r.Protect, "%s: only the server is protected by default", tag)
 		assert.Equal(t, "required", r.Inputs["metadataOptions"].ObjectValue()["httpTokens"].StringValue(), "IMDSv2 only")
@@ -363,4 +365,13 @@ func TestAWSNoReplicasByDefault(t *testing.T) {
 	assert.Len(t, m.OfType("aws:ec2/instance:Instance"), 2)
 	assert.Equal(t, map[string]string{}, out["replicaPrivateAddresses"].Value)
 	assert.Equal(t, map[string]string{}, out["replicaMysqlCommands"].Value)
+}
+
+// The dev stack's file leaves the instance type to the default: t2, which
+// it used to set, is not offered in many regions and zones.
+func TestDevStackFileSetsNoInstanceType(t *testing.T) {
+	b, err := os.ReadFile("../../Pulumi.dev.yaml")
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "instanceType")
+	assert.NotContains(t, string(b), "t2.")
 }
