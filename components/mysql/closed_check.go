@@ -36,7 +36,8 @@ type ClosedCheckArgs struct {
 type ClosedCheck struct {
 	pulumi.ResourceState
 
-	// Result is "closed (timeout)" or "closed (refused)".
+	// Result is "closed (timeout)": only an unanswered connection proves the
+	// port filtered (a refusal fails the check).
 	Result pulumi.StringOutput `pulumi:"result"`
 }
 
