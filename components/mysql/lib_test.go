@@ -202,3 +202,26 @@ func TestAptUpdateRetriesWhileAptDailyHoldsTheListsLock(t *testing.T) {
 	assert.Contains(t, stderr, "apt-get update failed")
 	assert.Equal(t, 1, strings.Count(calls, " update (lock"), "no retry")
 }
+
+// user-delete.sh never guesses: a server that is installed but does not
+// answer fails the delete (the account may still exist); a host with no
+// server at all has nothing to drop.
+func TestUserDeleteFailsWhenTheServerDoesNotAnswer(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"mysqld":     `echo "/usr/sbin/mysqld  Ver 9.7.4-2 for Linux on x86_64 ((Debian))"`,
+		"mysqladmin": `exit 1`, // ping: no answer
+		"mysql":      `echo "mysql ran: $*" >&2; exit 0`,
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/bash\n"+body+"\n"), 0o755))
+	}
+	stderr, _, err := runLib(t, "", body("user-delete.sh"), "PATH="+dir+":/usr/bin:/bin", "MCS_USER=app", "MCS_USER_HOST=10.0.0.11")
+	require.Error(t, err, "a server that does not answer fails the delete")
+	assert.Contains(t, stderr, "the server does not answer on its socket, so the account app@10.0.0.11 may still exist")
+	assert.NotContains(t, stderr, "mysql ran", "nothing is sent")
+
+	empty := t.TempDir()
+	stderr, _, err = runLib(t, "", body("user-delete.sh"), "PATH="+empty+":/usr/bin:/bin", "MCS_USER=app", "MCS_USER_HOST=10.0.0.11")
+	require.NoError(t, err, stderr)
+	assert.Contains(t, stderr, "no MySQL or MariaDB server is installed here")
+}

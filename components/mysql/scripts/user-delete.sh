@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # user-delete.sh: drops one MySQL account. Its database and data are kept.
-# Succeeds when the account or the server is already gone.
+# Succeeds when the account is already gone, or no server was ever installed
+# here. A server that is installed but does not answer fails the delete: it
+# cannot tell whether the account is gone, so it never guesses.
 # Env: MCS_USER, MCS_USER_HOST.
 set -euo pipefail
 : "${MCS_USER:?}" "${MCS_USER_HOST:?}"
 
-if ! command -v mysql >/dev/null 2>&1 || ! mysqladmin --protocol=socket -uroot ping >/dev/null 2>&1; then
-	log "server not running; nothing to drop"
+if ! server_version >/dev/null; then
+	log "no MySQL or MariaDB server is installed here; nothing to drop"
 	exit 0
+fi
+if ! server_running; then
+	die "the server does not answer on its socket, so the account ${MCS_USER}@${MCS_USER_HOST} may still exist: start the server and run pulumi up (or destroy) again; if the server is gone for good, remove the account's resource from the state with pulumi state delete"
 fi
 printf 'DROP USER IF EXISTS %s@%s;\n' "$(sql_str "$MCS_USER")" "$(sql_str "$MCS_USER_HOST")" | admin
