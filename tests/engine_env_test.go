@@ -277,7 +277,7 @@ func (e *realEngine) outputs() auto.OutputMap {
 // resource is one resource of the stack's state.
 type resource struct {
 	URN, ID, Modified string
-	All          string // everything a change would change, as JSON
+	All               string // everything a change would change, as JSON
 }
 
 // resources is the stack's state, by the last part of each URN.

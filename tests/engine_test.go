@@ -177,7 +177,8 @@ func TestRealEngineLocalStack(t *testing.T) {
 		}{
 			{key: "platform", value: "gcp", want: "expected aws or local"},
 			{key: "preset", value: "insecure", want: "expected secure or tutorial"},
-			{key: "port", value: "70000", want: "expected a number 1-65535"},
+			{key: "port", value: "70000", want: "expected a TCP port 1024-65535"},
+			{key: "port", value: "22", want: "22 is SSH"},
 			{key: "userName", value: "root", want: "reserved"},
 			{key: "database", value: "a`b", want: "expected letters"},
 			{key: "password", value: "short", secret: true, want: "at least 12"},

@@ -230,7 +230,7 @@ func (a *Args) validate() error {
 	if a.Port == 0 {
 		a.Port = DefaultPort
 	}
-	if err := validate.Port(a.Port); err != nil {
+	if err := validate.MySQLPort(a.Port); err != nil {
 		return fmt.Errorf("ClientServerArgs.Port: %w", err)
 	}
 	switch a.Preset {

@@ -295,7 +295,7 @@ func TestInvalidArgsFailBeforeAnythingIsCreated(t *testing.T) {
 		{"client like the server", func(f *fakePlatform) *Args { return &Args{Platform: f, Clients: []string{"mysql_server"}} }, "ClientServerArgs.Clients[0]"},
 		{"bad client", func(f *fakePlatform) *Args { return &Args{Platform: f, Clients: []string{"ok", "not ok"}} }, "ClientServerArgs.Clients[1]"},
 		{"bad server name", func(f *fakePlatform) *Args { return &Args{Platform: f, ServerName: "my server"} }, "ClientServerArgs.ServerName"},
-		{"port too big", func(f *fakePlatform) *Args { return &Args{Platform: f, Port: 65536} }, "ClientServerArgs.Port: 65536 is out of range"},
+		{"port too big", func(f *fakePlatform) *Args { return &Args{Platform: f, Port: 65536} }, "ClientServerArgs.Port: 65536: expected a TCP port 1024-65535"},
 		{"port negative", func(f *fakePlatform) *Args { return &Args{Platform: f, Port: -3306} }, "ClientServerArgs.Port"},
 		{"reserved user", func(f *fakePlatform) *Args { return &Args{Platform: f, UserName: pulumi.String("root")} }, "ClientServerArgs.UserName"},
 		{"bad database", func(f *fakePlatform) *Args { return &Args{Platform: f, Database: pulumi.String("a.b")} }, "ClientServerArgs.Database"},

@@ -12,6 +12,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/validate"
 )
 
 // ServerType is the type token of Server.
@@ -114,8 +115,8 @@ func (a *ServerArgs) validate() error {
 	if a.Port == 0 {
 		a.Port = 3306
 	}
-	if a.Port < 1 || a.Port > 65535 {
-		return fmt.Errorf("ServerArgs.Port: %d is out of range: expected 1-65535", a.Port)
+	if err := validate.MySQLPort(a.Port); err != nil {
+		return fmt.Errorf("ServerArgs.Port: %w", err)
 	}
 	if a.BindAddress == nil {
 		a.BindAddress = a.Host.PrivateAddress

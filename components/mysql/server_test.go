@@ -119,8 +119,8 @@ func TestServerInvalidArgsFailNamingTheField(t *testing.T) {
 		field string
 	}{
 		{"no host", func(a *ServerArgs) { a.Host = nil }, "ServerArgs.Host: required"},
-		{"port too big", func(a *ServerArgs) { a.Port = 65536 }, "ServerArgs.Port: 65536 is out of range"},
-		{"port negative", func(a *ServerArgs) { a.Port = -1 }, "ServerArgs.Port: -1 is out of range"},
+		{"port too big", func(a *ServerArgs) { a.Port = 65536 }, "ServerArgs.Port: 65536: expected a TCP port 1024-65535"},
+		{"port negative", func(a *ServerArgs) { a.Port = -1 }, "ServerArgs.Port: -1: expected a TCP port 1024-65535"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, _, err := runServer(t, tc.edit)

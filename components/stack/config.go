@@ -16,6 +16,7 @@ import (
 	"github.com/mysql-client-server/mysql-client-server/components/aws"
 	"github.com/mysql-client-server/mysql-client-server/components/clientserver"
 	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/validate"
 	"github.com/mysql-client-server/mysql-client-server/components/keypair"
 	"github.com/mysql-client-server/mysql-client-server/components/mysql"
 )
@@ -97,8 +98,11 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 	}
 	if raw := cfg.Get("port"); raw != "" {
 		p, err := strconv.Atoi(raw)
-		if err != nil || p < 1 || p > 65535 {
-			return nil, keyError("port", "%q is not a TCP port: expected a number 1-65535", raw)
+		if err != nil {
+			return nil, keyError("port", "%q is not a TCP port: expected a number 1024-65535", raw)
+		}
+		if err := validate.MySQLPort(p); err != nil {
+			return nil, keyError("port", "%v", err)
 		}
 		a.Port = p
 	}

@@ -28,3 +28,13 @@ func Port(p int) error {
 	}
 	return nil
 }
+
+// MySQLPort checks the port a server listens on: 1024-65535. Below 1024
+// only root may bind, and mysqld runs as mysql (systemd starts it so); 22 is
+// the hosts' SSH, which the ingress would then open to every client.
+func MySQLPort(p int) error {
+	if p < 1024 || p > 65535 {
+		return fmt.Errorf("%d: expected a TCP port 1024-65535 (below 1024 only root may bind, mysqld runs as mysql; 22 is SSH)", p)
+	}
+	return nil
+}
