@@ -150,6 +150,21 @@ func (p *Platform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, serve
 	}, pulumi.Parent(parent))
 }
 
+// MaxInboundRules is how many inbound rules one security group takes by
+// default (an account's quota may be raised).
+const MaxInboundRules = 60
+
+// CheckSpecs counts the server's inbound rules: SSH from the operator and
+// the MySQL port from each client and replica.
+func (p *Platform) CheckSpecs(specs []host.Spec) error {
+	if rules := len(specs); rules > MaxInboundRules {
+		return fmt.Errorf("clients: %d clients and replicas together need %d inbound rules on the server's security group: "+
+			"expected at most %d clients and replicas (the default quota of %d rules, one of them SSH)",
+			len(specs)-1, rules, MaxInboundRules-1, MaxInboundRules)
+	}
+	return nil
+}
+
 // DeployedEngine cannot look into an instance before anything runs: it
 // returns "". A server that already runs another engine's packages refuses
 // the change in its install, before it changes anything (server-install.sh).

@@ -259,6 +259,9 @@ func (a *Args) validate() error {
 	if a.Replicas > 0 && a.Preset == PresetTutorial {
 		return fmt.Errorf("ClientServerArgs.Replicas: %d with the tutorial preset: expected 0, or the secure preset (replication runs over TLS only)", a.Replicas)
 	}
+	if err := a.Platform.CheckSpecs(a.specs()); err != nil {
+		return err
+	}
 	if a.Database == nil {
 		a.Database = pulumi.String(DefaultDatabase)
 	}
@@ -268,6 +271,19 @@ func (a *Args) validate() error {
 		}
 	}
 	return nil
+}
+
+// specs are the hosts the stack asks its platform for: the server, the
+// clients, then the replicas.
+func (a *Args) specs() []host.Spec {
+	specs := []host.Spec{{Name: a.ServerName, Role: host.RoleServer, Engine: a.Engine}}
+	for _, c := range a.Clients {
+		specs = append(specs, host.Spec{Name: c, Role: host.RoleClient, Engine: a.Engine})
+	}
+	for k := 1; k <= a.Replicas; k++ {
+		specs = append(specs, host.Spec{Name: ReplicaName(k), Role: host.RoleReplica, Engine: a.Engine})
+	}
+	return specs
 }
 
 // resolveEngine fills in the engine, and refuses one that differs from the
@@ -318,14 +334,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		}
 	}
 
-	specs := []host.Spec{{Name: args.ServerName, Role: host.RoleServer, Engine: args.Engine}}
-	for _, c := range args.Clients {
-		specs = append(specs, host.Spec{Name: c, Role: host.RoleClient, Engine: args.Engine})
-	}
-	for k := 1; k <= args.Replicas; k++ {
-		specs = append(specs, host.Spec{Name: ReplicaName(k), Role: host.RoleReplica, Engine: args.Engine})
-	}
-	hosts, err := args.Platform.NewHosts(ctx, cs, keys.Material(), specs)
+	hosts, err := args.Platform.NewHosts(ctx, cs, keys.Material(), args.specs())
 	if err != nil {
 		return nil, err
 	}

@@ -29,8 +29,9 @@ type fakePlatform struct {
 	specs       []host.Spec
 	keys        host.KeyMaterial
 	ingress     []ingressCall
-	// deployed is what DeployedEngine answers.
+	// deployed is what DeployedEngine answers, specsErr CheckSpecs.
 	deployed host.Engine
+	specsErr error
 }
 
 type ingressCall struct {
@@ -45,6 +46,8 @@ func (f *fakePlatform) Validate() error {
 	f.validated++
 	return f.validateErr
 }
+
+func (f *fakePlatform) CheckSpecs([]host.Spec) error { return f.specsErr }
 
 func (f *fakePlatform) DeployedEngine(string) (host.Engine, string) {
 	return f.deployed, "the fake's data"

@@ -121,6 +121,9 @@ type Platform interface {
 	// server may be the primary (RoleServer) or a replica; clients are the
 	// hosts the port is open to (the primary's include its replicas).
 	NewIngress(ctx *pulumi.Context, parent pulumi.Resource, server *Host, clients []*Host, port int, open bool) (pulumi.Resource, error)
+	// CheckSpecs says, before anything is created, whether the platform can
+	// make these hosts (addresses, firewall rules).
+	CheckSpecs(specs []Spec) error
 	// DeployedEngine tells which engine the named server already runs, with
 	// where it saw it, before anything is created: "" when it holds no data
 	// yet or the platform cannot see it from here (AWS: the host's install

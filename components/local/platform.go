@@ -89,6 +89,9 @@ func (p *Platform) Validate() error {
 	if subnet.Bits() < 16 || subnet.Bits() > 27 {
 		return fmt.Errorf("localSubnet: %s: expected a prefix length from /16 to /27 (room for the operator and the hosts)", p.Subnet)
 	}
+	if a := subnet.Addr(); a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsMulticast() || a.IsUnspecified() || a.As4()[0] >= 240 {
+		return fmt.Errorf("localSubnet: %s is a loopback, link-local, multicast or reserved range, which a bridge cannot use: expected a private range such as 10.213.0.0/24", p.Subnet)
+	}
 	p.subnet = subnet
 	if p.StateDir == "" {
 		p.StateDir = DefaultStateDir
@@ -116,6 +119,19 @@ func validStateDir(dir string) error {
 	for _, shadowed := range []string{"/etc/mysql", "/var/lib/mysql", "/run", "/var/run", "/var/log/mysql", "/root", "/tmp", "/proc", "/sys", "/dev"} {
 		if dir == shadowed || strings.HasPrefix(dir, shadowed+"/") {
 			return fmt.Errorf("is under %s, which each host replaces with its own: expected a directory elsewhere, such as /var/lib/mysql-client-server", shadowed)
+		}
+	}
+	// The stack makes, and with its last host removes, a directory of its
+	// own: never a system one.
+	for _, system := range []string{"/", "/etc", "/usr", "/usr/local", "/var", "/var/lib", "/var/cache", "/var/log", "/opt", "/srv",
+		"/home", "/boot", "/mnt", "/media", "/bin", "/sbin", "/lib", "/lib64"} {
+		if dir == system {
+			return fmt.Errorf("is a system directory: expected a directory of the stack's own, such as /var/lib/mysql-client-server")
+		}
+	}
+	for _, system := range []string{"/etc", "/boot", "/bin", "/sbin", "/lib", "/lib64", "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/share"} {
+		if strings.HasPrefix(dir, system+"/") {
+			return fmt.Errorf("is under %s, a system directory: expected a directory of the stack's own, such as /var/lib/mysql-client-server", system)
 		}
 	}
 	return nil
@@ -243,6 +259,30 @@ func (p *Platform) image(ctx *pulumi.Context, parent pulumi.Resource, specs []ho
 		}
 	}
 	return nil, nil
+}
+
+// CheckSpecs checks that the subnet has an address for every host: the
+// server and clients from .10 up, the replicas from the top down.
+func (p *Platform) CheckSpecs(specs []host.Spec) error {
+	if !p.subnet.IsValid() {
+		if err := p.Validate(); err != nil {
+			return err
+		}
+	}
+	up, down := 0, 0
+	for _, s := range specs {
+		if s.Role == host.RoleReplica {
+			down++
+		} else {
+			up++
+		}
+	}
+	room := 1<<(32-p.subnet.Bits()) - 1 - firstHostOffset // .10 up to the last below the broadcast address
+	if up+down > room {
+		return fmt.Errorf("localSubnet: %s has room for %d hosts, not %d (%d server and clients, %d replicas): expected a larger subnet",
+			p.subnet, room, up+down, up, down)
+	}
+	return nil
 }
 
 // DeployedEngine reads which engine the server's data directory on this

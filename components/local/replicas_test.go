@@ -243,3 +243,24 @@ func TestLocalClientServerWithReplicas(t *testing.T) {
 		out["sshCommands"].Value.(map[string]string)["mysql_replica_1"])
 	assert.Equal(t, mockHostKey, out["hostKeys"].Value.(map[string]string)["mysql_replica_2"], "the replica's host key is pinned")
 }
+
+// More hosts than the subnet holds are refused before anything is created,
+// with the subnet's room.
+func TestLocalMoreHostsThanTheSubnetHoldsAreRefusedFirst(t *testing.T) {
+	p := &Platform{Name: "n", Subnet: "10.213.0.0/27", Preflight: func() error { return nil }}
+	require.NoError(t, p.Validate())
+	specs := func(clients, replicas int) []host.Spec {
+		s := []host.Spec{{Name: "mysql_server", Role: host.RoleServer}}
+		for i := 0; i < clients; i++ {
+			s = append(s, host.Spec{Name: fmt.Sprintf("c%d", i), Role: host.RoleClient})
+		}
+		for k := 1; k <= replicas; k++ {
+			s = append(s, host.Spec{Name: fmt.Sprintf("mysql_replica_%d", k), Role: host.RoleReplica})
+		}
+		return s
+	}
+	assert.NoError(t, p.CheckSpecs(specs(18, 2)), "21 hosts fit a /27: .10 to .30")
+	err := p.CheckSpecs(specs(18, 3))
+	require.Error(t, err)
+	assert.Equal(t, "localSubnet: 10.213.0.0/27 has room for 21 hosts, not 22 (19 server and clients, 3 replicas): expected a larger subnet", err.Error())
+}

@@ -24,6 +24,11 @@ func TestInvalidConfigFailsBeforeAnythingIsCreated(t *testing.T) {
 		return c
 	}
 	long := strings.Repeat("u", 33)
+	var many []string
+	for i := 0; i < 60; i++ {
+		many = append(many, fmt.Sprintf("c%d", i))
+	}
+	manyClients := `["` + strings.Join(many, `","`) + `"]`
 	cases := []struct {
 		name    string
 		config  map[string]string
@@ -42,6 +47,9 @@ func TestInvalidConfigFailsBeforeAnythingIsCreated(t *testing.T) {
 		{"operator cidr host bits", aws("operatorCidr", "198.51.100.7/24"), nil, "operatorCidr", "expected 198.51.100.0/24"},
 		{"operator cidr whole internet", aws("operatorCidr", "0.0.0.0/0"), nil, "operatorCidr", "expected your own address"},
 		{"unknown engine", aws("engine", "MySQL"), nil, "engine", "expected mysql or mariadb"},
+		{"more clients than a security group takes", aws("clients", manyClients), nil, "clients", "expected at most 59 clients and replicas"},
+		{"more hosts than the local subnet holds", map[string]string{"platform": "local", "localSubnet": "10.213.250.0/27", "clients": manyClients},
+			nil, "localSubnet", "has room for 21 hosts, not 61"},
 		{"port zero", aws("port", "0"), nil, "port", "1024-65535"},
 		{"port too big", aws("port", "65536"), nil, "port", "1024-65535"},
 		{"port not a number", aws("port", "mysql"), nil, "port", "1024-65535"},
@@ -86,6 +94,13 @@ func TestInvalidConfigFailsBeforeAnythingIsCreated(t *testing.T) {
 		{"local subnet too small", map[string]string{"platform": "local", "localSubnet": "10.213.0.0/30"}, nil, "localSubnet", "/16 to /27"},
 		{"local subnet too big", map[string]string{"platform": "local", "localSubnet": "10.0.0.0/8"}, nil, "localSubnet", "/16 to /27"},
 		{"local state dir relative", map[string]string{"platform": "local", "localStateDir": "state"}, nil, "localStateDir", "absolute"},
+		{"local subnet loopback", map[string]string{"platform": "local", "localSubnet": "127.0.0.0/24"}, nil, "localSubnet", "loopback, link-local, multicast"},
+		{"local subnet link-local", map[string]string{"platform": "local", "localSubnet": "169.254.10.0/24"}, nil, "localSubnet", "loopback, link-local, multicast"},
+		{"local subnet multicast", map[string]string{"platform": "local", "localSubnet": "224.1.0.0/24"}, nil, "localSubnet", "loopback, link-local, multicast"},
+		{"local state dir /", map[string]string{"platform": "local", "localStateDir": "/"}, nil, "localStateDir", "expected a clean absolute path"},
+		{"local state dir /var", map[string]string{"platform": "local", "localStateDir": "/var"}, nil, "localStateDir", "is a system directory"},
+		{"local state dir /usr", map[string]string{"platform": "local", "localStateDir": "/usr"}, nil, "localStateDir", "is a system directory"},
+		{"local state dir /etc/x", map[string]string{"platform": "local", "localStateDir": "/etc/mcs"}, nil, "localStateDir", "is under /etc, a system directory"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -44,12 +44,13 @@ func Build(ctx *pulumi.Context) (map[string]pulumi.Input, error) {
 // tell (they need the platform) to the config keys that set them.
 var argsFields = map[string]string{"ClientServerArgs.Engine: ": "engine"}
 
-// argsError names the config key in an error of ClientServerArgs.
+// argsError names the config key in an error of ClientServerArgs, or of the
+// platform (which starts with the bare key).
 func argsError(err error) error {
 	for field, key := range argsFields {
 		if rest, ok := strings.CutPrefix(err.Error(), field); ok {
 			return fmt.Errorf("%s:%s: %s", Project, key, rest)
 		}
 	}
-	return err
+	return prefixKey(err)
 }
