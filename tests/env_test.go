@@ -109,6 +109,15 @@ func newLocalEnv(t *testing.T, subnet string, clients []string, password string,
 // and returns the resolved stack outputs.
 func (e *localEnv) run(m *harness.Mocks, extra func(ctx *pulumi.Context, out map[string]pulumi.Input) error) map[string]any {
 	e.t.Helper()
+	outputs, err := e.runErr(m, extra)
+	require.NoError(e.t, err, "the program runs")
+	return outputs
+}
+
+// runErr is run, returning the program's error (a failed up) instead of
+// failing the test.
+func (e *localEnv) runErr(m *harness.Mocks, extra func(ctx *pulumi.Context, out map[string]pulumi.Input) error) (map[string]any, error) {
+	e.t.Helper()
 	cfg, err := stack.EngineConfig("../Pulumi.yaml", e.config) // as `pulumi up` passes it
 	require.NoError(e.t, err)
 	var secretKeys []string
@@ -142,9 +151,8 @@ func (e *localEnv) run(m *harness.Mocks, extra func(ctx *pulumi.Context, out map
 		}
 		return nil
 	}, pulumi.WithMocks("mysql-client-server", stackName, m))
-	require.NoError(e.t, err, "the program runs")
 	e.t.Logf("program ran in %s", time.Since(start).Round(time.Millisecond))
-	return outputs
+	return outputs, err
 }
 
 // leftovers lists what of this environment is still on the machine.

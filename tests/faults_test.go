@@ -244,4 +244,39 @@ func TestLocalFaults(t *testing.T) {
 		require.NoError(t, m.Teardown(), "teardown completes without the client host")
 		assert.Empty(t, e.leftovers())
 	})
+
+	t.Run("a failed install puts the previous configuration back, and the next good up converges", func(t *testing.T) {
+		// The install fails once it has changed the host: the drop-in
+		// holds the new port and mysqld has restarted with it.
+		_, stderr, err := onServer(t, out, "echo server-install:configured >/etc/mysql/mysql-client-server-fault")
+		require.NoError(t, err, stderr)
+		defer func() { _, _, _ = onServer(t, out, "rm -f /etc/mysql/mysql-client-server-fault") }()
+		e.config["port"] = "3307"
+		_, err = e.runErr(m, nil)
+		require.Error(t, err, "the up fails")
+		assert.Contains(t, err.Error(), "injected fault at server-install:configured")
+		assert.Contains(t, err.Error(), "restoring the previous configuration")
+		got, stderr, err := onServer(t, out, "cat /etc/mysql/*/zz-mysql-client-server.cnf | grep '^port'; if ls /etc/mysql/*/zz-mysql-client-server.cnf.previous >/dev/null 2>&1; then echo kept; else echo gone; fi; mysql -N -e 'SELECT @@port'")
+		require.NoError(t, err, stderr)
+		assert.Equal(t, "port = 3306\ngone\n3306\n", got, "the previous drop-in is back, and mysqld runs with it")
+
+		// The user sets the old value back: Pulumi kept the failed update's
+		// old inputs, so nothing runs, and the host already agrees.
+		_, _, err = onServer(t, out, "rm -f /etc/mysql/mysql-client-server-fault")
+		require.NoError(t, err)
+		delete(e.config, "port")
+		again := e.run(m, nil)
+		got, err = mysqlOnClient(t, again, "mysql_client", "app", testPassword, "SELECT COUNT(*) FROM app.durable")
+		require.NoError(t, err, "the client logs in on the old port")
+		assert.Equal(t, "3", strings.TrimSpace(got), "no data lost")
+
+		// And the new value, once nothing fails, applies.
+		e.config["port"] = "3307"
+		moved := e.run(m, nil)
+		got, stderr, err = onServer(t, moved, "mysql -N -e 'SELECT @@port'")
+		require.NoError(t, err, stderr)
+		assert.Equal(t, "3307", strings.TrimSpace(got))
+		delete(e.config, "port")
+		out = e.run(m, nil)
+	})
 }

@@ -225,3 +225,18 @@ func TestUserDeleteFailsWhenTheServerDoesNotAnswer(t *testing.T) {
 	require.NoError(t, err, stderr)
 	assert.Contains(t, stderr, "no MySQL or MariaDB server is installed here")
 }
+
+// The seed check never takes a replica whose status it cannot read for an
+// empty one: that would load the primary's dump over a live replica.
+func TestSeedCheckFailsWhenTheStatusCannotBeRead(t *testing.T) {
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"mysqld": `echo "/usr/sbin/mysqld  Ver 9.7.4-2 for Linux on x86_64 ((Debian))"`,
+		"mysql":  `echo "ERROR 2002 (HY000): Can't connect to local MySQL server" >&2; exit 1`,
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/bash\n"+body+"\n"), 0o755))
+	}
+	stderr, _, err := runLib(t, "", body("seed-load.sh"), "PATH="+dir+":/usr/bin:/bin", "MCS_SEED_MODE=check")
+	require.Error(t, err, "a status that cannot be read is not an empty replica")
+	assert.Contains(t, stderr, "could not read the replication status")
+}

@@ -270,6 +270,17 @@ safe_stop() {
 	die "the server (pid $pid) did not stop within 60 s"
 }
 
+# MCS_FAULT_FILE names, on a host, the one step that is to fail once it has
+# changed the host: the tests' injection point (nothing else writes it).
+MCS_FAULT_FILE=/etc/mysql/mysql-client-server-fault
+
+# fault_point NAME fails the script when the tests asked NAME to fail.
+fault_point() {
+	if [ -f "$MCS_FAULT_FILE" ] && [ "$(cat "$MCS_FAULT_FILE")" = "$1" ]; then
+		die "injected fault at $1 (a test's: $MCS_FAULT_FILE)"
+	fi
+}
+
 # admin runs the mysql client as the server's local admin, over the socket.
 admin() { mysql --protocol=socket -uroot --batch --skip-column-names "$@"; }
 

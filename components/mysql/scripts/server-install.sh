@@ -205,12 +205,33 @@ binlog_expire_logs_seconds = 604800
 ${engine_cnf}
 CNF
 )
+# restore_dropin is armed once the drop-in has changed: however the install
+# fails after that (a value only the server rejects, a restart that does not
+# come up), the previous configuration comes back and the server runs with
+# it. Pulumi keeps a failed update's old inputs, so the host then agrees with
+# the state again, and the next good pulumi up converges.
+restore_dropin() {
+	local rc=$?
+	[ "$rc" -ne 0 ] || return 0
+	trap - EXIT
+	log "the install failed (exit $rc) after it changed $dropin: restoring the previous configuration"
+	if [ -f "$dropin.previous" ]; then mv -f "$dropin.previous" "$dropin"; else rm -f "$dropin"; fi
+	if (server_ctl restart); then
+		log "the server runs again with the previous configuration"
+	else
+		log "the server did not start with the previous configuration either: see /var/log/mysql/error.log"
+	fi
+	exit "$rc"
+}
 changed=no
 if [ ! -f "$dropin" ] || [ "$(cat "$dropin")" != "$want" ]; then
+	rm -f "$dropin.previous"
+	if [ -f "$dropin" ]; then cp -p "$dropin" "$dropin.previous"; fi
 	printf '%s\n' "$want" >"$dropin.tmp"
 	chmod 0644 "$dropin.tmp"
 	mv "$dropin.tmp" "$dropin"
 	changed=yes
+	trap restore_dropin EXIT
 	log "wrote $dropin"
 fi
 
@@ -289,12 +310,14 @@ for _ in $(seq 1 600); do
 	sleep 0.1
 done
 server_running || die "the server did not answer on its socket within 60s after (re)start"
+fault_point server-install:configured
 
 # mysql_secure_installation: drop anonymous users and remote root, and the
 # test database with its wildcard grants. This host's own housekeeping stays
 # out of the binary log. A replica's accounts and databases are the
 # primary's, secured there, and read-only refuses the statements.
 if [ "$MCS_READ_ONLY" = yes ]; then
+	rm -f "$dropin.previous"
 	print_outputs
 	exit 0
 fi
@@ -306,4 +329,5 @@ admin -e "SELECT CONCAT(QUOTE(user), '@', QUOTE(host)) FROM mysql.user
 	done
 admin -e "SET SESSION sql_log_bin = 0; DROP DATABASE IF EXISTS test; DELETE FROM mysql.db WHERE Db = 'test' OR Db LIKE 'test\\_%'; FLUSH PRIVILEGES;"
 
+rm -f "$dropin.previous"
 print_outputs
