@@ -229,22 +229,6 @@ func TestLocalFaults(t *testing.T) {
 		assert.Regexp(t, `^TLSv1\.[23]$`, proof["tlsVersion"])
 	})
 
-	t.Run("teardown completes when a host disappeared out of band", func(t *testing.T) {
-		for _, r := range m.Records() {
-			if r.Name == "mysql_client-namespaces" {
-				cmd := exec.Command("/bin/bash", "-c", r.Delete)
-				cmd.Env = os.Environ()
-				for k, v := range r.Environment {
-					cmd.Env = append(cmd.Env, k+"="+v)
-				}
-				b, err := cmd.CombinedOutput()
-				require.NoError(t, err, "%s", b)
-			}
-		}
-		require.NoError(t, m.Teardown(), "teardown completes without the client host")
-		assert.Empty(t, e.leftovers())
-	})
-
 	t.Run("a failed install puts the previous configuration back, and the next good up converges", func(t *testing.T) {
 		// The install fails once it has changed the host: the drop-in
 		// holds the new port and mysqld has restarted with it.
@@ -279,4 +263,21 @@ func TestLocalFaults(t *testing.T) {
 		delete(e.config, "port")
 		out = e.run(m, nil)
 	})
+
+	t.Run("teardown completes when a host disappeared out of band", func(t *testing.T) {
+		for _, r := range m.Records() {
+			if r.Name == "mysql_client-namespaces" {
+				cmd := exec.Command("/bin/bash", "-c", r.Delete)
+				cmd.Env = os.Environ()
+				for k, v := range r.Environment {
+					cmd.Env = append(cmd.Env, k+"="+v)
+				}
+				b, err := cmd.CombinedOutput()
+				require.NoError(t, err, "%s", b)
+			}
+		}
+		require.NoError(t, m.Teardown(), "teardown completes without the client host")
+		assert.Empty(t, e.leftovers())
+	})
+
 }
