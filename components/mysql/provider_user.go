@@ -2,6 +2,7 @@ package mysql
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	mysqlsdk "github.com/pulumi/pulumi-mysql/sdk/v3/go/mysql"
@@ -29,6 +30,29 @@ type ProviderUserArgs struct {
 	// AllowPlaintext lets the account log in without TLS. By default it
 	// must use TLS (REQUIRE SSL), as on the default path.
 	AllowPlaintext bool
+	// ServerVersion is the server's VERSION() (Server.Version). When given,
+	// a server the provider cannot serve is refused before any of this
+	// component's resources is created (see ProviderSupports).
+	ServerVersion pulumi.StringInput
+}
+
+// ProviderSupports says whether pulumi-mysql v3.2.1 can manage accounts on
+// a server of this VERSION(): it bridges a 2020 Terraform provider that
+// reads @@innodb_version to create a user, and MariaDB removed that variable
+// in 10.10 (Error 1193 there). MySQL 8 and 9 work.
+func ProviderSupports(version string) error {
+	if !strings.Contains(version, "MariaDB") {
+		return nil
+	}
+	var major, minor int
+	if _, err := fmt.Sscanf(version, "%d.%d", &major, &minor); err != nil {
+		return fmt.Errorf("the server's version %q: %w", version, err)
+	}
+	if major > 10 || major == 10 && minor >= 10 {
+		return fmt.Errorf("the server is MariaDB %s: pulumi-mysql v3.2.1 cannot create users there "+
+			"(it reads @@innodb_version, which MariaDB removed in 10.10): use mysql.User, the SSH path, instead", version)
+	}
+	return nil
 }
 
 // ProviderUser is the optional second path to a MySQL account, for servers
@@ -63,6 +87,17 @@ func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, o
 	database, err := checked("ProviderUserArgs.Database", args.Database, ValidateDatabaseName)
 	if err != nil {
 		return nil, err
+	}
+	if args.ServerVersion != nil {
+		// Every resource here takes the database's name: a server the
+		// provider cannot serve fails them all before any is created.
+		database = pulumi.All(database, args.ServerVersion).ApplyT(func(v []any) (string, error) {
+			if err := ProviderSupports(v[1].(string)); err != nil {
+				return "", fmt.Errorf("ProviderUserArgs.ServerVersion: %w", err)
+			}
+			return v[0].(string), nil
+		}).(pulumi.StringOutput)
+		userName = pulumi.All(userName, database).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput)
 	}
 	password, err := checked("ProviderUserArgs.Password", args.Password, ValidatePassword)
 	if err != nil {

@@ -144,3 +144,47 @@ func TestProviderUserInvalidArgsFailNamingTheField(t *testing.T) {
 		})
 	}
 }
+
+func TestProviderSupportsMySQLButNotMariaDBFrom1010(t *testing.T) {
+	for version, ok := range map[string]bool{
+		"9.7.4-2":                          true,
+		"8.0.39-0ubuntu0.22.04.1":          true,
+		"10.6.18-MariaDB-0ubuntu0.22.04.1": true, // Ubuntu 22.04's: @@innodb_version is still there
+		"10.11.6-MariaDB-0+deb12u1":        false,
+		"11.4.2-MariaDB":                   false,
+	} {
+		err := ProviderSupports(version)
+		if ok {
+			assert.NoError(t, err, version)
+			continue
+		}
+		require.Error(t, err, version)
+		assert.Contains(t, err.Error(), "the server is MariaDB "+version)
+		assert.Contains(t, err.Error(), "use mysql.User, the SSH path")
+	}
+}
+
+// On MariaDB 10.10 and later the provider cannot create users: the
+// component refuses, naming the version, and none of its resources is made.
+func TestProviderUserRefusesMariaDBBeforeCreatingAnything(t *testing.T) {
+	m := mocktest.New(t)
+	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+		p, err := mysqlsdk.NewProvider(ctx, "admin", &mysqlsdk.ProviderArgs{
+			Endpoint: pulumi.String(serverPrivate + ":3306"), Username: pulumi.String("admin"),
+		})
+		if err != nil {
+			return err
+		}
+		_, err = NewProviderUser(ctx, "pu", &ProviderUserArgs{
+			Provider: p, Name: pulumi.String("app"), Host: pulumi.String(clientPrivate),
+			Password: pulumi.ToSecret(pulumi.String(testPassword)).(pulumi.StringOutput), Database: pulumi.String("app"),
+			ServerVersion: pulumi.String("10.11.6-MariaDB-0+deb12u1"),
+		})
+		return err
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ProviderUserArgs.ServerVersion: the server is MariaDB 10.11.6-MariaDB-0+deb12u1")
+	for _, typ := range []string{"mysql:index/database:Database", "mysql:index/user:User", "mysql:index/grant:Grant"} {
+		assert.Empty(t, m.OfType(typ), "no %s is created", typ)
+	}
+}
