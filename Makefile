@@ -100,9 +100,10 @@ test: deps lint tools
 		MCS_TEST_ENGINE=$$e $(GO) test -count=1 -timeout 25m ./tests/ || exit 1; \
 	done
 
-# bench measures cold up, no-op up and down for 1, 8 and 32 clients under the
-# real engine (BENCH_ARGS="-runs 5 -clients 1,8"), and writes
-# tests/bench/bench.md and tests/bench/bench.svg.
+# bench measures cold up, no-op up and down under the real engine, for each
+# engine (mysql, mariadb), with 1, 8 and 32 clients and with 0, 1 and 3
+# replicas (BENCH_ARGS="-runs 5 -clients 1,8 -replicas 0,3 -engines mysql"),
+# and writes tests/bench/bench.md, bench-<engine>.svg and replicas.md.
 BENCH_ARGS ?=
 bench: deps tools
 	$(GO) run ./tests/bench $(BENCH_ARGS)
