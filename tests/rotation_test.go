@@ -22,8 +22,16 @@ func TestLocalPasswordRotation(t *testing.T) {
 	t.Cleanup(func() { e.teardown(m) })
 	out := e.run(m, nil)
 
+	// The server's general log records every statement of the rotation.
+	const glog = "/var/log/mysql/mcs-rotation-general.log"
+	_, stderr, err := onServer(t, out, `mysql -e "SET GLOBAL general_log_file = '`+glog+`'; SET GLOBAL general_log = ON"`)
+	require.NoError(t, err, stderr)
 	e.config["password"] = newPassword
 	again := e.run(m, nil)
+	statements, stderr, err := onServer(t, out, `mysql -e "SET GLOBAL general_log = OFF" && cat `+glog+` && rm -f `+glog)
+	require.NoError(t, err, stderr)
+	assert.Contains(t, statements, "ALTER USER", "the rotation changed the password")
+	assert.NotContains(t, statements, "REVOKE", "the grant is unchanged: it is not revoked and granted again, so the account is never without it")
 
 	ops := map[string][]harness.Operation{}
 	for _, name := range []string{"mysql_server-namespaces", "mysql_client-namespaces", "mysql-server-install",
@@ -45,7 +53,7 @@ func TestLocalPasswordRotation(t *testing.T) {
 	proof := again["proofs"].(map[string]any)["mysql_client"].(map[string]any)
 	assert.Equal(t, "app@"+again["clientPrivateAddresses"].(map[string]string)["mysql_client"], proof["currentUser"],
 		"the proof passed with the new password")
-	_, err := mysqlOnClient(t, again, "mysql_client", "app", newPassword, "SELECT 1")
+	_, err = mysqlOnClient(t, again, "mysql_client", "app", newPassword, "SELECT 1")
 	assert.NoError(t, err, "the new password logs in")
 	_, err = mysqlOnClient(t, again, "mysql_client", "app", oldPassword, "SELECT 1")
 	require.Error(t, err, "the old password no longer logs in")

@@ -50,6 +50,30 @@ identified=$(sql_identified "$pw" "$native")
 mariadb=no
 if is_mariadb; then mariadb=yes; fi
 
+# q runs one statement over the admin socket, with backslashes escaping as
+# sql_str writes them.
+q() {
+	{
+		printf "SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '');\n"
+		printf '%s\n' "$1"
+	} | admin
+}
+
+# The grant is changed only when it differs from the one applied last (a
+# root-only mark per account): REVOKE then GRANT would leave the account
+# without privileges for a moment, on the replicas too, at every re-run (an
+# upgrade, a password rotation). A missing account, or one without its
+# grant, is granted again whatever the mark says.
+grants_dir=/etc/mysql/mysql-client-server-grants
+mark=$grants_dir/$(printf '%s' "$MCS_USER@$MCS_USER_HOST" | sha256sum | cut -c1-32)
+want_grant="$privileges ON $scope$with/${MCS_READ_ONLY_ADMIN:-revoke}"
+regrant=yes
+if [ "$(cat "$mark" 2>/dev/null)" = "$want_grant" ] &&
+	[ "$(q "SELECT COUNT(*) FROM mysql.user WHERE user = $(sql_str "$MCS_USER") AND host = $(sql_str "$MCS_USER_HOST")")" = 1 ] &&
+	q "SHOW GRANTS FOR $account" | grep -qv '^GRANT USAGE ON \*\.\* '; then
+	regrant=no
+fi
+
 # The SQL reaches mysql on stdin; printf is a shell builtin, so the password
 # is never in any process's argv. mysql's own messages are scrubbed of it.
 err=$(
@@ -58,16 +82,22 @@ err=$(
 		[ "$MCS_PRIVILEGES" = replication ] || printf 'CREATE DATABASE IF NOT EXISTS %s;\n' "$db"
 		printf 'CREATE USER IF NOT EXISTS %s %s %s;\n' "$account" "$identified" "$require"
 		printf 'ALTER USER %s %s %s;\n' "$account" "$identified" "$require"
-		printf 'REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s;\n' "$account"
-		printf 'GRANT %s ON %s TO %s%s;\n' "$privileges" "$scope" "$account" "$with"
-		# MariaDB's ALL ON *.* includes READ_ONLY ADMIN, which writes through
-		# read_only: a client could then write on a replica and break its
-		# replication. MySQL's super_read_only stops every account.
-		[ "$MCS_PRIVILEGES/$mariadb/${MCS_READ_ONLY_ADMIN:-revoke}" != all/yes/revoke ] || printf 'REVOKE READ_ONLY ADMIN ON *.* FROM %s;\n' "$account"
+		if [ "$regrant" = yes ]; then
+			printf 'REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s;\n' "$account"
+			printf 'GRANT %s ON %s TO %s%s;\n' "$privileges" "$scope" "$account" "$with"
+			# MariaDB's ALL ON *.* includes READ_ONLY ADMIN, which writes
+			# through read_only: a client could then write on a replica and
+			# break its replication. MySQL's super_read_only stops every account.
+			[ "$MCS_PRIVILEGES/$mariadb/${MCS_READ_ONLY_ADMIN:-revoke}" != all/yes/revoke ] || printf 'REVOKE READ_ONLY ADMIN ON *.* FROM %s;\n' "$account"
+		fi
 		printf 'FLUSH PRIVILEGES;\n'
 	} | admin 2>&1 >/dev/null
 ) || {
 	printf '%s\n' "$(scrub_secret "$err" "$password")" >&2
 	die "could not create or update the account for ${MCS_USER}@${MCS_USER_HOST}"
 }
+if [ "$regrant" = yes ]; then
+	install -d -m 0700 "$grants_dir"
+	(umask 077 && printf '%s' "$want_grant" >"$mark")
+fi
 printf '%s@%s\n' "$MCS_USER" "$MCS_USER_HOST"

@@ -15,3 +15,5 @@ if ! server_running; then
 	die "the server does not answer on its socket, so the account ${MCS_USER}@${MCS_USER_HOST} may still exist: start the server and run pulumi up (or destroy) again; if the server is gone for good, remove the account's resource from the state with pulumi state delete"
 fi
 printf 'DROP USER IF EXISTS %s@%s;\n' "$(sql_str "$MCS_USER")" "$(sql_str "$MCS_USER_HOST")" | admin
+# The mark of its last grant (user-apply.sh) goes with it.
+rm -f "/etc/mysql/mysql-client-server-grants/$(printf '%s' "$MCS_USER@$MCS_USER_HOST" | sha256sum | cut -c1-32)"
