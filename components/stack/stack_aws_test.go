@@ -375,3 +375,13 @@ func TestDevStackFileSetsNoInstanceType(t *testing.T) {
 	assert.NotContains(t, string(b), "instanceType")
 	assert.NotContains(t, string(b), "t2.")
 }
+
+// The local stack's file is the project's, shared by every machine: the
+// salt and the encrypted password a local make up writes into it belong to
+// that machine's passphrase, and a fresh clone's make up fails on them.
+func TestLocalStackFileHoldsNoMachinesSecrets(t *testing.T) {
+	b, err := os.ReadFile("../../Pulumi.local.yaml")
+	require.NoError(t, err)
+	assert.NotContains(t, string(b), "encryptionsalt")
+	assert.NotContains(t, string(b), "secure:")
+}
