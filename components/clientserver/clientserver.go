@@ -291,10 +291,7 @@ func (a *Args) specs() []host.Spec {
 func (a *Args) resolveEngine() error {
 	deployed, where := a.Platform.DeployedEngine(a.ServerName)
 	if a.Engine == "" {
-		a.Engine = host.DefaultEngine
-		if deployed != "" {
-			a.Engine = deployed
-		}
+		a.Engine = deployed.OrDefault()
 		return nil
 	}
 	if _, err := host.ParseEngine(string(a.Engine)); err != nil {

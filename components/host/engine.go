@@ -16,6 +16,14 @@ const (
 	DefaultEngine = EngineMySQL
 )
 
+// OrDefault is the engine, or DefaultEngine where it is empty.
+func (e Engine) OrDefault() Engine {
+	if e == "" {
+		return DefaultEngine
+	}
+	return e
+}
+
 // ParseEngine checks an engine name: mysql or mariadb.
 func ParseEngine(s string) (Engine, error) {
 	switch e := Engine(s); e {

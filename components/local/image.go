@@ -47,7 +47,7 @@ type ImageArgs struct {
 }
 
 // Image is the root filesystem the mysql engine's hosts run in, built once
-// per machine by debootstrap (about 60 s and 900 MB) and reused by every
+// per machine by debootstrap (about 60 s and 730 MB) and reused by every
 // stack. Deleting it keeps it: it is a cache.
 type Image struct {
 	pulumi.ResourceState

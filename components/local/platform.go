@@ -232,7 +232,7 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 			Address:         addr.String(),
 			PrefixLength:    p.subnet.Bits(),
 			OperatorAddress: p.OperatorAddress().String(),
-			HostDir:         filepath.Join(p.StateDir, p.id(), s.Name),
+			HostDir:         p.hostDir(s.Name),
 			PublicKey:       keys.PublicKey,
 			PrivateKey:      keys.PrivateKey,
 			Image:           image,
@@ -250,7 +250,7 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 // image once; nil when the hosts run MariaDB on this machine's own root.
 func (p *Platform) image(ctx *pulumi.Context, parent pulumi.Resource, specs []host.Spec) (pulumi.StringInput, error) {
 	for _, s := range specs {
-		if s.Engine == host.EngineMySQL || s.Engine == "" && host.DefaultEngine == host.EngineMySQL {
+		if s.Engine.OrDefault() == host.EngineMySQL {
 			img, err := NewImage(ctx, "mysql-image", &ImageArgs{Cache: p.ImageCache}, pulumi.Parent(parent))
 			if err != nil {
 				return nil, err
@@ -285,10 +285,13 @@ func (p *Platform) CheckSpecs(specs []host.Spec) error {
 	return nil
 }
 
+// hostDir is where the named host's private directories live.
+func (p *Platform) hostDir(name string) string { return filepath.Join(p.StateDir, p.id(), name) }
+
 // DeployedEngine reads which engine the server's data directory on this
 // machine was made by, and names the directory.
 func (p *Platform) DeployedEngine(server string) (host.Engine, string) {
-	dir := filepath.Join(p.StateDir, p.id(), server, "var-lib-mysql")
+	dir := filepath.Join(p.hostDir(server), "var-lib-mysql")
 	return deployedEngine(dir), dir
 }
 

@@ -100,7 +100,7 @@ trap cleanup EXIT
 
 url=$(mirror)
 start=$SECONDS
-log "building the MySQL image $MCS_IMAGE_NAME: debootstrap $MCS_IMAGE_SUITE (${url:-the default mirror of debootstrap}) with ${MCS_IMAGE_PACKAGES} (about 60 s and 900 MB, once per machine)"
+log "building the MySQL image $MCS_IMAGE_NAME: debootstrap $MCS_IMAGE_SUITE (${url:-the default mirror of debootstrap}) with ${MCS_IMAGE_PACKAGES} (about 60 s and 730 MB, once per machine)"
 rm -rf --one-file-system "$tmp"
 blog=$images/.build-$MCS_IMAGE_NAME.log
 # progress keeps debootstrap's whole output in $blog and shows its steps.

@@ -201,6 +201,16 @@ scrub_secret() {
 # server_running succeeds when the server answers on its socket.
 server_running() { mysqladmin --protocol=socket -uroot ping >/dev/null 2>&1; }
 
+# await_server waits, at most 60 s, until the server answers.
+await_server() {
+	local i
+	for ((i = 0; i < 600; i++)); do
+		server_running && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # server_ctl ACTION starts, stops or restarts the server: through systemd,
 # else the distribution's init script, else (an image without either, such
 # as Debian unstable's MySQL in a local host) mysqld_safe itself, detached.
@@ -242,14 +252,10 @@ server_ctl() {
 # session, and waits (at most 60 s) until it answers, as systemctl and
 # service(8) do.
 safe_start() {
-	local i
 	server_running && return 0
 	install -d -m 0755 -o mysql -g mysql /run/mysqld
 	setsid mysqld_safe </dev/null >/dev/null 2>&1 &
-	for ((i = 0; i < 600; i++)); do
-		server_running && return 0
-		sleep 0.1
-	done
+	await_server && return 0
 	tail -n 5 /var/log/mysql/error.log >&2 2>/dev/null || true
 	die "the server did not answer on its socket within 60 s of its start"
 }
@@ -279,6 +285,12 @@ fault_point() {
 	if [ -f "$MCS_FAULT_FILE" ] && [ "$(cat "$MCS_FAULT_FILE")" = "$1" ]; then
 		die "injected fault at $1 (a test's: $MCS_FAULT_FILE)"
 	fi
+}
+
+# grant_mark USER HOST prints the root-only file in which user-apply.sh
+# keeps the grant it last applied to that account (user-delete.sh removes it).
+grant_mark() {
+	printf '/etc/mysql/mysql-client-server-grants/%s' "$(printf '%s' "$1@$2" | sha256sum | cut -c1-32)"
 }
 
 # admin runs the mysql client as the server's local admin, over the socket.
@@ -419,14 +431,19 @@ sql_stop_replica() { if is_mariadb; then echo 'STOP SLAVE'; else echo 'STOP REPL
 # replica_field NAME prints the replica status field for NAME: host, port,
 # user, ssl, verify, gtid (the channel uses GTIDs), io, sql.
 replica_field() {
-	local i
+	local mariadb mysql
 	case $1 in
-	host) i=0 ;; port) i=1 ;; user) i=2 ;; ssl) i=3 ;; verify) i=4 ;; gtid) i=5 ;; io) i=6 ;; sql) i=7 ;;
+	host) mariadb=Master_Host mysql=Source_Host ;;
+	port) mariadb=Master_Port mysql=Source_Port ;;
+	user) mariadb=Master_User mysql=Source_User ;;
+	ssl) mariadb=Master_SSL_Allowed mysql=Source_SSL_Allowed ;;
+	verify) mariadb=Master_SSL_Verify_Server_Cert mysql=Source_SSL_Verify_Server_Cert ;;
+	gtid) mariadb=Using_Gtid mysql=Auto_Position ;;
+	io) mariadb=Slave_IO_Running mysql=Replica_IO_Running ;;
+	sql) mariadb=Slave_SQL_Running mysql=Replica_SQL_Running ;;
 	*) die "replica_field: $1 is not a field" ;;
 	esac
-	local mariadb=(Master_Host Master_Port Master_User Master_SSL_Allowed Master_SSL_Verify_Server_Cert Using_Gtid Slave_IO_Running Slave_SQL_Running)
-	local mysql=(Source_Host Source_Port Source_User Source_SSL_Allowed Source_SSL_Verify_Server_Cert Auto_Position Replica_IO_Running Replica_SQL_Running)
-	if is_mariadb; then echo "${mariadb[$i]}"; else echo "${mysql[$i]}"; fi
+	if is_mariadb; then echo "$mariadb"; else echo "$mysql"; fi
 }
 
 # replica_gtid_value prints what replica_field gtid shows for a channel that

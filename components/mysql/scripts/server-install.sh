@@ -305,11 +305,7 @@ elif ! server_running; then
 	server_ctl start
 fi
 
-for _ in $(seq 1 600); do
-	server_running && break
-	sleep 0.1
-done
-server_running || die "the server did not answer on its socket within 60s after (re)start"
+await_server || die "the server did not answer on its socket within 60s after (re)start"
 fault_point server-install:configured
 
 # mysql_secure_installation: drop anonymous users and remote root, and the

@@ -50,11 +50,13 @@ identified=$(sql_identified "$pw" "$native")
 mariadb=no
 if is_mariadb; then mariadb=yes; fi
 
-# q runs one statement over the admin socket, with backslashes escaping as
-# sql_str writes them.
+# escapes makes the session's backslashes escape, as sql_str writes them.
+escapes() { printf "SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '');\n"; }
+
+# q runs one statement over the admin socket.
 q() {
 	{
-		printf "SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '');\n"
+		escapes
 		printf '%s\n' "$1"
 	} | admin
 }
@@ -64,8 +66,7 @@ q() {
 # without privileges for a moment, on the replicas too, at every re-run (an
 # upgrade, a password rotation). A missing account, or one without its
 # grant, is granted again whatever the mark says.
-grants_dir=/etc/mysql/mysql-client-server-grants
-mark=$grants_dir/$(printf '%s' "$MCS_USER@$MCS_USER_HOST" | sha256sum | cut -c1-32)
+mark=$(grant_mark "$MCS_USER" "$MCS_USER_HOST")
 want_grant="$privileges ON $scope$with/${MCS_READ_ONLY_ADMIN:-revoke}"
 regrant=yes
 if [ "$(cat "$mark" 2>/dev/null)" = "$want_grant" ] &&
@@ -78,7 +79,7 @@ fi
 # is never in any process's argv. mysql's own messages are scrubbed of it.
 err=$(
 	{
-		printf "SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '');\n"
+		escapes
 		[ "$MCS_PRIVILEGES" = replication ] || printf 'CREATE DATABASE IF NOT EXISTS %s;\n' "$db"
 		printf 'CREATE USER IF NOT EXISTS %s %s %s;\n' "$account" "$identified" "$require"
 		printf 'ALTER USER %s %s %s;\n' "$account" "$identified" "$require"
@@ -97,7 +98,7 @@ err=$(
 	die "could not create or update the account for ${MCS_USER}@${MCS_USER_HOST}"
 }
 if [ "$regrant" = yes ]; then
-	install -d -m 0700 "$grants_dir"
+	install -d -m 0700 "${mark%/*}"
 	(umask 077 && printf '%s' "$want_grant" >"$mark")
 fi
 printf '%s@%s\n' "$MCS_USER" "$MCS_USER_HOST"

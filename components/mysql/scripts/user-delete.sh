@@ -16,4 +16,4 @@ if ! server_running; then
 fi
 printf 'DROP USER IF EXISTS %s@%s;\n' "$(sql_str "$MCS_USER")" "$(sql_str "$MCS_USER_HOST")" | admin
 # The mark of its last grant (user-apply.sh) goes with it.
-rm -f "/etc/mysql/mysql-client-server-grants/$(printf '%s' "$MCS_USER@$MCS_USER_HOST" | sha256sum | cut -c1-32)"
+rm -f "$(grant_mark "$MCS_USER" "$MCS_USER_HOST")"
