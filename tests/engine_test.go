@@ -188,6 +188,7 @@ func TestRealEngineLocalStack(t *testing.T) {
 			{key: "clients[0]", value: "bad name", opts: []string{"--path"}, want: "expected a letter"},
 			{key: "localSubnet", value: "10.213.0.0/33", want: "a.b.c.d/n"},
 			{key: "localSubnet", value: "10.213.0.0/30", want: "/16 to /27"},
+			{key: "localSubnet", value: "10.213.99.0/24", want: "a new subnet would replace every host and delete the server's data"},
 			{key: "localStateDir", value: "state", want: "absolute"},
 			{key: "allPrivileges", value: "yes", want: "boolean"},
 			{key: "replicas", value: "17", want: "expected a whole number from 0 to 16"},

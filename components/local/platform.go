@@ -99,7 +99,11 @@ func (p *Platform) Validate() error {
 	if err := validStateDir(p.StateDir); err != nil {
 		return fmt.Errorf("localStateDir: %q: %w", p.StateDir, err)
 	}
-	if err := checkRoutes(subnet, p.bridge()); err != nil {
+	routes := readRoutes()
+	if err := checkSubnetKept(routes, p.Name, subnet); err != nil {
+		return fmt.Errorf("localSubnet: %w", err)
+	}
+	if err := checkRoutes(routes, subnet, p.bridge()); err != nil {
 		return fmt.Errorf("localSubnet: %w", err)
 	}
 	if p.Preflight == nil {
@@ -139,12 +143,17 @@ func validStateDir(dir string) error {
 
 // id is a short hash that keeps this stack's interface and namespace names
 // apart from another stack's.
-func (p *Platform) id() string {
-	sum := sha256.Sum256([]byte(p.Name + "\x00" + p.Subnet))
+func (p *Platform) id() string { return stackID(p.Name, p.Subnet) }
+
+func stackID(name, subnet string) string {
+	sum := sha256.Sum256([]byte(name + "\x00" + subnet))
 	return hex.EncodeToString(sum[:])[:6]
 }
 
-func (p *Platform) bridge() string { return "mcs-" + p.id() }
+// bridgeName is the bridge of the stack of that name on that subnet.
+func bridgeName(name, subnet string) string { return "mcs-" + stackID(name, subnet) }
+
+func (p *Platform) bridge() string { return bridgeName(p.Name, p.Subnet) }
 
 // Bridge is the name of the bridge the hosts and the operator share.
 func (p *Platform) Bridge() string { return p.bridge() }

@@ -76,20 +76,26 @@ func found(r requirement) bool {
 	return false
 }
 
-// checkRoutes reads /proc/net/route and rejects a subnet that overlaps a
-// route the machine already has on another interface (the default route
-// aside).
-func checkRoutes(subnet netip.Prefix, bridge string) error {
+// route is one line of the machine's IPv4 routing table.
+type route struct {
+	iface  string
+	prefix netip.Prefix
+}
+
+// readRoutes reads /proc/net/route, the default route aside; nil when the
+// machine has no IPv4 routing table.
+func readRoutes() []route {
 	f, err := os.Open("/proc/net/route")
 	if err != nil {
-		return nil // no IPv4 routing table to compare with
+		return nil
 	}
 	defer f.Close()
+	var routes []route
 	sc := bufio.NewScanner(f)
 	sc.Scan() // header
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 8 || fields[0] == bridge {
+		if len(fields) < 8 {
 			continue
 		}
 		dst, err1 := strconv.ParseUint(fields[1], 16, 32)
@@ -106,10 +112,34 @@ func checkRoutes(subnet netip.Prefix, bridge string) error {
 				bits++
 			}
 		}
-		route := netip.PrefixFrom(netip.AddrFrom4(d), bits)
-		if route.Overlaps(subnet) {
-			return fmt.Errorf("%s overlaps the route %s on %s: expected a subnet this machine does not use: pick another, such as `pulumi config set localSubnet 10.%d.0.0/24`", subnet, route, fields[0], 214+int(subnet.Addr().As4()[1]%40))
+		routes = append(routes, route{fields[0], netip.PrefixFrom(netip.AddrFrom4(d), bits)})
+	}
+	return routes
+}
+
+// checkRoutes rejects a subnet that overlaps a route the machine already has
+// on another interface than the stack's bridge.
+func checkRoutes(routes []route, subnet netip.Prefix, bridge string) error {
+	for _, r := range routes {
+		if r.iface != bridge && r.prefix.Overlaps(subnet) {
+			return fmt.Errorf("%s overlaps the route %s on %s: expected a subnet this machine does not use: pick another, such as `pulumi config set localSubnet 10.%d.0.0/24`", subnet, r.prefix, r.iface, 214+int(subnet.Addr().As4()[1]%40))
 		}
+	}
+	return nil
+}
+
+// checkSubnetKept refuses a new subnet for a stack whose hosts run: each
+// host's names and directory derive from the subnet, so a new one would
+// replace every host, and delete the server's data with its old directory.
+// The stack's bridge is found by its name, which hashes the stack's name
+// with the subnet its route covers.
+func checkSubnetKept(routes []route, name string, subnet netip.Prefix) error {
+	for _, r := range routes {
+		if r.prefix == subnet || r.iface != bridgeName(name, r.prefix.String()) {
+			continue
+		}
+		return fmt.Errorf("%s: this stack's hosts run on %s (bridge %s): a new subnet would replace every host and delete the server's data: "+
+			"expected %s; to move the stack, back up its data and `make down` first", subnet, r.prefix, r.iface, r.prefix)
 	}
 	return nil
 }

@@ -71,17 +71,17 @@ func TestCheckRoutesRejectsASubnetOverlappingAnExistingRoute(t *testing.T) {
 		t.Skip("this machine has no IPv4 link route to overlap")
 	}
 	for route, dev := range routes {
-		err := checkRoutes(route, "mcs-notthis")
+		err := checkRoutes(readRoutes(), route, "mcs-notthis")
 		require.Error(t, err, "%s overlaps the route on %s", route, dev)
 		assert.Contains(t, err.Error(), route.String()+" overlaps the route")
 		assert.Contains(t, err.Error(), " on "+dev)
 		assert.Contains(t, err.Error(), "pulumi config set localSubnet", "the error says how to choose another")
 
-		if err := checkRoutes(route, dev); err != nil {
+		if err := checkRoutes(readRoutes(), route, dev); err != nil {
 			assert.NotContains(t, err.Error(), " on "+dev+":", "the platform's own bridge is not a conflict")
 		}
 	}
-	assert.NoError(t, checkRoutes(freeSubnet(t), "mcs-notthis"), "a subnet no route overlaps is accepted")
+	assert.NoError(t, checkRoutes(readRoutes(), freeSubnet(t), "mcs-notthis"), "a subnet no route overlaps is accepted")
 }
 
 // TestCheckRoutesRejectsARouteMadeForTheTest creates an interface mcsut0
@@ -127,14 +127,14 @@ func TestCheckRoutesRejectsARouteMadeForTheTest(t *testing.T) {
 	require.Equal(t, "mcsut0", kernelRoutes(t)[netip.MustParsePrefix("10.250.77.0/24")], "the kernel has the test route")
 
 	for _, subnet := range []string{"10.250.77.0/24", "10.250.0.0/16", "10.250.77.128/27"} {
-		err := checkRoutes(netip.MustParsePrefix(subnet), "mcs-notthis")
+		err := checkRoutes(readRoutes(), netip.MustParsePrefix(subnet), "mcs-notthis")
 		require.Error(t, err, "%s overlaps 10.250.77.0/24", subnet)
 		assert.Contains(t, err.Error(), subnet+" overlaps the route 10.250.77.0/24 on mcsut0")
 	}
-	if err := checkRoutes(netip.MustParsePrefix("10.250.78.0/24"), "mcs-notthis"); err != nil {
+	if err := checkRoutes(readRoutes(), netip.MustParsePrefix("10.250.78.0/24"), "mcs-notthis"); err != nil {
 		assert.NotContains(t, err.Error(), "mcsut0", "an adjacent subnet does not overlap")
 	}
-	if err := checkRoutes(netip.MustParsePrefix("10.250.77.0/24"), "mcsut0"); err != nil {
+	if err := checkRoutes(readRoutes(), netip.MustParsePrefix("10.250.77.0/24"), "mcsut0"); err != nil {
 		assert.NotContains(t, err.Error(), "mcsut0", "the platform's own bridge is not a conflict")
 	}
 }
@@ -176,4 +176,22 @@ func TestCheckMachinePassesWhenEverythingIsThere(t *testing.T) {
 		return
 	}
 	assert.NoError(t, err)
+}
+
+func TestCheckSubnetKeptRefusesANewSubnetWhileTheStacksHostsRun(t *testing.T) {
+	running := netip.MustParsePrefix("10.213.7.0/24")
+	routes := []route{
+		{"eth0", netip.MustParsePrefix("192.0.2.0/24")},
+		{bridgeName("dev", running.String()), running},
+		{bridgeName("other", "10.213.9.0/24"), netip.MustParsePrefix("10.213.9.0/24")},
+	}
+	err := checkSubnetKept(routes, "dev", netip.MustParsePrefix("10.213.8.0/24"))
+	require.Error(t, err, "the stack's hosts run on another subnet")
+	for _, want := range []string{"10.213.8.0/24", "run on 10.213.7.0/24", "delete the server's data", "expected 10.213.7.0/24", "make down"} {
+		assert.Contains(t, err.Error(), want)
+	}
+	assert.NoError(t, checkSubnetKept(routes, "dev", running), "the subnet the hosts run on")
+	assert.NoError(t, checkSubnetKept(routes, "fresh", netip.MustParsePrefix("10.213.8.0/24")),
+		"another stack's bridge (another name) is not this stack's")
+	assert.NoError(t, checkSubnetKept(routes[:1], "dev", netip.MustParsePrefix("10.213.8.0/24")), "no hosts run: any subnet")
 }

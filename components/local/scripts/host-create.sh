@@ -108,12 +108,54 @@ if [[ -n $IMAGE ]]; then IN_DIR=/var/lib/mysql-client-server-host; fi
 IMAGE_CFG=/var/lib/mysql-client-server-host/ssh/sshd_config
 SSHD_LOG=$HOST_DIR/sshd.log
 
+locked=false
 lock() {
   mkdir -p "${LOCK_FILE%/*}"
   exec 9>"$LOCK_FILE"
   flock -w 120 9 || die "timed out waiting for $LOCK_FILE"
+  locked=true
 }
-unlock() { flock -u 9; exec 9>&-; }
+unlock() { flock -u 9; exec 9>&-; locked=false; }
+
+# fault NAME fails here when a test asked NAME to fail (MCS_FAULT, which
+# only the tests set): the injection point of the fault tests.
+fault() {
+  [[ ${MCS_FAULT:-} != "$1" ]] || die "injected fault at $1 (a test's: MCS_FAULT)"
+}
+
+# What this run made, so that a failure removes it again: a failed create
+# is recorded in no state, and nothing else would ever remove it. A host
+# that existed before the run keeps everything it had.
+made=()
+undo() {
+  local rc=$? item p
+  ((rc != 0 && ${#made[@]} > 0)) || return 0
+  trap - EXIT
+  $locked || lock
+  for ((i = ${#made[@]} - 1; i >= 0; i--)); do
+    item=${made[i]}
+    log "the create failed: removing the $item it made"
+    case $item in
+      sshd) # with the netns it made, every process in it; else its sshd
+        for p in $(ip netns pids "$MCS_NETNS" 2>/dev/null); do
+          if [[ " ${made[*]} " == *" netns "* ]] || sshd_of_host "$p"; then kill -KILL "$p" 2>/dev/null || true; fi
+        done ;;
+      netns) ip netns delete "$MCS_NETNS" 2>/dev/null || true ;;
+      veth) ip link del dev "$MCS_VETH" 2>/dev/null || true ;;
+      hostdir) rm -rf --one-file-system -- "$HOST_DIR"; rmdir -- "${HOST_DIR%/*}" 2>/dev/null || true ;;
+      statedir) rm -f -- "$state_dir/$STATE_MARKER"; rmdir -- "$state_dir" 2>/dev/null || true ;;
+    esac
+  done
+  # The bridge goes with its last port, whichever host's create made it
+  # (hosts made in parallel that all fail leave it without ports).
+  if [[ -d /sys/class/net/$MCS_BRIDGE/brif && -z $(ls -A "/sys/class/net/$MCS_BRIDGE/brif") &&
+        $(cat "/sys/class/net/$MCS_BRIDGE/ifalias" 2>/dev/null) == "$BRIDGE_ALIAS" ]]; then
+    log "the create failed: removing the bridge $MCS_BRIDGE, which has no hosts"
+    ip link del dev "$MCS_BRIDGE" 2>/dev/null || true
+  fi
+  exit "$rc"
+}
+trap undo EXIT
 
 # Write $2 to file $1 (mode $3) only if the content differs; atomic rename.
 # Returns 0 if the file was (re)written, 1 if it was already up to date.
@@ -139,6 +181,7 @@ lock
 if [[ ! -e /sys/class/net/$MCS_BRIDGE ]]; then
   log "creating bridge $MCS_BRIDGE"
   ip link add name "$MCS_BRIDGE" type bridge
+  made+=(bridge)  # undo removes it with its last port
   # Mark the bridge as ours: host-delete only removes bridges with this alias.
   ip link set dev "$MCS_BRIDGE" alias "$BRIDGE_ALIAS"
   if [[ -r /proc/sys/net/bridge/bridge-nf-call-iptables && $(</proc/sys/net/bridge/bridge-nf-call-iptables) == 1 ]]; then
@@ -173,6 +216,7 @@ fi
 if [[ ! -e $NS_FILE ]]; then
   log "creating netns $MCS_NETNS"
   ip netns add "$MCS_NETNS"
+  made+=(netns)
 fi
 
 # veth pair: $MCS_VETH in the root ns, its peer is eth0 in the host's ns
@@ -202,6 +246,7 @@ if ! $veth_ok; then
   IFS=. read -r a b c d <<<"$MCS_ADDRESS"
   ip link add name "$MCS_VETH" type veth peer name eth0 netns "$MCS_NETNS" \
     address "$(printf '02:00:%02x:%02x:%02x:%02x' "$a" "$b" "$c" "$d")"
+  made+=(veth)
 fi
 ip link set dev "$MCS_VETH" master "$MCS_BRIDGE"
 ip link set dev "$MCS_VETH" up
@@ -218,6 +263,7 @@ fi
 state_dir=${HOST_DIR%/*/*}
 if [[ ! -d $state_dir ]]; then
   (umask 022 && mkdir -p "$state_dir")
+  made+=(statedir)
   : >"$state_dir/$STATE_MARKER"
 fi
 (umask 022 && mkdir -p "${HOST_DIR%/*}")
@@ -228,11 +274,13 @@ if [[ -d $HOST_DIR ]]; then
 else
   log "creating host dir $HOST_DIR"
   mkdir -m 0755 "$HOST_DIR"
+  made+=(hostdir)
 fi
 # The marker records what host-delete needs, so a host whose Pulumi state is
 # lost can still be removed (local.Sweep reads it).
 printf 'MCS_NETNS=%s\nMCS_BRIDGE=%s\nMCS_VETH=%s\nMCS_IMAGE=%s\n' "$MCS_NETNS" "$MCS_BRIDGE" "$MCS_VETH" "$IMAGE" >"$HOST_DIR/$MARKER"
 
+fault host-create:network
 unlock
 
 # ------------------------------------------------------------ host dir layout
@@ -405,6 +453,7 @@ show_log() {
 start_sshd() {
   log "starting sshd in $MCS_NETNS on $MCS_ADDRESS:$MCS_SSH_PORT"
   rm -f "$PIDFILE"
+  made+=(sshd)
   local cmd=(ip netns exec "$MCS_NETNS" unshare --mount --uts --propagation private --
     /bin/bash -c "$INNER" mcs-host-init "$HOST_DIR" "$MCS_HOSTNAME" "$IN_DIR/ssh/sshd_config" "$IN_DIR/sshd.log" "$IMAGE")
   # fd 3 (our stdout) and fd 9 must not leak into the daemon: callers wait for
@@ -474,6 +523,7 @@ until pid=$(our_sshd_pid) && in_netns "$pid" && in_root "$pid" && sshd_answers; 
   sleep 0.2
 done
 log "host $MCS_HOSTNAME is up: sshd pid $pid on $MCS_ADDRESS:$MCS_SSH_PORT"
+fault host-create:sshd
 
 read -r key_type key_data _ <"$HOSTKEY.pub"
 printf '%s %s\n' "$key_type" "$key_data" >&3

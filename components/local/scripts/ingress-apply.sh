@@ -77,8 +77,23 @@ client_line="" ssh_line=""
 if [[ -n $client_elems ]]; then client_line="elements = { $client_elems }"; fi
 if [[ -n $ssh_elems ]]; then ssh_line="elements = { $ssh_elems }"; fi
 
-rules=$(mktemp)
-trap 'rm -f "$rules"' EXIT
+rules=$(mktemp) previous=$(mktemp)
+# On a failure after the new rules went in, the previous ones go back: a
+# failed update leaves its old inputs in the state, and the host must agree
+# with them. A table made by this run stays (it only drops): the host's
+# namespace, which the state knows, takes it with it.
+restore() {
+  local rc=$?
+  if ((rc != 0)) && [[ -s $previous ]]; then
+    log "the update failed: restoring the previous rules"
+    { printf 'table inet %s\ndelete table inet %s\n' "$TABLE" "$TABLE"; cat "$previous"; } |
+      ip netns exec "$MCS_NETNS" nft -f - || log "warning: could not restore the previous rules"
+  fi
+  rm -f "$rules" "$previous"
+  exit "$rc"
+}
+trap restore EXIT
+ip netns exec "$MCS_NETNS" nft list table inet "$TABLE" >"$previous" 2>/dev/null || : >"$previous"
 # The first two lines make the file replace the table in one transaction
 # (creating it first so that "delete" cannot fail when it does not exist).
 cat >"$rules" <<EOF
@@ -110,6 +125,7 @@ table inet $TABLE {
 EOF
 
 ip netns exec "$MCS_NETNS" nft -f "$rules" || die "nft rejected the ingress rules for $MCS_NETNS"
+[[ ${MCS_FAULT:-} != ingress-apply:applied ]] || die "injected fault at ingress-apply:applied (a test's: MCS_FAULT)"
 
 log "netns $MCS_NETNS: tcp/$MCS_PORT from {${client_elems:-nobody}}, tcp/$MCS_SSH_PORT from {${ssh_elems:-nobody}}, all other tcp/$MCS_PORT and tcp/$MCS_SSH_PORT dropped"
 ip netns exec "$MCS_NETNS" nft list table inet "$TABLE" | sed "s/^/$ME: | /" >&2
