@@ -165,6 +165,13 @@ func (e *localEnv) leftovers() []string {
 			left = append(left, "netns "+strings.Fields(line)[0])
 		}
 	}
+	links, _ := exec.Command("ip", "-o", "link", "show").Output()
+	veth := strings.ReplaceAll(e.platform.Bridge(), "-", "") // mcs<id>v0, mcs<id>r1
+	for _, line := range strings.Split(string(links), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(f[1], veth) {
+			left = append(left, "link "+strings.TrimSuffix(strings.SplitN(f[1], "@", 2)[0], ":"))
+		}
+	}
 	if exec.Command("ip", "link", "show", e.platform.Bridge()).Run() == nil {
 		left = append(left, "bridge "+e.platform.Bridge())
 	}

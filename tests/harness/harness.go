@@ -66,8 +66,9 @@ const (
 // Its methods are safe for concurrent use: the Pulumi SDK calls NewResource
 // from many goroutines at once.
 type Mocks struct {
-	logf func(format string, args ...any)
-	call func(args pulumi.MockCallArgs) (resource.PropertyMap, error)
+	logf   func(format string, args ...any)
+	call   func(args pulumi.MockCallArgs) (resource.PropertyMap, error)
+	before func(typ, name string)
 
 	mu          sync.Mutex
 	records     []Record // every command run by NewResource, in completion order
@@ -112,6 +113,13 @@ type Option func(*Mocks)
 // duration; never stdin, environment values or private keys.
 func WithLog(logf func(format string, args ...any)) Option {
 	return func(m *Mocks) { m.logf = logf }
+}
+
+// WithBeforeRun sets a function that Mocks calls before it runs any create
+// or update command, with the resource's type and name: where a fault test
+// prepares the fault that the command is to meet.
+func WithBeforeRun(before func(typ, name string)) Option {
+	return func(m *Mocks) { m.before = before }
 }
 
 // WithCallHandler sets the handler for invokes (pulumi.MockResourceMonitor's
@@ -444,6 +452,9 @@ func (m *Mocks) replaceDeletingFirst(key, id string, prev *commandState, spec co
 // If the command succeeds, onSuccess (if not nil) is called with the result
 // and m.mu held, so that the teardown list follows completion order.
 func (m *Mocks) execute(spec commandSpec, op Operation, phase, command string, secret bool, env map[string]string, onSuccess func(runResult)) runResult {
+	if m.before != nil {
+		m.before(spec.typ, spec.name)
+	}
 	started := time.Now()
 	res := spec.run(command, secret, env, m.log)
 	m.logResult(spec, phase, res.err, time.Since(started))

@@ -7,4 +7,5 @@ set -euo pipefail
 if ! command -v mysql >/dev/null 2>&1; then
 	apt_install "$(package_for client)"
 fi
+fault_point client-install:installed
 mysql --version

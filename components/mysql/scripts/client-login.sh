@@ -32,7 +32,22 @@ if [ -n "${MCS_CA_CERT:-}" ]; then
 fi
 
 tmp=$(mktemp "$home/.my.cnf.XXXXXX")
-trap 'rm -f "$tmp"' EXIT
+# The file as it was comes back if this run fails after replacing it: a
+# failed update leaves its old inputs in the state, and the file must agree.
+previous=$(mktemp "$home/.my.cnf.previous.XXXXXX")
+had=no
+if [ -f "$cnf" ]; then cp -p "$cnf" "$previous" && had=yes; fi
+restore_cnf() {
+	local rc=$?
+	trap - EXIT
+	if [ "$rc" -ne 0 ] && [ "$had" = yes ]; then
+		log "writing ~/.my.cnf failed: putting the previous one back"
+		mv -f "$previous" "$cnf"
+	fi
+	rm -f "$tmp" "$previous"
+	exit "$rc"
+}
+trap restore_cnf EXIT
 {
 	printf '%s: how mysql on this host logs in to the server.\n' "$marker"
 	printf '[client]\nhost = %s\nport = %s\n' "$MCS_SERVER" "$MCS_PORT"
@@ -44,5 +59,7 @@ trap 'rm -f "$tmp"' EXIT
 chown "$MCS_LOGIN_USER:$group" "$tmp"
 chmod 0600 "$tmp"
 mv "$tmp" "$cnf"
+fault_point client-login:written
+rm -f "$previous"
 trap - EXIT
 printf '%s\n' "$cnf"

@@ -276,13 +276,22 @@ safe_stop() {
 	die "the server (pid $pid) did not stop within 60 s"
 }
 
-# MCS_FAULT_FILE names, on a host, the one step that is to fail once it has
-# changed the host: the tests' injection point (nothing else writes it).
+# MCS_FAULT_FILE lists, on a host, one a line, the steps that are to fail
+# once they have changed the host: the tests' injection point (nothing else
+# writes it).
 MCS_FAULT_FILE=/etc/mysql/mysql-client-server-fault
 
-# fault_point NAME fails the script when the tests asked NAME to fail.
+# fault_point NAME fails the script when the tests asked NAME to fail: on a
+# host, once, when MCS_FAULT_FILE lists it (the line goes); on the
+# operator's machine, while the environment's MCS_FAULT (which only the
+# tests set) names it.
 fault_point() {
-	if [ -f "$MCS_FAULT_FILE" ] && [ "$(cat "$MCS_FAULT_FILE")" = "$1" ]; then
+	if [ "${MCS_FAULT:-}" = "$1" ]; then
+		die "injected fault at $1 (a test's: MCS_FAULT)"
+	fi
+	if [ -f "$MCS_FAULT_FILE" ] && grep -qxF -- "$1" "$MCS_FAULT_FILE"; then
+		grep -vxF -- "$1" "$MCS_FAULT_FILE" >"$MCS_FAULT_FILE.new" || true
+		mv -f "$MCS_FAULT_FILE.new" "$MCS_FAULT_FILE"
 		die "injected fault at $1 (a test's: $MCS_FAULT_FILE)"
 	fi
 }
@@ -505,6 +514,14 @@ sql_identified() {
 	else
 		printf 'IDENTIFIED WITH mysql_native_password BY %s' "$1"
 	fi
+}
+
+# sql_exact_accounts prints the session setting with which SHOW CREATE USER
+# prints an account's password hash as a literal that ALTER USER takes back:
+# MySQL's caching_sha2_password hashes hold binary bytes, printed in hex
+# from 8.0.17; MariaDB's are printable already.
+sql_exact_accounts() {
+	if ! is_mariadb; then echo 'SET SESSION print_identified_with_as_hex = ON;'; fi
 }
 
 # client_verify_option prints the option-file line with which this host's

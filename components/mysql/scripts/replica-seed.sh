@@ -60,4 +60,7 @@ esac
 printf 'seeding the replica %s from the primary %s\n' "$r_addr" "$p_addr" >&2
 on_primary "$MCS_DUMP_COMMAND" </dev/null | on_replica "$MCS_LOAD_COMMAND" ||
 	die "seeding $r_addr from $p_addr failed: see the messages above"
+# The fault tests' injection point (lib.sh's fault_point; MCS_FAULT is set
+# by no one else).
+[ "${MCS_FAULT:-}" != replica-seed:seeded ] || die "injected fault at replica-seed:seeded (a test's: MCS_FAULT)"
 echo "seeded from $p_addr"

@@ -112,6 +112,8 @@ elif [ "$(field "$io")/$(field "$sql")" != "Yes/Yes" ]; then
 	admin -e "$start"
 fi
 
+fault_point replica-start:started
+
 # Both threads running (or an error that says why not), then everything the
 # primary had, applied here.
 for ((i = 0; i < wait_s * 10; i++)); do

@@ -48,6 +48,7 @@ load)
 		fi
 	fi
 	log "loaded the primary's dump"
+	fault_point seed-load:loaded
 	;;
 *) die "MCS_SEED_MODE: expected check or load" ;;
 esac

@@ -25,4 +25,5 @@ if [ ! -s "$csr" ] ||
 	openssl req -new -key "$key" -subj "/CN=${MCS_CERT_ADDRESS}" -out "$csr.new"
 	mv "$csr.new" "$csr"
 fi
+fault_point tls-request:made
 cat "$csr"

@@ -75,6 +75,42 @@ if [ "$(cat "$mark" 2>/dev/null)" = "$want_grant" ] &&
 	regrant=no
 fi
 
+# What the account is now, to put back if this run fails after it changed
+# it: a failed update leaves its old inputs in the state, and the account
+# must agree with them (the password as a hash, never the password).
+exists=$(q "SELECT COUNT(*) FROM mysql.user WHERE user = $(sql_str "$MCS_USER") AND host = $(sql_str "$MCS_USER_HOST")")
+before=""
+if [ "$exists" = 1 ]; then
+	before=$({
+		escapes
+		sql_exact_accounts
+		printf 'SHOW CREATE USER %s;\nSHOW GRANTS FOR %s;\n' "$account" "$account"
+	} | admin --raw) || die "could not read the account ${MCS_USER}@${MCS_USER_HOST} as it is"
+fi
+mark_before=$(cat "$mark" 2>/dev/null || true)
+# restore_account puts the account (and its grant mark) back as it was, or
+# drops it when this run made it.
+restore_account() {
+	local rc=$?
+	trap - EXIT
+	[ "$rc" -ne 0 ] || return 0
+	log "the change failed: putting the account ${MCS_USER}@${MCS_USER_HOST} back as it was"
+	{
+		escapes
+		if [ -z "$before" ]; then
+			printf 'DROP USER IF EXISTS %s;\n' "$account"
+		else
+			sed -n '1s/^CREATE USER /ALTER USER /p' <<<"$before" | sed 's/$/;/'
+			printf 'REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s;\n' "$account"
+			sed -n '2,$s/$/;/p' <<<"$before"
+		fi
+		printf 'FLUSH PRIVILEGES;\n'
+	} | admin >/dev/null 2>&1 || log "warning: could not put the account back: run pulumi up again"
+	if [ -n "$mark_before" ]; then (umask 077 && printf '%s' "$mark_before" >"$mark"); else rm -f "$mark"; fi
+	exit "$rc"
+}
+trap restore_account EXIT
+
 # The SQL reaches mysql on stdin; printf is a shell builtin, so the password
 # is never in any process's argv. mysql's own messages are scrubbed of it.
 err=$(
@@ -101,4 +137,6 @@ if [ "$regrant" = yes ]; then
 	install -d -m 0700 "${mark%/*}"
 	(umask 077 && printf '%s' "$want_grant" >"$mark")
 fi
+fault_point user-apply:applied
+trap - EXIT
 printf '%s@%s\n' "$MCS_USER" "$MCS_USER_HOST"

@@ -17,3 +17,4 @@ fi
 printf 'DROP USER IF EXISTS %s@%s;\n' "$(sql_str "$MCS_USER")" "$(sql_str "$MCS_USER_HOST")" | admin
 # The mark of its last grant (user-apply.sh) goes with it.
 rm -f "$(grant_mark "$MCS_USER" "$MCS_USER_HOST")"
+fault_point user-delete:dropped
