@@ -61,7 +61,7 @@ func failedWith(m *harness.Mocks, msg string) bool {
 // leaves nothing behind that no state knows: `make down` (the teardown)
 // after it leaves no namespace, process, link or directory.
 func TestLocalEveryStepFailsAndTheNextUpConverges(t *testing.T) {
-	e := newLocalEnv(t, "10.213.207.0/24", []string{"mysql_client"}, testPassword, "replicas", "1")
+	e := newLocalEnv(t, "10.213.209.0/24", []string{"mysql_client"}, testPassword, "replicas", "1")
 	m := harness.New(harness.WithLog(t.Logf))
 	t.Cleanup(func() { e.teardown(m) })
 
@@ -147,16 +147,16 @@ func TestLocalEveryStepFailsAndTheNextUpConverges(t *testing.T) {
 
 	t.Run("a new localSubnet is refused while the hosts run, before anything changes", func(t *testing.T) {
 		before := e.leftovers()
-		e.config["localSubnet"] = "10.213.208.0/24"
+		e.config["localSubnet"] = "10.213.214.0/24"
 		_, err := e.runErr(m, nil)
 		require.Error(t, err)
-		for _, want := range []string{"mysql-client-server:localSubnet", "run on 10.213.207.0/24", "delete the server's data", "expected 10.213.207.0/24"} {
+		for _, want := range []string{"mysql-client-server:localSubnet", "run on 10.213.209.0/24", "delete the server's data", "expected 10.213.209.0/24"} {
 			assert.Contains(t, err.Error(), want)
 		}
-		moved := &local.Platform{Name: e.platform.Name, Subnet: "10.213.208.0/24", StateDir: e.stateDir}
+		moved := &local.Platform{Name: e.platform.Name, Subnet: "10.213.214.0/24", StateDir: e.stateDir}
 		assert.Error(t, exec.Command("ip", "link", "show", moved.Bridge()).Run(), "no bridge on the new subnet")
 		assert.Equal(t, before, e.leftovers(), "the hosts are as they were")
-		e.config["localSubnet"] = "10.213.207.0/24"
+		e.config["localSubnet"] = "10.213.209.0/24"
 		again := e.run(m, nil)
 		proveClientConnects(t, again, "mysql_client")
 	})
