@@ -3,8 +3,8 @@
 #   make test   install what the tests need and run them, as root
 # Both work on a fresh Debian or Ubuntu machine with Go. Without a `pulumi` on
 # PATH, they build the pinned Pulumi CLI and Go language host into .tools/bin
-# once (scripts/pulumi-tools.sh), and install the `command` plugin from
-# ../shared/pulumi-plugins when it is missing.
+# once (scripts/pulumi-tools.sh), and install the `command` and `mysql` plugins from
+# ../shared/pulumi-plugins when they are missing.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
@@ -71,7 +71,7 @@ deps:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-# tools: the Pulumi CLI, its Go language host and the command plugin.
+# tools: the Pulumi CLI, its Go language host and the command and mysql plugins.
 tools:
 	@$(call step,Pulumi CLI and plugins)
 	@bash scripts/pulumi-tools.sh >/dev/null

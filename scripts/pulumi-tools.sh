@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pulumi-tools.sh: makes the Pulumi CLI, its Go language host and the
-# `command` provider plugin available to `make up` and `make test`.
+# `command` and `mysql` provider plugins available to `make up` and `make test`.
 #
 # - A `pulumi` already on PATH is used as it is.
 # - Otherwise the pinned CLI (scripts/pulumi-cli/go.mod) and Go language host
@@ -9,10 +9,10 @@
 #   (scripts/pulumi-language-go.sh) that passes it Pulumi.yaml's
 #   runtime.options.binary. Nothing outside this checkout is written but
 #   Go's own caches.
-# - The `command` plugin at the version go.mod pins is installed into the
-#   Pulumi plugin cache from a plugin tarball when it is missing:
-#   $PULUMI_PLUGIN_TARBALLS (default ../shared/pulumi-plugins) is searched for
-#   pulumi-resource-command-v<version>-linux-<arch>.tar.gz.
+# - The `command` and `mysql` plugins at the versions go.mod pins are
+#   installed into the Pulumi plugin cache from plugin tarballs when they are
+#   missing: $PULUMI_PLUGIN_TARBALLS (default ../shared/pulumi-plugins) is
+#   searched for pulumi-resource-<name>-v<version>-linux-<arch>.tar.gz.
 #
 # It prints the directory to put on PATH (.tools/bin) on stdout, and its
 # progress on stderr. With CI=true, or with --require-plugin (the real-engine
@@ -87,29 +87,37 @@ else
 	fi
 fi
 
-# The command plugin, at the version of the SDK in go.mod.
-version=$(pinned "$root" github.com/pulumi/pulumi-command/sdk)
-version=${version#v}
-# Where Pulumi keeps it; a .partial marker means an install did not finish.
-plugin="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-command-v$version"
-if [ -x "$plugin/pulumi-resource-command" ] && [ ! -e "$plugin.partial" ]; then
-	step "the command plugin v$version is installed"
-else
+# plugin NAME MODULE: installs the resource plugin NAME at the version of
+# its SDK MODULE in go.mod, from a plugin tarball, when it is missing.
+plugin() {
+	local name=$1 version dir tarball arch
+	version=$(pinned "$root" "$2")
+	version=${version#v}
+	# Where Pulumi keeps it; a .partial marker means an install did not finish.
+	dir="${PULUMI_HOME:-$HOME/.pulumi}/plugins/resource-$name-v$version"
+	if [ -x "$dir/pulumi-resource-$name" ] && [ ! -e "$dir.partial" ]; then
+		step "the $name plugin v$version is installed"
+		return 0
+	fi
 	case "$(uname -m)" in
 	x86_64) arch=amd64 ;;
 	aarch64 | arm64) arch=arm64 ;;
 	*) arch=$(uname -m) ;;
 	esac
-	dir=${PULUMI_PLUGIN_TARBALLS:-$root/../shared/pulumi-plugins}
-	tarball="$dir/pulumi-resource-command-v$version-linux-$arch.tar.gz"
+	tarball="${PULUMI_PLUGIN_TARBALLS:-$root/../shared/pulumi-plugins}/pulumi-resource-$name-v$version-linux-$arch.tar.gz"
 	if [ -f "$tarball" ]; then
-		step "installing the command plugin v$version from $tarball"
-		pulumi plugin install resource command "$version" --file "$tarball" >&2
+		step "installing the $name plugin v$version from $tarball"
+		pulumi plugin install resource "$name" "$version" --file "$tarball" >&2
 	elif [ "$require_plugin" = true ]; then
-		die "the command plugin v$version is not installed and $tarball is missing"
+		die "the $name plugin v$version is not installed and $tarball is missing"
 	else
-		step "the command plugin v$version is not installed and $tarball is missing: Pulumi will download it on first use (needs internet)"
+		step "the $name plugin v$version is not installed and $tarball is missing: Pulumi will download it on first use (needs internet)"
 	fi
-fi
+}
+
+# command runs every stack's remote steps; mysql, mysql.ProviderUser's
+# Database, User and Grant.
+plugin command github.com/pulumi/pulumi-command/sdk
+plugin mysql github.com/pulumi/pulumi-mysql/sdk/v3
 
 echo "$bin"

@@ -74,7 +74,7 @@ func pulumiTools(t *testing.T, root string) string {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		missing("the Pulumi CLI or the command plugin is not available: %v: %s", err, strings.TrimSpace(stderr.String()))
+		missing("the Pulumi CLI or the command and mysql plugins are not available: %v: %s", err, strings.TrimSpace(stderr.String()))
 	}
 	return os.Getenv("PATH") + string(os.PathListSeparator) + strings.TrimSpace(string(out))
 }

@@ -31,6 +31,7 @@ func plainOutputs(out auto.OutputMap) map[string]any {
 		"clientPublicAddresses":   strs("clientPublicAddresses"),
 		"replicaPrivateAddresses": strs("replicaPrivateAddresses"),
 		"privateKey":              out["privateKey"].Value,
+		"hostKeys":                strs("hostKeys"),
 	}
 }
 

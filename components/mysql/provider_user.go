@@ -3,6 +3,7 @@ package mysql
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	mysqlsdk "github.com/pulumi/pulumi-mysql/sdk/v3/go/mysql"
@@ -27,6 +28,9 @@ type ProviderUserArgs struct {
 	// Database is the database the account gets privileges on; it is
 	// created by this component. Required.
 	Database pulumi.StringInput
+	// Privileges are what the account gets on its database. Defaults to
+	// ALL PRIVILEGES. A change replaces the account (see ProviderUser).
+	Privileges pulumi.StringArrayInput
 	// AllowPlaintext lets the account log in without TLS. By default it
 	// must use TLS (REQUIRE SSL), as on the default path.
 	AllowPlaintext bool
@@ -61,6 +65,15 @@ func ProviderSupports(version string) error {
 // User, needs neither. It gives the same guarantees: the account must use
 // TLS unless AllowPlaintext, and its grant covers exactly its database ('_'
 // and '%' in the name are escaped, not wildcards).
+//
+// Its life, as the provider allows it (measured on MySQL 9.7, see the
+// README): a password rotation updates the account in place. The
+// provider's Grant cannot change (every field forces a new one) and its
+// delete fails on MySQL 8 and later (REVOKE GRANT OPTION: error 1141), so
+// the grant is never deleted on its own: DROP USER takes it. A change of
+// Privileges or Database therefore replaces the account, deleting the old
+// one first (the same user@host): its sessions end, and the new account
+// has only the new grant. The database is kept on delete.
 type ProviderUser struct {
 	pulumi.ResourceState
 
@@ -80,7 +93,7 @@ func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, o
 	if args.Name == nil || args.Host == nil || args.Password == nil || args.Database == nil {
 		return nil, errors.New("ProviderUserArgs.Name, Host, Password and Database: required")
 	}
-	userName, err := checked("ProviderUserArgs.Name", args.Name, ValidateUserName)
+	userName, err := checked("ProviderUserArgs.Name", args.Name, both(ValidateUserName, providerQuotable))
 	if err != nil {
 		return nil, err
 	}
@@ -99,7 +112,15 @@ func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, o
 		}).(pulumi.StringOutput)
 		userName = pulumi.All(userName, database).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput)
 	}
-	password, err := checked("ProviderUserArgs.Password", args.Password, ValidatePassword)
+	password, err := checked("ProviderUserArgs.Password", args.Password, both(ValidatePassword, providerQuotable))
+	if err != nil {
+		return nil, err
+	}
+	userHost, err := checked("ProviderUserArgs.Host", args.Host, providerQuotable)
+	if err != nil {
+		return nil, err
+	}
+	privileges, err := checkedPrivileges(args.Privileges)
 	if err != nil {
 		return nil, err
 	}
@@ -110,21 +131,32 @@ func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, o
 	child := []pulumi.ResourceOption{pulumi.Parent(u), pulumi.Provider(args.Provider)}
 	// pulumi-mysql's Database runs DROP DATABASE on delete: the data is kept,
 	// as User keeps it.
-	db, err := mysqlsdk.NewDatabase(ctx, name+"-database", &mysqlsdk.DatabaseArgs{Name: database},
+	// The provider's defaults (utf8, utf8_general_ci) are not what it reads
+	// back from MySQL 8 and 9, so it would report drift on every preview:
+	// the server's own defaults, named.
+	db, err := mysqlsdk.NewDatabase(ctx, name+"-database", &mysqlsdk.DatabaseArgs{
+		Name:                database,
+		DefaultCharacterSet: pulumi.String("utf8mb4"),
+		DefaultCollation:    pulumi.String("utf8mb4_0900_ai_ci"),
+	},
 		append(child, pulumi.RetainOnDelete(true))...)
 	if err != nil {
 		return nil, err
 	}
+	// What the grant says: when it changes, the account goes and comes back.
+	grantKey := pulumi.All(database, privileges).ApplyT(func(v []any) string {
+		return v[0].(string) + "\x00" + strings.Join(v[1].([]string), "\x00")
+	}).(pulumi.StringOutput)
 	tls := "SSL"
 	if args.AllowPlaintext {
 		tls = "NONE"
 	}
 	user, err := mysqlsdk.NewUser(ctx, name+"-user", &mysqlsdk.UserArgs{
 		User:              userName,
-		Host:              args.Host,
+		Host:              userHost,
 		PlaintextPassword: pulumi.ToSecret(password).(pulumi.StringOutput),
 		TlsOption:         pulumi.String(tls),
-	}, child...)
+	}, append(child, pulumi.ReplacementTrigger(grantKey), pulumi.DeleteBeforeReplace(true))...)
 	if err != nil {
 		return nil, err
 	}
@@ -132,10 +164,10 @@ func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, o
 		User:       user.User,
 		Host:       user.Host,
 		Database:   db.Name.ApplyT(GrantDatabase).(pulumi.StringOutput),
-		Privileges: pulumi.StringArray{pulumi.String("ALL PRIVILEGES")},
+		Privileges: privileges,
 		// DROP USER takes the grant with it; the provider's own REVOKE fails
-		// on MySQL 9 (error 1141) for a grant without GRANT OPTION.
-	}, append(child, pulumi.DeletedWith(user))...); err != nil {
+		// on MySQL 8 and 9 (error 1141) for a grant without GRANT OPTION.
+	}, append(child, pulumi.DeletedWith(user), pulumi.RetainOnDelete(true))...); err != nil {
 		return nil, err
 	}
 	u.Name = user.User
@@ -151,4 +183,73 @@ func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, o
 // backslash (and so is the backslash itself).
 func GrantDatabase(name string) string {
 	return strings.NewReplacer(`\`, `\\`, `_`, `\_`, `%`, `\%`).Replace(name)
+}
+
+// providerQuotable refuses what pulumi-mysql v3.2.1 cannot quote: it puts
+// user names, hosts and passwords between single quotes as they are, so a
+// quote or a backslash would end the literal (and change the statement).
+func providerQuotable(s string) error {
+	if strings.ContainsAny(s, `'\`) {
+		return errors.New(`contains ' or \, which pulumi-mysql puts into SQL unescaped: expected neither (mysql.User, the SSH path, takes any)`)
+	}
+	return nil
+}
+
+// both is a check that runs a, then b.
+func both(a, b func(string) error) func(string) error {
+	return func(s string) error {
+		if err := a(s); err != nil {
+			return err
+		}
+		return b(s)
+	}
+}
+
+// privilegePattern is one privilege as GRANT names it: words of letters,
+// such as SELECT or CREATE TEMPORARY TABLES (the provider puts it into SQL
+// as it is).
+var privilegePattern = regexp.MustCompile(`^[A-Z]+( [A-Z]+)*$`)
+
+// checkedPrivileges defaults the privileges to ALL PRIVILEGES and checks
+// each, when it is known.
+func checkedPrivileges(in pulumi.StringArrayInput) (pulumi.StringArrayOutput, error) {
+	if in == nil {
+		return pulumi.StringArray{pulumi.String("ALL PRIVILEGES")}.ToStringArrayOutput(), nil
+	}
+	check := func(privs []string) error {
+		if len(privs) == 0 {
+			return errors.New("ProviderUserArgs.Privileges: is empty: expected at least one, such as SELECT")
+		}
+		for i, p := range privs {
+			if !privilegePattern.MatchString(p) || strings.Contains(p, "GRANT") {
+				return fmt.Errorf("ProviderUserArgs.Privileges[%d]: %q: expected a privilege in capitals, such as SELECT or ALL PRIVILEGES (not GRANT OPTION)", i, p)
+			}
+		}
+		return nil
+	}
+	if privs, ok := literalStrings(in); ok {
+		if err := check(privs); err != nil {
+			return pulumi.StringArrayOutput{}, err
+		}
+	}
+	return in.ToStringArrayOutput().ApplyT(func(privs []string) ([]string, error) {
+		return privs, check(privs)
+	}).(pulumi.StringArrayOutput), nil
+}
+
+// literalStrings returns the strings of an array given as literals.
+func literalStrings(in pulumi.StringArrayInput) ([]string, bool) {
+	lit, ok := in.(pulumi.StringArray)
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, 0, len(lit))
+	for _, p := range lit {
+		s, ok := p.(pulumi.String)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, string(s))
+	}
+	return out, true
 }

@@ -86,6 +86,9 @@ func TestProviderUserRegistersDatabaseUserAndGrantWithTheGivenProvider(t *testin
 	assert.True(t, db.RetainOnDelete, "pulumi-mysql's delete would DROP DATABASE")
 	assert.True(t, strings.HasSuffix(grant.DeletedWith, "$"+user.URN), "the grant is deleted with the user: %s", grant.DeletedWith)
 	assert.False(t, user.RetainOnDelete, "the account itself is dropped")
+	assert.True(t, grant.RetainOnDelete, "the provider never revokes the grant on its own: DROP USER takes it")
+	assert.True(t, user.DeleteBeforeReplace, "a new grant replaces the account: the old user@host goes first")
+	assert.Equal(t, "utf8mb4", str(t, db, "defaultCharacterSet"), "the server's default, so a preview shows no drift")
 
 	assert.Equal(t, "app", name.Value)
 	assert.Equal(t, clientPrivate, hostOut.Value)
@@ -121,6 +124,23 @@ func TestProviderUserInvalidArgsFailNamingTheField(t *testing.T) {
 		{"short password", true, func(p *mysqlsdk.Provider) *ProviderUserArgs {
 			return &ProviderUserArgs{Provider: p, Name: pulumi.String("app"), Host: pulumi.String(clientPrivate), Password: pulumi.String("short"), Database: pulumi.String("app")}
 		}, "ProviderUserArgs.Password: "},
+		{"a quote in the password, which the provider does not escape", true, func(p *mysqlsdk.Provider) *ProviderUserArgs {
+			return &ProviderUserArgs{Provider: p, Name: pulumi.String("app"), Host: pulumi.String(clientPrivate), Password: pulumi.String("long-enough-'; DROP USER root; --"), Database: pulumi.String("app")}
+		}, "ProviderUserArgs.Password: contains ' or \\"},
+		{"a backslash in the name", true, func(p *mysqlsdk.Provider) *ProviderUserArgs {
+			return &ProviderUserArgs{Provider: p, Name: pulumi.String(`a\b`), Host: pulumi.String(clientPrivate), Password: pulumi.String(testPassword), Database: pulumi.String("app")}
+		}, "ProviderUserArgs.Name: contains ' or \\"},
+		{"a quote in the host", true, func(p *mysqlsdk.Provider) *ProviderUserArgs {
+			return &ProviderUserArgs{Provider: p, Name: pulumi.String("app"), Host: pulumi.String("10.0.0.1'"), Password: pulumi.String(testPassword), Database: pulumi.String("app")}
+		}, "ProviderUserArgs.Host: contains ' or \\"},
+		{"a privilege that is not one", true, func(p *mysqlsdk.Provider) *ProviderUserArgs {
+			return &ProviderUserArgs{Provider: p, Name: pulumi.String("app"), Host: pulumi.String(clientPrivate), Password: pulumi.String(testPassword), Database: pulumi.String("app"),
+				Privileges: pulumi.StringArray{pulumi.String("SELECT"), pulumi.String("ALL ON *.* TO x")}}
+		}, "ProviderUserArgs.Privileges[1]: "},
+		{"GRANT OPTION", true, func(p *mysqlsdk.Provider) *ProviderUserArgs {
+			return &ProviderUserArgs{Provider: p, Name: pulumi.String("app"), Host: pulumi.String(clientPrivate), Password: pulumi.String(testPassword), Database: pulumi.String("app"),
+				Privileges: pulumi.StringArray{pulumi.String("GRANT OPTION")}}
+		}, "ProviderUserArgs.Privileges[0]: "},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
