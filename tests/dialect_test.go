@@ -26,7 +26,7 @@ type engineFacts struct {
 	primaryPosition, replicaPosition string
 	// badPosition makes a replica claim transactions the primary never had.
 	badPosition string
-	// forget makes a replica forget its source (README › Replicas).
+	// forget makes a replica forget its source (docs/replicas.md).
 	forget string
 	// plaintext is the client's option-file line for no TLS.
 	plaintext string

@@ -137,11 +137,11 @@ func TestRealEngineReplicas(t *testing.T) {
 			}()
 			verifyFails(t, "TLS")
 		})
-		t.Run("GTID position, then the re-seed the README gives", func(t *testing.T) {
+		t.Run("GTID position, then the re-seed docs/replicas.md gives", func(t *testing.T) {
 			// A position the primary's binary log never had.
 			sqlOn(t, plain, "mysql_replica_1", facts(t).badPosition)
 			verifyFails(t, "GTID position")
-			// README › Replicas: make it forget its source, and make verify
+			// docs/replicas.md: make it forget its source, and make verify
 			// seeds it again from the primary's dump.
 			sqlOn(t, plain, "mysql_replica_1", facts(t).forget)
 			got, err := e.make("", "verify")

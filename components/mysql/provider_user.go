@@ -66,8 +66,8 @@ func ProviderSupports(version string) error {
 // TLS unless AllowPlaintext, and its grant covers exactly its database ('_'
 // and '%' in the name are escaped, not wildcards).
 //
-// Its life, as the provider allows it (measured on MySQL 9.7, see the
-// README): a password rotation updates the account in place. The
+// Its life, as the provider allows it (measured on MySQL 9.7, see
+// docs/library.md): a password rotation updates the account in place. The
 // provider's Grant cannot change (every field forces a new one) and its
 // delete fails on MySQL 8 and later (REVOKE GRANT OPTION: error 1141), so
 // the grant is never deleted on its own: DROP USER takes it. A change of

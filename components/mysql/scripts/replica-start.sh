@@ -30,7 +30,7 @@ diagnose() {
 		;;
 	*"1236"* | *"GTID"* | *"gtid"* | *"1032"* | *"1062"* | *"1146"* | *"1007"* | *"1050"*)
 		layer="GTID position"
-		fix="the replica's position or data is not the primary's: the primary's binary logs must still hold every transaction after the replica's position; re-seed the replica (README › Replicas)"
+		fix="the replica's position or data is not the primary's: the primary's binary logs must still hold every transaction after the replica's position; re-seed the replica (docs/replicas.md)"
 		;;
 	*"2026"* | *SSL* | *TLS* | *certificate*)
 		layer="TLS"
