@@ -2,7 +2,6 @@ package aws
 
 import (
 	"errors"
-	"fmt"
 	"regexp"
 	"sort"
 	"strings"
@@ -10,10 +9,8 @@ import (
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/ec2"
 	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/vpc"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
-	"github.com/mysql-client-server/mysql-client-server/components/internal/generate"
 )
 
 // InstanceType is the type token of Instance.
@@ -56,10 +53,13 @@ type InstanceArgs struct {
 	Name string
 	// Role is the host's role.
 	Role host.Role
-	// KeyName is the EC2 key pair to install. Required.
+	// KeyName is the EC2 key pair the instance boots with. Required. It is
+	// read at create only: another key pair later (a rotated key) does not
+	// replace the instance; its ssh-access step moves it to PrivateKey.
 	KeyName pulumi.StringInput
-	// PrivateKey is the key pair's private key (a secret), carried by the
-	// Host for SSH. Required.
+	// PrivateKey is the stack's current private key (a secret), carried by
+	// the Host for SSH; ssh-access authorizes its public half on the
+	// instance. Required.
 	PrivateKey pulumi.StringInput
 	// OperatorCIDR is the only source SSH (22) is open to. Required.
 	OperatorCIDR pulumi.StringInput
@@ -69,7 +69,11 @@ type InstanceArgs struct {
 	// replace the instance; setting AMI does).
 	AMI pulumi.StringInput
 	// InstanceType defaults to DefaultInstanceType, at create: the default
-	// is kept afterwards.
+	// is kept afterwards. Changing it stops the instance, changes its type
+	// and starts it again (the host, the server too, is down meanwhile). A
+	// type of another architecture is refused before anything changes,
+	// unless AMI changes to an image of that architecture (see
+	// newArchGuard).
 	InstanceType pulumi.StringInput
 	// SubnetID and VpcID, given together, place the instance. Both empty:
 	// the region's default VPC and its first default subnet (by id), looked
@@ -128,7 +132,33 @@ func (a *InstanceArgs) validate() error {
 	return nil
 }
 
-// NewInstance creates an Instance.
+// NewInstance creates an Instance: its security group (SSH from the
+// operator CIDR only, all outbound), the EC2 instance, and two steps that
+// run on the operator's machine around it:
+//
+//   - <name>-arch-guard, before the instance is created or changed, refuses
+//     an instanceType change across architectures that keeps the image
+//     (see newArchGuard);
+//   - <name>-ssh-access, once the instance runs, is the host's first step
+//     (see newSSHAccess): it authorizes PrivateKey and replaces the
+//     user-data host key with the pinned one (see hostKeys). Host.Ready is
+//     this step, so every remote command on the host waits for it and
+//     then connects with that key, pinning that host key.
+//
+// Rotating the stack's SSH key (a new PrivateKey, with a new key pair
+// behind KeyName) replaces no instance: KeyName is ignored after create, so
+// each instance keeps the key pair it booted with, and its ssh-access step
+// logs in with the key it authorized before, authorizes the new one and
+// removes the old one. Every remote command on the host then runs again,
+// once, because its connection (the private key) changed. An instance made
+// before the ssh-access step existed gets it on its next up and is rekeyed
+// in place, without a replacement; its remote commands run again once too,
+// their connection now pinning the new host key.
+//
+// A limit: a replacement keeps the ignored keyName too (the engine creates
+// the new instance from the old value), so an instance replaced after a
+// rotation (a new ami) would boot with the key pair the rotation deleted,
+// and EC2 refuses to create it (the old instance stays).
 func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...pulumi.ResourceOption) (*Instance, error) {
 	if args != nil {
 		a := *args // defaults are filled in on a copy, never in the caller's Args
@@ -142,123 +172,25 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 		return nil, err
 	}
 	parent := pulumi.Parent(inst)
-	// What is looked up is kept: a newer image or another default subnet
-	// later must not replace the instance (with the server's data). So is
-	// the default type: a new default never stops a running instance to
-	// change it (an explicit instanceType does).
-	var ignore []string
-	if args.defaultType {
-		ignore = append(ignore, "instanceType")
-	}
-	ami := args.AMI
-	if ami == nil {
-		arch := args.InstanceType.ToStringOutput().ApplyT(Architecture).(pulumi.StringOutput)
-		nameFilter := arch.ApplyT(func(a string) string {
-			if a == "arm64" {
-				return JammyArm64NameFilter
-			}
-			return JammyNameFilter
-		}).(pulumi.StringOutput)
-		ami = ec2.LookupAmiOutput(ctx, ec2.LookupAmiOutputArgs{
-			Owners:     pulumi.StringArray{pulumi.String(CanonicalOwnerID)},
-			MostRecent: pulumi.Bool(true),
-			Filters: ec2.GetAmiFilterArray{
-				ec2.GetAmiFilterArgs{Name: pulumi.String("name"), Values: pulumi.StringArray{nameFilter}},
-				ec2.GetAmiFilterArgs{Name: pulumi.String("architecture"), Values: pulumi.StringArray{arch}},
-				ec2.GetAmiFilterArgs{Name: pulumi.String("virtualization-type"), Values: pulumi.StringArray{pulumi.String("hvm")}},
-			},
-		}, parent).Id()
-		ignore = append(ignore, "ami")
-	}
-	subnetID, vpcID := args.SubnetID, args.VpcID
-	if subnetID == nil {
-		// Without a subnet, EC2 ignores AssociatePublicIpAddress: the
-		// default VPC's subnet is named explicitly.
-		def := ec2.LookupVpcOutput(ctx, ec2.LookupVpcOutputArgs{Default: pulumi.Bool(true)}, parent)
-		vpcID = def.Id()
-		subnetID = ec2.GetSubnetsOutput(ctx, ec2.GetSubnetsOutputArgs{Filters: ec2.GetSubnetsFilterArray{
-			ec2.GetSubnetsFilterArgs{Name: pulumi.String("vpc-id"), Values: pulumi.StringArray{def.Id()}},
-			ec2.GetSubnetsFilterArgs{Name: pulumi.String("default-for-az"), Values: pulumi.StringArray{pulumi.String("true")}},
-		}}, parent).Ids().ApplyT(func(ids []string) (string, error) {
-			if len(ids) == 0 {
-				return "", errors.New("subnetId: the default VPC has no default subnet: expected subnetId and vpcId to be set")
-			}
-			ids = append([]string(nil), ids...)
-			sort.Strings(ids)
-			return ids[0], nil
-		}).(pulumi.StringOutput)
-		ignore = append(ignore, "subnetId")
-	}
-	tags := pulumi.StringMap{"Name": pulumi.String(args.Name)}
-	sgOpts := []pulumi.ResourceOption{parent}
-	if args.VpcID == nil {
-		sgOpts = append(sgOpts, pulumi.IgnoreChanges([]string{"vpcId"}))
-	}
-	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
-		Description: pulumi.Sprintf("%s: SSH from the operator; MySQL rules are added per client", args.Name),
-		VpcId:       vpcID.ToStringOutput().ToStringPtrOutput(),
-		Tags:        tags,
-	}, sgOpts...)
+	place := placeInstance(ctx, args, parent)
+	sg, rules, err := newInstanceGroup(ctx, name, args, place.vpcID, parent)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-ssh", &vpc.SecurityGroupIngressRuleArgs{
-		SecurityGroupId: sg.ID(),
-		Description:     pulumi.String("SSH from the operator"),
-		IpProtocol:      pulumi.String("tcp"),
-		FromPort:        pulumi.Int(22),
-		ToPort:          pulumi.Int(22),
-		CidrIpv4:        args.OperatorCIDR,
-	}, parent); err != nil {
-		return nil, err
-	}
-	if _, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-egress", &vpc.SecurityGroupEgressRuleArgs{
-		SecurityGroupId: sg.ID(),
-		Description:     pulumi.String("all outbound (package installs)"),
-		IpProtocol:      pulumi.String("-1"),
-		CidrIpv4:        pulumi.String("0.0.0.0/0"),
-	}, parent); err != nil {
-		return nil, err
-	}
-	// The instance's SSH host key: generated once by the program, handed to
-	// cloud-init in the user data (a secret in the state), and pinned by
-	// every SSH connection, so that a man in the middle on first contact
-	// gets no password. cloud-init installs it at the first boot only.
-	hostKey, err := generate.Once(ctx, name+"-host-key", generate.SSHKey, parent)
+	keys, err := newHostKeys(ctx, name, parent)
 	if err != nil {
 		return nil, err
 	}
-	// The public half is no secret: hostKeys is read by make ssh and make
-	// client (pulumi stack output --json would print "[secret]").
-	hostPublic := pulumi.Unsecret(hostKey.ApplyT(func(k string) (string, error) {
-		signer, err := ssh.ParsePrivateKey([]byte(k))
-		if err != nil {
-			return "", fmt.Errorf("the generated host key: %w", err)
-		}
-		return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey()))), nil
-	})).(pulumi.StringOutput)
-	userData := pulumi.ToSecret(pulumi.All(hostKey, hostPublic).ApplyT(func(v []interface{}) string {
-		return CloudConfig(v[0].(string), v[1].(string))
-	})).(pulumi.StringOutput)
-	vmOpts := []pulumi.ResourceOption{parent, pulumi.Protect(args.Protect)}
-	if len(ignore) > 0 {
-		vmOpts = append(vmOpts, pulumi.IgnoreChanges(ignore))
+	guard, err := newArchGuard(ctx, name, args.Name, args.InstanceType, args.AMI, parent)
+	if err != nil {
+		return nil, err
 	}
-	vm, err := ec2.NewInstance(ctx, name, &ec2.InstanceArgs{
-		Ami:                      ami,
-		InstanceType:             args.InstanceType,
-		KeyName:                  args.KeyName,
-		UserData:                 userData,
-		SubnetId:                 subnetID.ToStringOutput().ToStringPtrOutput(),
-		VpcSecurityGroupIds:      pulumi.StringArray{sg.ID()},
-		AssociatePublicIpAddress: pulumi.Bool(true),
-		MetadataOptions: ec2.InstanceMetadataOptionsArgs{
-			HttpTokens:   pulumi.String("required"), // IMDSv2 only
-			HttpEndpoint: pulumi.String("enabled"),
-		},
-		RootBlockDevice: ec2.InstanceRootBlockDeviceArgs{Encrypted: pulumi.Bool(true)},
-		Tags:            tags,
-	}, vmOpts...)
+	vm, err := newEC2Instance(ctx, name, args, place, sg, keys, parent, pulumi.DependsOn([]pulumi.Resource{guard}))
+	if err != nil {
+		return nil, err
+	}
+	access, err := newSSHAccess(ctx, name, &sshAccessArgs{vm: vm, user: args.User, privateKey: args.PrivateKey, keys: keys},
+		parent, pulumi.DependsOn(rules))
 	if err != nil {
 		return nil, err
 	}
@@ -275,11 +207,13 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 		SSHPort:        pulumi.Int(22).ToIntOutput(),
 		User:           args.User.ToStringOutput(),
 		PrivateKey:     pulumi.ToSecret(args.PrivateKey).(pulumi.StringOutput),
-		HostKey:        hostPublic,
-		// Ready is this component: depending on it waits for all its
-		// children, the instance and the rules that let the operator in
-		// and the host out, not the instance alone.
-		Ready: inst,
+		HostKey:        keys.pinnedPublic,
+		// Ready is the ssh-access step, which runs after the instance and
+		// the rules that let the operator in and the host out. A resource,
+		// not this component: a dependency on a component waits only for
+		// the children registered by then, and the step registers once
+		// the instance's address is known.
+		Ready: access,
 	}
 	return inst, ctx.RegisterResourceOutputs(inst, pulumi.Map{
 		"instanceId":      inst.InstanceID,
@@ -290,16 +224,125 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 	})
 }
 
-// CloudConfig is the instance's user data: cloud-init replaces the image's
-// host keys with the given ed25519 key (private in OpenSSH form, public in
-// authorized_keys form) at the first boot, and makes no others.
-func CloudConfig(private, public string) string {
-	var b strings.Builder
-	b.WriteString("#cloud-config\n# Managed by mysql-client-server: the SSH host key the stack pins.\n")
-	b.WriteString("ssh_deletekeys: true\nssh_genkeytypes: []\nssh_keys:\n  ed25519_private: |\n")
-	for _, line := range strings.Split(strings.TrimSpace(private), "\n") {
-		b.WriteString("    " + line + "\n")
+// placement is an instance's image and network, given or looked up, and
+// what the instance ignores after create.
+type placement struct {
+	ami, subnetID, vpcID pulumi.StringInput
+	ignore               []string
+}
+
+// placeInstance looks up what the args leave out. What is looked up is
+// kept: a newer image or another default subnet later must not replace the
+// instance (with the server's data). So is the default type: a new default
+// never stops a running instance to change it (an explicit instanceType
+// does). So is the key pair: a rotated key must not replace the instance.
+func placeInstance(ctx *pulumi.Context, args *InstanceArgs, parent pulumi.ResourceOrInvokeOption) placement {
+	p := placement{ami: args.AMI, subnetID: args.SubnetID, vpcID: args.VpcID, ignore: []string{"keyName"}}
+	if args.defaultType {
+		p.ignore = append(p.ignore, "instanceType")
 	}
-	b.WriteString("  ed25519_public: " + public + "\n")
-	return b.String()
+	if p.ami == nil {
+		p.ami = lookupUbuntu(ctx, args.InstanceType, parent)
+		p.ignore = append(p.ignore, "ami")
+	}
+	if p.subnetID == nil {
+		// Without a subnet, EC2 ignores AssociatePublicIpAddress: the
+		// default VPC's subnet is named explicitly.
+		def := ec2.LookupVpcOutput(ctx, ec2.LookupVpcOutputArgs{Default: pulumi.Bool(true)}, parent)
+		p.vpcID = def.Id()
+		p.subnetID = ec2.GetSubnetsOutput(ctx, ec2.GetSubnetsOutputArgs{Filters: ec2.GetSubnetsFilterArray{
+			ec2.GetSubnetsFilterArgs{Name: pulumi.String("vpc-id"), Values: pulumi.StringArray{def.Id()}},
+			ec2.GetSubnetsFilterArgs{Name: pulumi.String("default-for-az"), Values: pulumi.StringArray{pulumi.String("true")}},
+		}}, parent).Ids().ApplyT(func(ids []string) (string, error) {
+			if len(ids) == 0 {
+				return "", errors.New("subnetId: the default VPC has no default subnet: expected subnetId and vpcId to be set")
+			}
+			ids = append([]string(nil), ids...)
+			sort.Strings(ids)
+			return ids[0], nil
+		}).(pulumi.StringOutput)
+		p.ignore = append(p.ignore, "subnetId")
+	}
+	return p
+}
+
+// lookupUbuntu is the newest Ubuntu 22.04 image from Canonical for the
+// instance type's architecture.
+func lookupUbuntu(ctx *pulumi.Context, instanceType pulumi.StringInput, parent pulumi.ResourceOrInvokeOption) pulumi.StringOutput {
+	arch := instanceType.ToStringOutput().ApplyT(Architecture).(pulumi.StringOutput)
+	nameFilter := arch.ApplyT(func(a string) string {
+		if a == "arm64" {
+			return JammyArm64NameFilter
+		}
+		return JammyNameFilter
+	}).(pulumi.StringOutput)
+	return ec2.LookupAmiOutput(ctx, ec2.LookupAmiOutputArgs{
+		Owners:     pulumi.StringArray{pulumi.String(CanonicalOwnerID)},
+		MostRecent: pulumi.Bool(true),
+		Filters: ec2.GetAmiFilterArray{
+			ec2.GetAmiFilterArgs{Name: pulumi.String("name"), Values: pulumi.StringArray{nameFilter}},
+			ec2.GetAmiFilterArgs{Name: pulumi.String("architecture"), Values: pulumi.StringArray{arch}},
+			ec2.GetAmiFilterArgs{Name: pulumi.String("virtualization-type"), Values: pulumi.StringArray{pulumi.String("hvm")}},
+		},
+	}, parent).Id()
+}
+
+// newInstanceGroup creates the instance's security group with its SSH rule
+// (from the operator CIDR) and its egress rule, and returns the group and
+// the SSH rule.
+func newInstanceGroup(ctx *pulumi.Context, name string, args *InstanceArgs, vpcID pulumi.StringInput, parent pulumi.ResourceOption) (*ec2.SecurityGroup, []pulumi.Resource, error) {
+	sgOpts := []pulumi.ResourceOption{parent}
+	if args.VpcID == nil {
+		sgOpts = append(sgOpts, pulumi.IgnoreChanges([]string{"vpcId"}))
+	}
+	sg, err := ec2.NewSecurityGroup(ctx, name+"-sg", &ec2.SecurityGroupArgs{
+		Description: pulumi.Sprintf("%s: SSH from the operator; MySQL rules are added per client", args.Name),
+		VpcId:       vpcID.ToStringOutput().ToStringPtrOutput(),
+		Tags:        pulumi.StringMap{"Name": pulumi.String(args.Name)},
+	}, sgOpts...)
+	if err != nil {
+		return nil, nil, err
+	}
+	sshRule, err := vpc.NewSecurityGroupIngressRule(ctx, name+"-ssh", &vpc.SecurityGroupIngressRuleArgs{
+		SecurityGroupId: sg.ID(),
+		Description:     pulumi.String("SSH from the operator"),
+		IpProtocol:      pulumi.String("tcp"),
+		FromPort:        pulumi.Int(22),
+		ToPort:          pulumi.Int(22),
+		CidrIpv4:        args.OperatorCIDR,
+	}, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	egress, err := vpc.NewSecurityGroupEgressRule(ctx, name+"-egress", &vpc.SecurityGroupEgressRuleArgs{
+		SecurityGroupId: sg.ID(),
+		Description:     pulumi.String("all outbound (package installs)"),
+		IpProtocol:      pulumi.String("-1"),
+		CidrIpv4:        pulumi.String("0.0.0.0/0"),
+	}, parent)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sg, []pulumi.Resource{sshRule, egress}, nil
+}
+
+// newEC2Instance creates the EC2 instance itself.
+func newEC2Instance(ctx *pulumi.Context, name string, args *InstanceArgs, place placement, sg *ec2.SecurityGroup,
+	keys *hostKeys, opts ...pulumi.ResourceOption) (*ec2.Instance, error) {
+	opts = append(opts, pulumi.Protect(args.Protect), pulumi.IgnoreChanges(place.ignore))
+	return ec2.NewInstance(ctx, name, &ec2.InstanceArgs{
+		Ami:                      place.ami,
+		InstanceType:             args.InstanceType,
+		KeyName:                  args.KeyName,
+		UserData:                 keys.userData(),
+		SubnetId:                 place.subnetID.ToStringOutput().ToStringPtrOutput(),
+		VpcSecurityGroupIds:      pulumi.StringArray{sg.ID()},
+		AssociatePublicIpAddress: pulumi.Bool(true),
+		MetadataOptions: ec2.InstanceMetadataOptionsArgs{
+			HttpTokens:   pulumi.String("required"), // IMDSv2 only
+			HttpEndpoint: pulumi.String("enabled"),
+		},
+		RootBlockDevice: ec2.InstanceRootBlockDeviceArgs{Encrypted: pulumi.Bool(true)},
+		Tags:            pulumi.StringMap{"Name": pulumi.String(args.Name)},
+	}, opts...)
 }

@@ -149,8 +149,8 @@ func TestInstanceUsesTheGivenAMIWithoutALookup(t *testing.T) {
 	subnet, _ := mocktest.Str(vm.Inputs, "subnetId")
 	assert.Equal(t, "subnet-0aaaaaaaaaaaaaaaa", subnet,
 		"no subnet given: the default VPC's first default subnet by id, named so that the public address is assigned")
-	assert.Equal(t, []string{"instanceType", "subnetId"}, vm.IgnoreChanges,
-		"the given AMI is not ignored; the looked-up subnet and the default type are kept")
+	assert.Equal(t, []string{"keyName", "instanceType", "subnetId"}, vm.IgnoreChanges,
+		"the given AMI is not ignored; the key pair, the looked-up subnet and the default type are kept")
 	assert.Equal(t, resource.NewBoolProperty(true), vm.Inputs["associatePublicIpAddress"])
 	assert.Equal(t, "required", vm.Inputs["metadataOptions"].ObjectValue()["httpTokens"].StringValue(), "IMDSv2 only")
 	assert.True(t, vm.Inputs["rootBlockDevice"].ObjectValue()["encrypted"].BoolValue(), "encrypted root volume")
@@ -183,7 +183,7 @@ func TestInstanceLooksUpUbuntuJammyFromCanonicalWithoutAMI(t *testing.T) {
 	got, _ := mocktest.Str(vm.Inputs, "ami")
 	assert.Equal(t, lookedUpAMI, got, "the instance runs the looked-up image")
 	assert.Equal(t, lookedUpAMI, ami.Value)
-	assert.ElementsMatch(t, []string{"ami", "subnetId", "instanceType"}, vm.IgnoreChanges,
+	assert.ElementsMatch(t, []string{"keyName", "ami", "subnetId", "instanceType"}, vm.IgnoreChanges,
 		"the image looked up at create is kept: a newer one does not replace the instance")
 }
 
@@ -234,15 +234,27 @@ func TestInstanceHostIsTheInstance(t *testing.T) {
 	assert.Equal(t, 22, hv.sshPort.Value)
 	assert.Equal(t, "PRIVATE KEY", hv.privateKey.Value)
 	assert.True(t, hv.privateKey.Secret, "the SSH key is secret")
-	hostSigner, err := ssh.ParsePrivateKey([]byte(m.HostPrivateKey))
-	require.NoError(t, err)
-	assert.Equal(t, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(hostSigner.PublicKey()))), hv.hostKey.Value,
-		"the host key is pinned: the public half of the generated one")
-	assert.True(t, strings.HasSuffix(hv.readyURN, InstanceType+"::srv"),
-		"Ready is the Instance component, got %s", hv.readyURN)
+	assert.Equal(t, publicOf(t, m.SSHDPrivateKey), hv.hostKey.Value,
+		"the host key is pinned: the public half of the one ssh-access installs, not the user-data one")
+	assert.True(t, strings.HasSuffix(hv.readyURN, "command:local:Command::srv-ssh-access"),
+		"Ready is the ssh-access step (a resource: a component's children may not all be registered yet), got %s", hv.readyURN)
+	access, ok := m.Named("command:local:Command", "srv-ssh-access")
+	require.True(t, ok)
+	for _, dep := range []struct{ token, name string }{
+		{"aws:ec2/instance:Instance", "srv"},
+		{"aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "srv-ssh"},
+		{"aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "srv-egress"},
+	} {
+		found := false
+		for _, d := range access.Dependencies {
+			found = found || strings.HasSuffix(d, dep.token+"::"+dep.name)
+		}
+		assert.True(t, found, "ssh-access runs after %s", dep.name)
+	}
 	// A command that depends on Ready waits for the component's children:
-	// the EC2 instance and the SSH and egress rules.
-	for _, child := range []string{"aws:ec2/instance:Instance::srv", "SecurityGroupIngressRule::srv-ssh", "SecurityGroupEgressRule::srv-egress"} {
+	// the EC2 instance, the SSH and egress rules, and the ssh-access step.
+	for _, child := range []string{"aws:ec2/instance:Instance::srv", "SecurityGroupIngressRule::srv-ssh",
+		"SecurityGroupEgressRule::srv-egress", "command:local:Command::srv-ssh-access"} {
 		found := false
 		for _, r := range m.Resources() {
 			if strings.HasSuffix(r.URN, child) && strings.HasSuffix(r.Parent, InstanceType+"::srv") {
@@ -265,7 +277,7 @@ func TestInstanceHostKeyReachesCloudInitAsASecret(t *testing.T) {
 	data := ud.SecretValue().Element.StringValue()
 	assert.True(t, strings.HasPrefix(data, "#cloud-config\n"))
 	assert.Contains(t, data, "ssh_deletekeys: true\nssh_genkeytypes: []\n")
-	assert.Contains(t, data, "  ed25519_public: "+hv.hostKey.Value.(string)+"\n")
+	assert.Contains(t, data, "  ed25519_public: "+publicOf(t, m.HostPrivateKey)+"\n", "the user-data key, for the first contact")
 	assert.False(t, hv.hostKey.Secret, "the public host key is not secret: make ssh reads it from hostKeys")
 	assert.True(t, hv.privateKey.Secret, "the SSH private key stays secret")
 	for _, line := range strings.Split(strings.TrimSpace(m.HostPrivateKey), "\n") {
@@ -290,7 +302,8 @@ func TestInstanceHonoursOverrides(t *testing.T) {
 	assert.Equal(t, "t3.small", itype)
 	subnet, _ := mocktest.Str(vm.Inputs, "subnetId")
 	assert.Equal(t, "subnet-0123abcd", subnet)
-	assert.Empty(t, vm.IgnoreChanges, "given values are not ignored: changing them is how a replacement is asked for")
+	assert.Equal(t, []string{"keyName"}, vm.IgnoreChanges,
+		"given values are not ignored: changing them is how a replacement is asked for; only the key pair is")
 	sg, ok := m.Named("aws:ec2/securityGroup:SecurityGroup", "srv-sg")
 	require.True(t, ok)
 	vpcID, _ := mocktest.Str(sg.Inputs, "vpcId")
@@ -324,4 +337,12 @@ func TestInstanceInvalidArgsFailNamingTheField(t *testing.T) {
 			assert.Empty(t, m.Calls(), "nothing is looked up")
 		})
 	}
+}
+
+// publicOf is a private key's public half, in authorized_keys form.
+func publicOf(t *testing.T, private string) string {
+	t.Helper()
+	signer, err := ssh.ParsePrivateKey([]byte(private))
+	require.NoError(t, err)
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
 }

@@ -17,7 +17,9 @@ type KeyPairArgs struct {
 }
 
 // KeyPair registers the stack's public key with EC2, as the seed's key pair
-// did by hand.
+// did by hand. Another public key replaces the EC2 key pair: the new one is
+// made first, under a new name from the prefix, then the old one is
+// deleted. Instances ignore the change (see NewInstance).
 type KeyPair struct {
 	pulumi.ResourceState
 

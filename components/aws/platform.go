@@ -41,7 +41,13 @@ type Platform struct {
 	// it) replaces the instances with that image: how an upgrade is asked
 	// for. Unset, the image looked up at create is kept.
 	AMI string
-	// InstanceType (instanceType) defaults to DefaultInstanceType.
+	// InstanceType (instanceType) defaults to DefaultInstanceType. Changing
+	// it stops each instance, changes its type and starts it again: the
+	// host (the server too) is down meanwhile. A type of the other
+	// architecture (t3.micro to t4g.micro) is refused before any instance
+	// is touched, unless AMI is set to an image of that architecture too,
+	// which replaces the instances (the server only with AllowServerDelete,
+	// losing its data).
 	InstanceType string
 	// SubnetID (subnetId) defaults to the default VPC's default subnet.
 	SubnetID string
@@ -98,6 +104,12 @@ func optional(s string) pulumi.StringInput {
 }
 
 // NewHosts registers the key pair with EC2 and creates one instance per spec.
+//
+// A new stack key (sshPrivateKey imported or rotated) replaces the EC2 key
+// pair, under a new name from its prefix, and no instance: each keeps the
+// key pair it booted with, and its ssh-access step authorizes the new key
+// over SSH and removes the old one (see NewInstance). Instances created
+// afterwards boot with the new key pair.
 func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys host.KeyMaterial, specs []host.Spec) ([]*host.Host, error) {
 	kp, err := NewKeyPair(ctx, "mysql-client-server", &KeyPairArgs{PublicKey: keys.PublicKey}, pulumi.Parent(parent))
 	if err != nil {

@@ -195,7 +195,9 @@ func TestReplicationAccountsLiveOnThePrimaryOnePerReplica(t *testing.T) {
 			assert.Equal(t, "cs-replication-password", r.Name)
 			assert.Equal(t, resource.NewStringProperty("none"), r.Inputs["logging"], "the generated password is not logged")
 			assert.Contains(t, r.Parent, Type)
-			generated = r.State["stdout"].StringValue()
+			out := r.State["stdout"]
+			require.True(t, out.IsSecret(), "the generated password is a secret output")
+			generated = out.SecretValue().Element.StringValue()
 		}
 	}
 	require.Equal(t, 1, gens, "one replication password for all the replicas")
@@ -240,7 +242,7 @@ func TestReplicationStartsOnEachReplicaFromThePrimary(t *testing.T) {
 	_, m, _, _ := runTwoReplicas(t)
 	gen, ok := m.Named("command:local:Command", "cs-replication-password")
 	require.True(t, ok)
-	generated := gen.State["stdout"].StringValue()
+	generated := gen.State["stdout"].SecretValue().Element.StringValue() // a secret output
 	for name, h := range replicaHost {
 		id := map[string]string{"mysql_replica_1": "2", "mysql_replica_2": "3"}[name]
 		start := remoteCmd(t, m, name+"-mysql-replica-replication")

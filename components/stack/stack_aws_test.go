@@ -1,6 +1,9 @@
 package stack
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
 	"os"
 	"sort"
 	"strings"
@@ -10,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
 )
@@ -384,4 +388,133 @@ func TestLocalStackFileHoldsNoMachinesSecrets(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotContains(t, string(b), "encryptionsalt")
 	assert.NotContains(t, string(b), "secure:")
+}
+
+// The SSH key rotation and the host rekey (issue 18, items 4 and 9).
+
+// awsForceNew are the pulumi-aws inputs whose change replaces the resource.
+var awsForceNew = mocktest.ReplaceOn{
+	"aws:ec2/instance:Instance":           {"ami", "keyName", "subnetId", "availabilityZone"},
+	"aws:ec2/keyPair:KeyPair":             {"publicKey", "keyName", "keyNamePrefix"},
+	"aws:ec2/securityGroup:SecurityGroup": {"vpcId", "name", "namePrefix", "description"},
+}
+
+// runAWSOn is runAWS under the given mocks (mocktest.Mocks.NextRun for a
+// second run on the same stack).
+func runAWSOn(t *testing.T, m *mocktest.Mocks, config map[string]string, secrets []string) {
+	t.Helper()
+	require.NoError(t, mocktest.Run(t, m, engineConfig(t, config), secrets, func(ctx *pulumi.Context) error {
+		_, err := Build(ctx)
+		return err
+	}))
+}
+
+// awsPublicOf is a private key's public half, authorized_keys form.
+func awsPublicOf(t *testing.T, private string) string {
+	t.Helper()
+	signer, err := ssh.ParsePrivateKey([]byte(private))
+	require.NoError(t, err)
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
+}
+
+// awsNewKey is a fresh ed25519 private key, OpenSSH form.
+func awsNewKey(t *testing.T) string {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	require.NoError(t, err)
+	block, err := ssh.MarshalPrivateKey(priv, "rotated")
+	require.NoError(t, err)
+	return string(pem.EncodeToMemory(block))
+}
+
+// TestAWSRemoteCommandsRunAfterSSHAccessPinningTheSecondHostKey: every
+// remote command waits for its host's ssh-access step and pins the host key
+// that step installs, never the user-data one; so do the hostKeys output.
+func TestAWSRemoteCommandsRunAfterSSHAccessPinningTheSecondHostKey(t *testing.T) {
+	m, out := runAWS(t, awsConfig, nil)
+	pinned, userData := awsPublicOf(t, m.SSHDPrivateKey), awsPublicOf(t, m.HostPrivateKey)
+	host := map[string]string{}
+	for _, r := range m.OfType("aws:ec2/instance:Instance") {
+		host[r.State["publicIp"].StringValue()] = r.Name
+	}
+	cmds := m.OfType("command:remote:Command")
+	require.NotEmpty(t, cmds)
+	for _, r := range cmds {
+		h, _ := connectionHost(t, r)
+		inst, ok := host[h]
+		require.True(t, ok, "%s connects to an instance", r.Name)
+		assert.True(t, dependsOn(r, "command:local:Command", inst+"-ssh-access"), "%s runs after %s's ssh-access", r.Name, inst)
+		conn, _ := mocktest.Object(r.Inputs, "connection")
+		key, _ := mocktest.Str(conn, "hostKey")
+		assert.Equal(t, pinned, key, "%s pins the second host key", r.Name)
+	}
+	hostKeys := out["hostKeys"].Value.(map[string]string)
+	require.Len(t, hostKeys, 2)
+	for name, k := range hostKeys {
+		assert.Equal(t, pinned, k, "%s: make ssh pins the second key", name)
+		assert.NotEqual(t, userData, k)
+	}
+	assert.False(t, out["hostKeys"].Secret)
+	for _, r := range m.OfType("command:local:Command") {
+		if strings.HasSuffix(r.Name, "-ssh-access") {
+			assert.True(t, r.State["stdout"].IsSecret(), "%s's record is a secret", r.Name)
+		}
+	}
+}
+
+// TestAWSKeyRotationReplacesOnlyTheKeyPair: importing another key on a
+// stack that generated one replaces the EC2 key pair and no instance; the
+// ssh-access steps run again with the new key, and every remote command
+// runs again once, because its connection changed.
+func TestAWSKeyRotationReplacesOnlyTheKeyPair(t *testing.T) {
+	before := mocktest.New(t)
+	runAWSOn(t, before, awsConfig, nil)
+	rotated := map[string]string{"sshPrivateKey": awsNewKey(t)}
+	for k, v := range awsConfig {
+		rotated[k] = v
+	}
+	after := before.NextRun()
+	runAWSOn(t, after, rotated, []string{"sshPrivateKey"})
+
+	plan := mocktest.Plan(before.Resources(), after.Resources(), awsForceNew)
+	changed := map[string]mocktest.Change{}
+	var replaced []string
+	for _, c := range plan {
+		changed[c.URN] = c
+		if c.Replace {
+			replaced = append(replaced, c.URN)
+		}
+	}
+	assert.Equal(t, []string{"aws:ec2/keyPair:KeyPair::mysql-client-server"}, replaced, "no instance is replaced")
+	assert.False(t, changed["aws:ec2/keyPair:KeyPair::mysql-client-server"].DeleteFirst)
+	for _, r := range after.OfType("aws:ec2/instance:Instance") {
+		_, ok := changed[r.URN]
+		assert.False(t, ok, "%s is not touched (no stop, no replacement)", r.Name)
+		access := changed["command:local:Command::"+r.Name+"-ssh-access"]
+		assert.Equal(t, []string{"stdin"}, access.Fields, "%s's ssh-access gets the new key", r.Name)
+	}
+	cmds := after.OfType("command:remote:Command")
+	require.NotEmpty(t, cmds)
+	for _, r := range cmds {
+		c := changed[r.URN]
+		assert.False(t, c.Replace, "%s", r.Name)
+		assert.Contains(t, c.Fields, "connection", "%s runs again once: its connection's key changed", r.Name)
+	}
+}
+
+// TestAWSNoPrivateKeyInAPlainInput: the stack's key and the hosts' keys are
+// in no input that is not a secret, anywhere in the stack.
+func TestAWSNoPrivateKeyInAPlainInput(t *testing.T) {
+	m, _ := runAWS(t, awsConfig, nil)
+	keys := map[string]string{"the stack's key": m.PrivateKey, "the user-data host key": m.HostPrivateKey, "the pinned host key": m.SSHDPrivateKey}
+	for _, r := range m.Resources() {
+		for path, v := range mocktest.PlainStrings(r.Inputs) {
+			for name, private := range keys {
+				lines := strings.Split(strings.TrimSpace(private), "\n")
+				for _, line := range lines[2 : len(lines)-1] { // the key's own lines
+					require.NotContains(t, v, line, "%s of %s is in the plain input %s", name, r.URN, path)
+				}
+			}
+		}
+	}
 }

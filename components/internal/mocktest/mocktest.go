@@ -12,6 +12,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -20,6 +21,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -39,6 +41,12 @@ type Resource struct {
 	IgnoreChanges                                []string
 	Protect, RetainOnDelete, DeleteBeforeReplace bool
 	DeletedWith                                  string
+	// ReplaceOnChanges and AdditionalSecretOutputs are resource options too
+	// (an SDK may add some: pulumi-command's "triggers[*]").
+	ReplaceOnChanges, AdditionalSecretOutputs []string
+	// PropertyDependencies are, per input, the URNs of the resources its
+	// value came from.
+	PropertyDependencies map[string][]string
 }
 
 // Mocks is a pulumi.MockResourceMonitor that records registrations.
@@ -47,10 +55,16 @@ type Mocks struct {
 	resources []Resource
 	calls     []pulumi.MockCallArgs
 	nextIP    int
+	// addresses are the instances' public and private addresses and ids,
+	// by name, as made in this run (given by NextRun for those of the last).
+	addresses, lastAddresses map[string][3]string
 	// PrivateKey is what the key generator "prints".
 	PrivateKey string
 	// HostPrivateKey is what a host key generator (<name>-host-key) prints.
 	HostPrivateKey string
+	// SSHDPrivateKey is what the generator of the host key an instance's
+	// ssh-access step installs (<name>-sshd-key) prints.
+	SSHDPrivateKey string
 	// CACert is the CA certificate (PEM) the server install prints, made
 	// when the Mocks are; CANotBefore is its NotBefore.
 	CACert      string
@@ -86,7 +100,37 @@ func New(t testing.TB) *Mocks {
 		t.Fatal(err)
 	}
 	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	return &Mocks{PrivateKey: key(), HostPrivateKey: key(), CACert: ca, CANotBefore: notBefore}
+	return &Mocks{PrivateKey: key(), HostPrivateKey: key(), SSHDPrivateKey: key(), CACert: ca, CANotBefore: notBefore}
+}
+
+// NextRun returns Mocks for a second run of the program on the same stack:
+// what was generated once (keys, the CA) is the same, and an instance of
+// the same name keeps its addresses and id, as one that is not replaced
+// does. It records the second run's registrations only.
+func (m *Mocks) NextRun() *Mocks {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	last := map[string][3]string{}
+	for k, v := range m.addresses {
+		last[k] = v
+	}
+	return &Mocks{nextIP: m.nextIP, lastAddresses: last, PrivateKey: m.PrivateKey, HostPrivateKey: m.HostPrivateKey,
+		SSHDPrivateKey: m.SSHDPrivateKey, CACert: m.CACert, CANotBefore: m.CANotBefore}
+}
+
+// instanceAddresses are an instance's public and private address and id:
+// its last run's, else new ones.
+func (m *Mocks) instanceAddresses(name string) [3]string {
+	a, ok := m.lastAddresses[name]
+	if !ok {
+		m.nextIP++
+		a = [3]string{fmt.Sprintf("203.0.113.%d", m.nextIP), fmt.Sprintf("172.31.0.%d", m.nextIP), fmt.Sprintf("i-%017d", m.nextIP)}
+	}
+	if m.addresses == nil {
+		m.addresses = map[string][3]string{}
+	}
+	m.addresses[name] = a
+	return a
 }
 
 // NewResource records the registration and returns plausible state.
@@ -103,6 +147,8 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 			stdout = m.PrivateKey
 		case strings.HasSuffix(args.Name, "-host-key"):
 			stdout = m.HostPrivateKey
+		case strings.HasSuffix(args.Name, "-sshd-key"):
+			stdout = m.SSHDPrivateKey
 		case strings.HasSuffix(args.Name, "-password"):
 			stdout = "mock-generated-password-0123456789"
 		case strings.Contains(args.Inputs["create"].String(), "replication-proof.sh"):
@@ -127,10 +173,10 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		state["stdout"] = resource.NewStringProperty(stdout)
 		state["stderr"] = resource.NewStringProperty("")
 	case "aws:ec2/instance:Instance":
-		m.nextIP++
-		state["publicIp"] = resource.NewStringProperty(fmt.Sprintf("203.0.113.%d", m.nextIP))
-		state["privateIp"] = resource.NewStringProperty(fmt.Sprintf("172.31.0.%d", m.nextIP))
-		id = fmt.Sprintf("i-%017d", m.nextIP)
+		a := m.instanceAddresses(args.Name)
+		state["publicIp"] = resource.NewStringProperty(a[0])
+		state["privateIp"] = resource.NewStringProperty(a[1])
+		id = a[2]
 	case "aws:ec2/keyPair:KeyPair":
 		state["keyName"] = resource.NewStringProperty(args.Name + "-key")
 		state["fingerprint"] = resource.NewStringProperty("mock-fingerprint")
@@ -139,17 +185,34 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	}
 	r := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs, State: state, Provider: args.Provider}
 	if rpc := args.RegisterRPC; rpc != nil {
-		r.Parent = rpc.GetParent()
-		r.Dependencies = rpc.GetDependencies()
-		r.IgnoreChanges = rpc.GetIgnoreChanges()
-		r.Protect = rpc.GetProtect()
-		r.RetainOnDelete = rpc.GetRetainOnDelete()
-		r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
-		r.DeletedWith = rpc.GetDeletedWith()
-		r.URN = fmt.Sprintf("%s::%s", rpc.GetType(), rpc.GetName())
+		r.withOptions(rpc)
 	}
 	m.resources = append(m.resources, r)
 	return id, state, nil
+}
+
+// withOptions records the registration's options, and makes the outputs
+// it lists in additionalSecretOutputs secret, as the engine does.
+func (r *Resource) withOptions(rpc *pulumirpc.RegisterResourceRequest) {
+	r.Parent = rpc.GetParent()
+	r.Dependencies = rpc.GetDependencies()
+	r.IgnoreChanges = rpc.GetIgnoreChanges()
+	r.Protect = rpc.GetProtect()
+	r.RetainOnDelete = rpc.GetRetainOnDelete()
+	r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
+	r.DeletedWith = rpc.GetDeletedWith()
+	r.URN = fmt.Sprintf("%s::%s", rpc.GetType(), rpc.GetName())
+	r.ReplaceOnChanges = rpc.GetReplaceOnChanges()
+	r.AdditionalSecretOutputs = rpc.GetAdditionalSecretOutputs()
+	r.PropertyDependencies = map[string][]string{}
+	for k, deps := range rpc.GetPropertyDependencies() {
+		r.PropertyDependencies[k] = deps.GetUrns()
+	}
+	for _, k := range r.AdditionalSecretOutputs {
+		if v, ok := r.State[resource.PropertyKey(k)]; ok && !v.IsSecret() {
+			r.State[resource.PropertyKey(k)] = resource.MakeSecret(v)
+		}
+	}
 }
 
 // replicationProof is what replication-proof.sh prints for the replicas its
@@ -295,4 +358,163 @@ func Object(pm resource.PropertyMap, key string) (resource.PropertyMap, bool) {
 		return nil, false
 	}
 	return v.ObjectValue(), true
+}
+
+// ReplaceOn names, per type token, the inputs whose change makes the
+// provider replace a resource instead of updating it (its schema's
+// force-new fields), such as ec2.Instance's ami, keyName, subnetId and
+// availabilityZone.
+type ReplaceOn map[string][]string
+
+// Change is what a second run does to one custom resource of the first.
+type Change struct {
+	// URN is the resource's "type::name".
+	URN string
+	// Replace says the resource is replaced; DeleteFirst, that the old one
+	// is deleted before the new one is created (DeleteBeforeReplace), else
+	// the new one is created first.
+	Replace, DeleteFirst bool
+	// Fields are the inputs that changed, sorted.
+	Fields []string
+}
+
+// Plan is what the engine would do to the first run's custom resources
+// (before) for the second run's (after), given the providers' force-new
+// fields: an input listed in IgnoreChanges keeps its old value; an input
+// whose value comes from a replaced resource counts as changed (the engine
+// sees it unknown until the replacement is made); a changed force-new field
+// or one of the resource's ReplaceOnChanges replaces it, any other change
+// updates it. Resources of one run only (created, deleted) are left out.
+func Plan(before, after []Resource, rules ReplaceOn) []Change {
+	old := map[string]Resource{}
+	for _, r := range before {
+		old[r.URN] = r
+	}
+	replaced := map[string]bool{}
+	var changes []Change
+	for again := true; again; {
+		again, changes = false, nil
+		for _, r := range after {
+			o, ok := old[r.URN]
+			if !ok || !r.Custom {
+				continue
+			}
+			c := diff(o, r, rules[r.Type], replaced)
+			if c.Replace && !replaced[r.URN] {
+				replaced[r.URN], again = true, true
+			}
+			if len(c.Fields) > 0 {
+				changes = append(changes, c)
+			}
+		}
+	}
+	return changes
+}
+
+// diff is one resource's change, given the resources replaced so far.
+func diff(o, r Resource, forceNew []string, replaced map[string]bool) Change {
+	c := Change{URN: r.URN, DeleteFirst: r.DeleteBeforeReplace}
+	keys := map[resource.PropertyKey]bool{}
+	for k := range o.Inputs {
+		keys[k] = true
+	}
+	for k := range r.Inputs {
+		keys[k] = true
+	}
+	for k := range keys {
+		field := string(k)
+		if contains(r.IgnoreChanges, field) {
+			continue
+		}
+		changed := !deepPlain(o.Inputs[k]).DeepEquals(deepPlain(r.Inputs[k]))
+		for _, dep := range r.PropertyDependencies[field] {
+			changed = changed || replaced[urnKey(dep)]
+		}
+		if !changed {
+			continue
+		}
+		c.Fields = append(c.Fields, field)
+		if contains(forceNew, field) || replaceOnChanges(r.ReplaceOnChanges, field) {
+			c.Replace = true
+		}
+	}
+	sort.Strings(c.Fields)
+	return c
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+// replaceOnChanges says whether a ReplaceOnChanges path ("triggers[*]")
+// names the top-level input field.
+func replaceOnChanges(paths []string, field string) bool {
+	for _, p := range paths {
+		if p == "*" || strings.FieldsFunc(p, func(r rune) bool { return r == '[' || r == '.' })[0] == field {
+			return true
+		}
+	}
+	return false
+}
+
+// urnKey is a full URN's "type::name", as Resource.URN has it.
+func urnKey(urn string) string {
+	parts := strings.SplitN(urn, "::", 4)
+	if len(parts) < 4 {
+		return urn
+	}
+	types := strings.Split(parts[2], "$")
+	return types[len(types)-1] + "::" + parts[3]
+}
+
+// deepPlain is v with every secret unwrapped, at any depth.
+func deepPlain(v resource.PropertyValue) resource.PropertyValue {
+	switch {
+	case v.IsSecret():
+		return deepPlain(v.SecretValue().Element)
+	case v.IsObject():
+		pm := resource.PropertyMap{}
+		for k, e := range v.ObjectValue() {
+			pm[k] = deepPlain(e)
+		}
+		return resource.NewObjectProperty(pm)
+	case v.IsArray():
+		var a []resource.PropertyValue
+		for _, e := range v.ArrayValue() {
+			a = append(a, deepPlain(e))
+		}
+		return resource.NewArrayProperty(a)
+	}
+	return v
+}
+
+// PlainStrings returns every string in pm that is not under a secret, by
+// its path (such as "environment.MCS_HOST_KEY" or "triggers[0]").
+func PlainStrings(pm resource.PropertyMap) map[string]string {
+	out := map[string]string{}
+	var walk func(path string, v resource.PropertyValue)
+	walk = func(path string, v resource.PropertyValue) {
+		switch {
+		case v.IsSecret():
+		case v.IsString():
+			out[path] = v.StringValue()
+		case v.IsObject():
+			for k, e := range v.ObjectValue() {
+				walk(path+"."+string(k), e)
+			}
+		case v.IsArray():
+			for i, e := range v.ArrayValue() {
+				walk(fmt.Sprintf("%s[%d]", path, i), e)
+			}
+		}
+	}
+	for k, v := range pm {
+		walk(string(k), v)
+	}
+	return out
 }
