@@ -15,7 +15,7 @@ HOST ?= mysql_client
 
 # Packages the local platform and the tests need (Debian/Ubuntu names).
 DEB_PACKAGES := iproute2 nftables util-linux openssh-server openssh-client \
-	mariadb-server mariadb-client psmisc procps shellcheck ca-certificates openssl jq \
+	mariadb-server mariadb-client psmisc procps shellcheck shfmt ca-certificates openssl jq \
 	debootstrap debian-archive-keyring
 
 # A project-local state backend and passphrase unless the user has a backend.
@@ -49,7 +49,7 @@ endif
 T0 := $(shell date +%s)
 step = echo "==> [$$(( $$(date +%s) - $(T0) )) s] $(1)"
 
-.PHONY: help deps tools build lint test bench up down client ssh preview outputs verify clean-image
+.PHONY: help deps tools build lint check test bench up down client ssh preview outputs verify clean-image
 
 help:
 	@echo "make up      deploy the local stack (root; builds the Pulumi CLI once if it is missing)"
@@ -57,6 +57,7 @@ help:
 	@echo "make ssh     open a shell on a host (HOST=mysql_server|mysql_client)"
 	@echo "make verify  re-run the proofs against the live hosts"
 	@echo "make down    destroy the local stack and everything it made"
+	@echo "make check   lint and the wiring tests, without root (under a minute)"
 	@echo "make test    install test dependencies and run every test (root)"
 	@echo "make bench   time cold up, no-op up and down for both engines, with clients and replicas (root)"
 	@echo "make clean-image  remove the MySQL image the local hosts share ($(IMAGE_CACHE))"
@@ -89,6 +90,12 @@ lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	shellcheck $$(git ls-files '*.sh' 2>/dev/null || find . -name '*.sh' -not -path './.pulumi-state/*')
+	shfmt -d $$(git ls-files '*.sh' 2>/dev/null || find . -name '*.sh' -not -path './.pulumi-state/*')
+
+# check: the quick check, without root: lint and the wiring tests (every
+# package but ./tests), in well under a minute. make test is the full suite.
+check: lint
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/tests$$')
 
 # The local stack's tests (./tests) run once per engine; TEST_ENGINES=mysql
 # (or mariadb) runs one, for a quicker run. Everything else runs once.

@@ -23,15 +23,24 @@ import (
 	"github.com/mysql-client-server/mysql-client-server/components/internal/validate"
 )
 
-//go:embed scripts/host-create.sh scripts/host-delete.sh scripts/ingress-apply.sh scripts/ingress-delete.sh scripts/image-build.sh
+//go:embed scripts/*.sh
 var scripts embed.FS
 
+// script returns scripts/lib.sh followed by scripts/<name> (without its
+// shebang line), as one program for bash -c.
 func script(name string) pulumi.String {
-	b, err := scripts.ReadFile("scripts/" + name)
-	if err != nil {
-		panic(err)
+	read := func(n string) string {
+		b, err := scripts.ReadFile("scripts/" + n)
+		if err != nil {
+			panic(err)
+		}
+		return string(b)
 	}
-	return pulumi.String(b)
+	body := read(name)
+	if strings.HasPrefix(body, "#!") {
+		body = body[strings.Index(body, "\n")+1:]
+	}
+	return pulumi.String(read("lib.sh") + "\n" + body)
 }
 
 // Defaults of the local platform's settings.

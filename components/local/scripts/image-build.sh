@@ -20,19 +20,10 @@
 # Stdout: two lines, "path=<image dir>" and "version=<mysqld --version>".
 # Progress, with the time and size of a build, goes to stderr.
 set -euo pipefail
-export PATH="${PATH:+$PATH:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 exec 3>&1 1>&2
 
 readonly ME=image-build
-log() { echo "$ME: $*" >&2; }
-die() {
-	echo "$ME: error: $*" >&2
-	exit 1
-}
-
-for v in MCS_IMAGE_CACHE MCS_IMAGE_NAME MCS_IMAGE_SUITE MCS_IMAGE_PACKAGES; do
-	[[ -n ${!v:-} ]] || die "$v is not set"
-done
+require_env MCS_IMAGE_CACHE MCS_IMAGE_NAME MCS_IMAGE_SUITE MCS_IMAGE_PACKAGES
 ((EUID == 0)) || die "must run as root (debootstrap)"
 [[ $MCS_IMAGE_CACHE =~ ^(/[A-Za-z0-9_.@+-]+)+$ && ! $MCS_IMAGE_CACHE =~ /\.\.?(/|$) ]] ||
 	die "MCS_IMAGE_CACHE '$MCS_IMAGE_CACHE' must be a normalised absolute path"

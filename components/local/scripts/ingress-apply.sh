@@ -10,67 +10,58 @@
 #   client may connect), MCS_SSH_SOURCES (IPv4 addresses or CIDRs, space/comma
 #   separated; empty = nobody may SSH in, including the operator)
 set -euo pipefail
-# Root's PATH may lack the sbin directories (e.g. after a non-login su).
-export PATH="${PATH:+$PATH:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 exec 1>&2
 
 readonly ME=ingress-apply
 readonly TABLE=mysql_client_server
 
-log() { echo "$ME: $*" >&2; }
-die() { echo "$ME: error: $*" >&2; exit 1; }
-
-[[ -n ${MCS_NETNS:-} ]] || die "MCS_NETNS is not set"
-((EUID == 0)) || die "must run as root"
+require_env MCS_NETNS
+require_root
 MCS_PORT=${MCS_PORT:-3306}
 MCS_SSH_PORT=${MCS_SSH_PORT:-22}
 MCS_CLIENT_ADDRESSES=${MCS_CLIENT_ADDRESSES:-}
 MCS_SSH_SOURCES=${MCS_SSH_SOURCES:-}
 
-valid_port() { [[ $1 =~ ^[1-9][0-9]{0,4}$ ]] && (($1 <= 65535)); }
 valid_port "$MCS_PORT" || die "MCS_PORT '$MCS_PORT' is not a TCP port"
 valid_port "$MCS_SSH_PORT" || die "MCS_SSH_PORT '$MCS_SSH_PORT' is not a TCP port"
 ((MCS_PORT != MCS_SSH_PORT)) || die "MCS_PORT and MCS_SSH_PORT must differ"
 
-valid_ip4() {
-  local o='(0|[1-9][0-9]{0,2})'
-  [[ $1 =~ ^$o\.$o\.$o\.$o$ ]] || return 1
-  local i
-  for i in 1 2 3 4; do ((BASH_REMATCH[i] <= 255)) || return 1; done
-}
 # Prints the CIDR with host bits cleared (nft rejects 10.0.0.1/24 in a set).
 normalise_cidr() {
-  local addr=${1%/*} len=${1#*/} a b c d n
-  valid_ip4 "$addr" && [[ $len =~ ^[0-9]{1,2}$ ]] && ((len <= 32)) || return 1
-  IFS=. read -r a b c d <<<"$addr"
-  n=$((((a << 24) | (b << 16) | (c << 8) | d) & ((0xffffffff << (32 - len)) & 0xffffffff)))
-  echo "$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))/$len"
+	local addr=${1%/*} len=${1#*/} a b c d n
+	valid_ip4 "$addr" && [[ $len =~ ^[0-9]{1,2}$ ]] && ((len <= 32)) || return 1
+	IFS=. read -r a b c d <<<"$addr"
+	n=$((((a << 24) | (b << 16) | (c << 8) | d) & ((0xffffffff << (32 - len)) & 0xffffffff)))
+	echo "$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))/$len"
 }
 
 clients=()
 for a in ${MCS_CLIENT_ADDRESSES//,/ }; do
-  if [[ $a == */* ]]; then
-    a=$(normalise_cidr "$a") || die "MCS_CLIENT_ADDRESSES: '$a' is not an IPv4 address or CIDR"
-  else
-    valid_ip4 "$a" || die "MCS_CLIENT_ADDRESSES: '$a' is not an IPv4 address or CIDR"
-  fi
-  clients+=("$a")
+	if [[ $a == */* ]]; then
+		a=$(normalise_cidr "$a") || die "MCS_CLIENT_ADDRESSES: '$a' is not an IPv4 address or CIDR"
+	else
+		valid_ip4 "$a" || die "MCS_CLIENT_ADDRESSES: '$a' is not an IPv4 address or CIDR"
+	fi
+	clients+=("$a")
 done
 ssh_sources=()
 for s in ${MCS_SSH_SOURCES//,/ }; do
-  if [[ $s == */* ]]; then
-    s=$(normalise_cidr "$s") || die "MCS_SSH_SOURCES: '$s' is not an IPv4 address or CIDR"
-  else
-    valid_ip4 "$s" || die "MCS_SSH_SOURCES: '$s' is not an IPv4 address or CIDR"
-  fi
-  ssh_sources+=("$s")
+	if [[ $s == */* ]]; then
+		s=$(normalise_cidr "$s") || die "MCS_SSH_SOURCES: '$s' is not an IPv4 address or CIDR"
+	else
+		valid_ip4 "$s" || die "MCS_SSH_SOURCES: '$s' is not an IPv4 address or CIDR"
+	fi
+	ssh_sources+=("$s")
 done
 ((${#ssh_sources[@]})) || log "warning: MCS_SSH_SOURCES is empty: nobody, not even the operator, can SSH to $MCS_NETNS"
 
 [[ -e /run/netns/$MCS_NETNS ]] || die "netns $MCS_NETNS does not exist (create the host first)"
 
 # "a, b, c" of the unique elements, or "" if none
-elements() { (($#)) && printf '%s\n' "$@" | sort -u | paste -sd, - | sed 's/,/, /g'; return 0; }
+elements() {
+	(($#)) && printf '%s\n' "$@" | sort -u | paste -sd, - | sed 's/,/, /g'
+	return 0
+}
 client_elems=$(elements "${clients[@]}")
 ssh_elems=$(elements "${ssh_sources[@]}")
 client_line="" ssh_line=""
@@ -83,14 +74,17 @@ rules=$(mktemp) previous=$(mktemp)
 # with them. A table made by this run stays (it only drops): the host's
 # namespace, which the state knows, takes it with it.
 restore() {
-  local rc=$?
-  if ((rc != 0)) && [[ -s $previous ]]; then
-    log "the update failed: restoring the previous rules"
-    { printf 'table inet %s\ndelete table inet %s\n' "$TABLE" "$TABLE"; cat "$previous"; } |
-      ip netns exec "$MCS_NETNS" nft -f - || log "warning: could not restore the previous rules"
-  fi
-  rm -f "$rules" "$previous"
-  exit "$rc"
+	local rc=$?
+	if ((rc != 0)) && [[ -s $previous ]]; then
+		log "the update failed: restoring the previous rules"
+		{
+			printf 'table inet %s\ndelete table inet %s\n' "$TABLE" "$TABLE"
+			cat "$previous"
+		} |
+			ip netns exec "$MCS_NETNS" nft -f - || log "warning: could not restore the previous rules"
+	fi
+	rm -f "$rules" "$previous"
+	exit "$rc"
 }
 trap restore EXIT
 ip netns exec "$MCS_NETNS" nft list table inet "$TABLE" >"$previous" 2>/dev/null || : >"$previous"
@@ -125,7 +119,7 @@ table inet $TABLE {
 EOF
 
 ip netns exec "$MCS_NETNS" nft -f "$rules" || die "nft rejected the ingress rules for $MCS_NETNS"
-[[ ${MCS_FAULT:-} != ingress-apply:applied ]] || die "injected fault at ingress-apply:applied (a test's: MCS_FAULT)"
+fault ingress-apply:applied
 
 log "netns $MCS_NETNS: tcp/$MCS_PORT from {${client_elems:-nobody}}, tcp/$MCS_SSH_PORT from {${ssh_elems:-nobody}}, all other tcp/$MCS_PORT and tcp/$MCS_SSH_PORT dropped"
 ip netns exec "$MCS_NETNS" nft list table inet "$TABLE" | sed "s/^/$ME: | /" >&2

@@ -6,25 +6,21 @@
 # Env (required): MCS_NETNS
 # Env (accepted, unused): the rest of ingress-apply.sh's variables.
 set -euo pipefail
-# Root's PATH may lack the sbin directories (e.g. after a non-login su).
-export PATH="${PATH:+$PATH:}/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 exec 1>&2
 
+# shellcheck disable=SC2034 # lib.sh's log and die read it
 readonly ME=ingress-delete
 readonly TABLE=mysql_client_server
 
-log() { echo "$ME: $*" >&2; }
-die() { echo "$ME: error: $*" >&2; exit 1; }
-
-[[ -n ${MCS_NETNS:-} ]] || die "MCS_NETNS is not set"
-((EUID == 0)) || die "must run as root"
+require_env MCS_NETNS
+require_root
 
 if [[ ! -e /run/netns/$MCS_NETNS ]] || ! mountpoint -q "/run/netns/$MCS_NETNS"; then
-  log "netns $MCS_NETNS does not exist; nothing to do"
-  exit 0
+	log "netns $MCS_NETNS does not exist; nothing to do"
+	exit 0
 fi
 
 # Create-then-delete in one transaction: succeeds whether or not the table exists.
 printf 'table inet %s\ndelete table inet %s\n' "$TABLE" "$TABLE" |
-  ip netns exec "$MCS_NETNS" nft -f - || die "could not delete table inet $TABLE in netns $MCS_NETNS"
+	ip netns exec "$MCS_NETNS" nft -f - || die "could not delete table inet $TABLE in netns $MCS_NETNS"
 log "netns $MCS_NETNS: table inet $TABLE removed"

@@ -11,7 +11,10 @@ MCS_BOOT_TIMEOUT=${MCS_BOOT_TIMEOUT:-900}
 MCS_LOCK_TIMEOUT=${MCS_LOCK_TIMEOUT:-600}
 
 log() { printf '%s\n' "$*" >&2; }
-die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+die() {
+	printf 'error: %s\n' "$*" >&2
+	exit 1
+}
 
 # wait_for_boot waits for cloud-init to finish where it is present, so that
 # apt is not racing the image's first-boot package work.
@@ -165,7 +168,6 @@ tcp_probe() {
 
 # has_systemd succeeds when systemd is the running init (sd_booted(3)).
 has_systemd() { [ -d /run/systemd/system ]; }
-
 
 # The stack's TLS directory on a server host: the CA (on the primary only,
 # with its key), the server's key and certificate.

@@ -78,7 +78,8 @@ fi
 # What the account is now, to put back if this run fails after it changed
 # it: a failed update leaves its old inputs in the state, and the account
 # must agree with them (the password as a hash, never the password).
-exists=$(q "SELECT COUNT(*) FROM mysql.user WHERE user = $(sql_str "$MCS_USER") AND host = $(sql_str "$MCS_USER_HOST")")
+exists=$(q "SELECT COUNT(*) FROM mysql.user WHERE user = $(sql_str "$MCS_USER") AND host = $(sql_str "$MCS_USER_HOST")") ||
+	die "could not read whether the account ${MCS_USER}@${MCS_USER_HOST} exists (does the server answer on its socket?)"
 before=""
 if [ "$exists" = 1 ]; then
 	before=$({

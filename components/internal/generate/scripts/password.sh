@@ -4,5 +4,8 @@
 # password's resource is created.
 set -euo pipefail
 pw=$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32 || true)
-[ "${#pw}" -eq 32 ] || { echo "error: could not read /dev/urandom" >&2; exit 1; }
+[ "${#pw}" -eq 32 ] || {
+	echo "error: could not read /dev/urandom" >&2
+	exit 1
+}
 printf '%s\n' "$pw"
