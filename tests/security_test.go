@@ -338,7 +338,7 @@ func TestLocalTutorialPreset(t *testing.T) {
 	got, stderr, err = sshRun(t, outsiderAddr, out["privateKey"].(string), cmd, "")
 	require.NoError(t, err, "donald logs in from a host that is not a client: %s", stderr)
 	assert.Equal(t, "donald@%", strings.TrimSpace(got))
-	assert.Equal(t, "skipped: the tutorial preset opens 3306", out["operatorCheck"])
+	assert.Equal(t, "skipped: the tutorial preset opens the MySQL port", out["operatorCheck"])
 }
 
 // execCommand runs a command on the operator.

@@ -85,42 +85,55 @@ type ProviderUser struct {
 	Database pulumi.StringOutput `pulumi:"database"`
 }
 
-// NewProviderUser creates a ProviderUser.
-func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, opts ...pulumi.ResourceOption) (*ProviderUser, error) {
+// providerUserInputs are a ProviderUser's Args, checked.
+type providerUserInputs struct {
+	name, host, password, database pulumi.StringOutput
+	privileges                     pulumi.StringArrayOutput
+}
+
+// check checks the Args before anything is registered: every value known
+// now, the others (and the server's version) when they resolve.
+func (args *ProviderUserArgs) check() (*providerUserInputs, error) {
 	if args == nil || args.Provider == nil {
 		return nil, errors.New("ProviderUserArgs.Provider: required: a pulumi-mysql provider for the server")
 	}
 	if args.Name == nil || args.Host == nil || args.Password == nil || args.Database == nil {
 		return nil, errors.New("ProviderUserArgs.Name, Host, Password and Database: required")
 	}
-	userName, err := checked("ProviderUserArgs.Name", args.Name, both(ValidateUserName, providerQuotable))
-	if err != nil {
+	in := &providerUserInputs{}
+	var err error
+	if in.name, err = checked("ProviderUserArgs.Name", args.Name, both(ValidateUserName, providerQuotable)); err != nil {
 		return nil, err
 	}
-	database, err := checked("ProviderUserArgs.Database", args.Database, ValidateDatabaseName)
-	if err != nil {
+	if in.database, err = checked("ProviderUserArgs.Database", args.Database, ValidateDatabaseName); err != nil {
 		return nil, err
 	}
 	if args.ServerVersion != nil {
 		// Every resource here takes the database's name: a server the
 		// provider cannot serve fails them all before any is created.
-		database = pulumi.All(database, args.ServerVersion).ApplyT(func(v []any) (string, error) {
+		in.database = pulumi.All(in.database, args.ServerVersion).ApplyT(func(v []any) (string, error) {
 			if err := ProviderSupports(v[1].(string)); err != nil {
 				return "", fmt.Errorf("ProviderUserArgs.ServerVersion: %w", err)
 			}
 			return v[0].(string), nil
 		}).(pulumi.StringOutput)
-		userName = pulumi.All(userName, database).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput)
+		in.name = pulumi.All(in.name, in.database).ApplyT(func(v []any) string { return v[0].(string) }).(pulumi.StringOutput)
 	}
-	password, err := checked("ProviderUserArgs.Password", args.Password, both(ValidatePassword, providerQuotable))
-	if err != nil {
+	if in.password, err = checked("ProviderUserArgs.Password", args.Password, both(ValidatePassword, providerQuotable)); err != nil {
 		return nil, err
 	}
-	userHost, err := checked("ProviderUserArgs.Host", args.Host, providerQuotable)
-	if err != nil {
+	if in.host, err = checked("ProviderUserArgs.Host", args.Host, providerQuotable); err != nil {
 		return nil, err
 	}
-	privileges, err := checkedPrivileges(args.Privileges)
+	if in.privileges, err = checkedPrivileges(args.Privileges); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+// NewProviderUser creates a ProviderUser.
+func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, opts ...pulumi.ResourceOption) (*ProviderUser, error) {
+	in, err := args.check()
 	if err != nil {
 		return nil, err
 	}
@@ -130,21 +143,17 @@ func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, o
 	}
 	child := []pulumi.ResourceOption{pulumi.Parent(u), pulumi.Provider(args.Provider)}
 	// pulumi-mysql's Database runs DROP DATABASE on delete: the data is kept,
-	// as User keeps it.
-	// The provider's defaults (utf8, utf8_general_ci) are not what it reads
-	// back from MySQL 8 and 9, so it would report drift on every preview:
-	// the server's own defaults, named.
+	// as User keeps it. The provider's defaults (utf8, utf8_general_ci) are
+	// not what it reads back from MySQL 8 and 9, so it would report drift on
+	// every preview: the server's own defaults, named.
 	db, err := mysqlsdk.NewDatabase(ctx, name+"-database", &mysqlsdk.DatabaseArgs{
-		Name:                database,
-		DefaultCharacterSet: pulumi.String("utf8mb4"),
-		DefaultCollation:    pulumi.String("utf8mb4_0900_ai_ci"),
-	},
-		append(child, pulumi.RetainOnDelete(true))...)
+		Name: in.database, DefaultCharacterSet: pulumi.String("utf8mb4"), DefaultCollation: pulumi.String("utf8mb4_0900_ai_ci"),
+	}, append(child, pulumi.RetainOnDelete(true))...)
 	if err != nil {
 		return nil, err
 	}
 	// What the grant says: when it changes, the account goes and comes back.
-	grantKey := pulumi.All(database, privileges).ApplyT(func(v []any) string {
+	grantKey := pulumi.All(in.database, in.privileges).ApplyT(func(v []any) string {
 		return v[0].(string) + "\x00" + strings.Join(v[1].([]string), "\x00")
 	}).(pulumi.StringOutput)
 	tls := "SSL"
@@ -152,27 +161,19 @@ func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, o
 		tls = "NONE"
 	}
 	user, err := mysqlsdk.NewUser(ctx, name+"-user", &mysqlsdk.UserArgs{
-		User:              userName,
-		Host:              userHost,
-		PlaintextPassword: pulumi.ToSecret(password).(pulumi.StringOutput),
-		TlsOption:         pulumi.String(tls),
+		User: in.name, Host: in.host, PlaintextPassword: pulumi.ToSecret(in.password).(pulumi.StringOutput), TlsOption: pulumi.String(tls),
 	}, append(child, pulumi.ReplacementTrigger(grantKey), pulumi.DeleteBeforeReplace(true))...)
 	if err != nil {
 		return nil, err
 	}
+	// DROP USER takes the grant with it; the provider's own REVOKE fails on
+	// MySQL 8 and 9 (error 1141) for a grant without GRANT OPTION.
 	if _, err := mysqlsdk.NewGrant(ctx, name+"-grant", &mysqlsdk.GrantArgs{
-		User:       user.User,
-		Host:       user.Host,
-		Database:   db.Name.ApplyT(GrantDatabase).(pulumi.StringOutput),
-		Privileges: privileges,
-		// DROP USER takes the grant with it; the provider's own REVOKE fails
-		// on MySQL 8 and 9 (error 1141) for a grant without GRANT OPTION.
+		User: user.User, Host: user.Host, Database: db.Name.ApplyT(GrantDatabase).(pulumi.StringOutput), Privileges: in.privileges,
 	}, append(child, pulumi.DeletedWith(user), pulumi.RetainOnDelete(true))...); err != nil {
 		return nil, err
 	}
-	u.Name = user.User
-	u.Host = user.Host.Elem()
-	u.Database = db.Name
+	u.Name, u.Host, u.Database = user.User, user.Host.Elem(), db.Name
 	return u, ctx.RegisterResourceOutputs(u, pulumi.Map{
 		"name": u.Name, "host": u.Host, "database": u.Database,
 	})

@@ -1,0 +1,222 @@
+package clientserver
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/validate"
+	"github.com/mysql-client-server/mysql-client-server/components/mysql"
+)
+
+var hostNamePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,31}$`)
+
+// ValidateHostNames checks the server and client names: each a letter then
+// up to 31 letters, digits, '_' or '-', all different, at least one client.
+// It returns the index of the offending client (-1 for the server or the
+// list) with the error.
+func ValidateHostNames(server string, clients []string) (int, error) {
+	if !hostNamePattern.MatchString(server) {
+		return -1, fmt.Errorf("%q: expected a letter then up to 31 letters, digits, '_' or '-'", server)
+	}
+	if strings.HasPrefix(server, ReplicaNamePrefix) {
+		return -1, fmt.Errorf("%q: names starting with %s are the replicas': expected another name", server, ReplicaNamePrefix)
+	}
+	if len(clients) == 0 {
+		return -1, errors.New("is empty: expected at least one client name")
+	}
+	seen := map[string]bool{server: true}
+	for i, c := range clients {
+		if !hostNamePattern.MatchString(c) {
+			return i, fmt.Errorf("%q: expected a letter then up to 31 letters, digits, '_' or '-'", c)
+		}
+		if seen[c] {
+			return i, fmt.Errorf("%q is used twice: expected names unique among the server and clients", c)
+		}
+		if strings.HasPrefix(c, ReplicaNamePrefix) {
+			return i, fmt.Errorf("%q: names starting with %s are the replicas': expected another name", c, ReplicaNamePrefix)
+		}
+		seen[c] = true
+	}
+	return -1, nil
+}
+
+// Args configures a ClientServer.
+type Args struct {
+	// Platform makes the hosts: *aws.Platform or *local.Platform. Required.
+	Platform host.Platform
+	// ServerName is the server host's name. Defaults to "mysql_server".
+	ServerName string
+	// Clients are the client hosts' names. Defaults to ["mysql_client"].
+	Clients []string
+	// UserName is the MySQL account the clients log in as. Defaults to "app".
+	UserName pulumi.StringInput
+	// Password is the account's password, a secret. When nil, one is
+	// generated once and kept stable.
+	Password pulumi.StringInput
+	// Preset is "secure" (the default) or "tutorial": the seed's shape for
+	// learners, with 'donald'@'%', ALL ON *.* WITH GRANT OPTION,
+	// mysql_native_password where the server has it, bind 0.0.0.0 and no
+	// TLS requirement. SSH from anywhere is the platform's part of it.
+	Preset string
+	// AllPrivileges grants ALL ON *.* instead of ALL on Database.* only.
+	AllPrivileges bool
+	// GrantOption adds WITH GRANT OPTION.
+	GrantOption bool
+	// VerifyRun re-runs the proofs when it changes (make verify sets a
+	// timestamp); unchanged, they run once, at create.
+	VerifyRun pulumi.StringInput
+	// Database is the account's database. Defaults to "app".
+	Database pulumi.StringInput
+	// Port is the MySQL port. Defaults to 3306.
+	Port int
+	// SSHPrivateKey imports an SSH key (a secret); when nil, one is generated.
+	SSHPrivateKey pulumi.StringInput
+	// SSHPublicKey is the imported key's public half (optional check).
+	SSHPublicKey pulumi.StringInput
+	// Replicas is how many read replicas follow the server, by GTID over
+	// TLS: hosts named mysql_replica_1 ... Defaults to 0. Not with the
+	// tutorial preset (replication is TLS only).
+	Replicas int
+	// Engine is the database server: host.EngineMySQL or EngineMariaDB.
+	// Empty: the engine the server already runs where the platform can see
+	// it (so a stack made before engines were chosen keeps its MariaDB),
+	// else host.DefaultEngine. An engine other than the one the server's
+	// data was made by is refused.
+	Engine host.Engine
+}
+
+// validate fills in the defaults and checks the Args, before anything is
+// created: every rule about a field lives here, and its error names it.
+func (a *Args) validate() error {
+	if a == nil || a.Platform == nil {
+		return errors.New("ClientServerArgs.Platform: required: an *aws.Platform or a *local.Platform")
+	}
+	if err := a.Platform.Validate(); err != nil {
+		return err
+	}
+	for _, check := range []func() error{a.validateHosts, a.resolveEngine, a.validatePort, a.validatePreset,
+		a.validateAccount, a.validateReplicas} {
+		if err := check(); err != nil {
+			return err
+		}
+	}
+	return a.Platform.CheckSpecs(a.specs())
+}
+
+// validateHosts defaults and checks the server's and the clients' names.
+func (a *Args) validateHosts() error {
+	if a.ServerName == "" {
+		a.ServerName = DefaultServerName
+	}
+	if a.Clients == nil {
+		a.Clients = []string{DefaultClientName}
+	}
+	i, err := ValidateHostNames(a.ServerName, a.Clients)
+	switch {
+	case err == nil:
+		return nil
+	case i >= 0:
+		return fmt.Errorf("ClientServerArgs.Clients[%d]: %w", i, err)
+	case len(a.Clients) == 0:
+		return fmt.Errorf("ClientServerArgs.Clients: %w", err)
+	default:
+		return fmt.Errorf("ClientServerArgs.ServerName: %w", err)
+	}
+}
+
+// validatePort defaults and checks the MySQL port.
+func (a *Args) validatePort() error {
+	if a.Port == 0 {
+		a.Port = DefaultPort
+	}
+	if err := validate.MySQLPort(a.Port); err != nil {
+		return fmt.Errorf("ClientServerArgs.Port: %w", err)
+	}
+	return nil
+}
+
+// validatePreset defaults the preset; the tutorial's implies its grants.
+func (a *Args) validatePreset() error {
+	switch a.Preset {
+	case "":
+		a.Preset = PresetSecure
+	case PresetSecure:
+	case PresetTutorial:
+		a.AllPrivileges, a.GrantOption = true, true
+	default:
+		return fmt.Errorf("ClientServerArgs.Preset: %q: expected secure or tutorial", a.Preset)
+	}
+	return nil
+}
+
+// validateAccount defaults and checks the account's name and database
+// (when they are known now; else their components check them).
+func (a *Args) validateAccount() error {
+	if a.UserName == nil {
+		a.UserName = pulumi.String(DefaultUserName)
+		if a.Preset == PresetTutorial {
+			a.UserName = pulumi.String(TutorialUserName)
+		}
+	}
+	if s, ok := a.UserName.(pulumi.String); ok {
+		if err := mysql.ValidateUserName(string(s)); err != nil {
+			return fmt.Errorf("ClientServerArgs.UserName: %w", err)
+		}
+	}
+	if a.Database == nil {
+		a.Database = pulumi.String(DefaultDatabase)
+	}
+	if s, ok := a.Database.(pulumi.String); ok {
+		if err := mysql.ValidateDatabaseName(string(s)); err != nil {
+			return fmt.Errorf("ClientServerArgs.Database: %w", err)
+		}
+	}
+	return nil
+}
+
+// validateReplicas checks the number of replicas: the tutorial has none
+// (replication runs over TLS only).
+func (a *Args) validateReplicas() error {
+	if a.Replicas < 0 || a.Replicas > MaxReplicas {
+		return fmt.Errorf("ClientServerArgs.Replicas: %d: expected a whole number from 0 to %d", a.Replicas, MaxReplicas)
+	}
+	if a.Replicas > 0 && a.Preset == PresetTutorial {
+		return fmt.Errorf("ClientServerArgs.Replicas: %d with the tutorial preset: expected 0, or the secure preset (replication runs over TLS only)", a.Replicas)
+	}
+	return nil
+}
+
+// specs are the hosts the stack asks its platform for: the server, the
+// clients, then the replicas.
+func (a *Args) specs() []host.Spec {
+	specs := []host.Spec{{Name: a.ServerName, Role: host.RoleServer, Engine: a.Engine}}
+	for _, c := range a.Clients {
+		specs = append(specs, host.Spec{Name: c, Role: host.RoleClient, Engine: a.Engine})
+	}
+	for k := 1; k <= a.Replicas; k++ {
+		specs = append(specs, host.Spec{Name: ReplicaName(k), Role: host.RoleReplica, Engine: a.Engine})
+	}
+	return specs
+}
+
+// resolveEngine fills in the engine, and refuses one that differs from the
+// engine of the data the server already holds.
+func (a *Args) resolveEngine() error {
+	deployed, where := a.Platform.DeployedEngine(a.ServerName)
+	if a.Engine == "" {
+		a.Engine = deployed.OrDefault()
+		return nil
+	}
+	if _, err := host.ParseEngine(string(a.Engine)); err != nil {
+		return fmt.Errorf("ClientServerArgs.Engine: %w", err)
+	}
+	if deployed != "" && deployed != a.Engine {
+		return fmt.Errorf("ClientServerArgs.Engine: %w", host.EngineMismatch(a.ServerName, a.Engine, deployed, where))
+	}
+	return nil
+}

@@ -1,0 +1,64 @@
+package clientserver
+
+import (
+	"reflect"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mysql-client-server/mysql-client-server/components/keypair"
+)
+
+// setOutputs fills in the outputs that the role builders did not.
+func (cs *ClientServer) setOutputs(args *Args, r roles, keys *keypair.KeyPair, password pulumi.StringInput, c *clientsOut) {
+	sshCommands, hostKeys := pulumi.StringMap{}, pulumi.StringMap{}
+	for _, h := range r.all() {
+		sshCommands[h.Name] = h.SSHCommand(KeyFile)
+		hostKeys[h.Name] = h.HostKey
+	}
+	replicaCommands := pulumi.StringMap{}
+	for i, ch := range r.clients {
+		if len(r.replicas) == 0 {
+			break
+		}
+		rh := r.replicas[i%len(r.replicas)] // the clients take the replicas in turn
+		replicaCommands[ch.Name] = loginCommand(rh.PrivateAddress, args)
+	}
+	cs.Proofs = c.proofs.ToMapOutput()
+	cs.CACert = cs.Server.CACert
+	cs.CertificateExpiry = cs.Server.CertificateExpiry
+	cs.ServerVersion = cs.Server.Version
+	cs.Preset = pulumi.String(args.Preset).ToStringOutput()
+	cs.ServerPublicAddress = r.server.PublicAddress
+	cs.ServerPrivateAddress = r.server.PrivateAddress
+	cs.ClientPublicAddresses = c.public.ToStringMapOutput()
+	cs.ClientPrivateAddresses = c.private.ToStringMapOutput()
+	cs.SSHCommands = sshCommands.ToStringMapOutput()
+	cs.HostKeys = hostKeys.ToStringMapOutput()
+	cs.MySQLCommands = c.mysqlCommands.ToStringMapOutput()
+	cs.UserName = args.UserName.ToStringOutput()
+	cs.Accounts = c.accounts.ToStringMapOutput()
+	cs.Database = args.Database.ToStringOutput()
+	cs.Password = pulumi.ToSecret(password).(pulumi.StringOutput)
+	cs.Engine = pulumi.String(string(args.Engine)).ToStringOutput()
+	cs.PublicKey = keys.PublicKey
+	cs.PrivateKey = keys.PrivateKey
+	cs.ReplicaMySQLCommands = replicaCommands.ToStringMapOutput()
+}
+
+// Outputs returns the component's outputs by their names, as registered
+// and as the stack program exports them: every field with a pulumi tag, so
+// that the list lives in the struct alone.
+func (cs *ClientServer) Outputs() pulumi.Map {
+	out := pulumi.Map{}
+	v := reflect.ValueOf(cs).Elem()
+	for i := 0; i < v.NumField(); i++ {
+		name, ok := v.Type().Field(i).Tag.Lookup("pulumi")
+		if !ok {
+			continue
+		}
+		if in, ok := v.Field(i).Interface().(pulumi.Input); ok {
+			out[name] = in
+		}
+	}
+	return out
+}
