@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# lib.sh: helpers shared by the MySQL host scripts. The Go code prepends this
-# file to each script before sending it to a host, so every script is one
-# self-contained bash program.
+# lib.sh: helpers shared by the MySQL scripts. On a host, each staged script
+# sources the lib.sh staged beside it (staged.go); a script that runs on the
+# operator's machine is this file followed by the script (script() in
+# scripts.go).
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
 export LC_ALL=C
