@@ -145,10 +145,11 @@ func NewProviderUser(ctx *pulumi.Context, name string, args *ProviderUserArgs, o
 	// pulumi-mysql's Database runs DROP DATABASE on delete: the data is kept,
 	// as User keeps it. The provider's defaults (utf8, utf8_general_ci) are
 	// not what it reads back from MySQL 8 and 9, so it would report drift on
-	// every preview: the server's own defaults, named.
+	// every preview: the server's own defaults are named, set at create and
+	// kept (a database made before is never altered).
 	db, err := mysqlsdk.NewDatabase(ctx, name+"-database", &mysqlsdk.DatabaseArgs{
-		Name: in.database, DefaultCharacterSet: pulumi.String("utf8mb4"), DefaultCollation: pulumi.String("utf8mb4_0900_ai_ci"),
-	}, append(child, pulumi.RetainOnDelete(true))...)
+		Name: in.database, DefaultCharacterSet: pulumi.String("utf8mb4"), DefaultCollation: defaultCollation(args.ServerVersion),
+	}, append(child, pulumi.RetainOnDelete(true), pulumi.IgnoreChanges([]string{"defaultCharacterSet", "defaultCollation"}))...)
 	if err != nil {
 		return nil, err
 	}
@@ -253,4 +254,19 @@ func literalStrings(in pulumi.StringArrayInput) ([]string, bool) {
 		out = append(out, string(s))
 	}
 	return out, true
+}
+
+// defaultCollation is the server's default collation of utf8mb4: MySQL 8's
+// and 9's utf8mb4_0900_ai_ci (also without a version), MariaDB's
+// utf8mb4_general_ci (10.6 has no 0900 collations).
+func defaultCollation(version pulumi.StringInput) pulumi.StringInput {
+	if version == nil {
+		return pulumi.String("utf8mb4_0900_ai_ci")
+	}
+	return version.ToStringOutput().ApplyT(func(v string) string {
+		if strings.Contains(v, "MariaDB") {
+			return "utf8mb4_general_ci"
+		}
+		return "utf8mb4_0900_ai_ci"
+	}).(pulumi.StringOutput)
 }

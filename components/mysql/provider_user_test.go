@@ -89,6 +89,8 @@ func TestProviderUserRegistersDatabaseUserAndGrantWithTheGivenProvider(t *testin
 	assert.True(t, grant.RetainOnDelete, "the provider never revokes the grant on its own: DROP USER takes it")
 	assert.True(t, user.DeleteBeforeReplace, "a new grant replaces the account: the old user@host goes first")
 	assert.Equal(t, "utf8mb4", str(t, db, "defaultCharacterSet"), "the server's default, so a preview shows no drift")
+	assert.Equal(t, "utf8mb4_0900_ai_ci", str(t, db, "defaultCollation"), "MySQL's default without a version")
+	assert.Subset(t, db.IgnoreChanges, []string{"defaultCharacterSet", "defaultCollation"}, "a database made before is never altered")
 
 	assert.Equal(t, "app", name.Value)
 	assert.Equal(t, clientPrivate, hostOut.Value)
@@ -206,5 +208,27 @@ func TestProviderUserRefusesMariaDBBeforeCreatingAnything(t *testing.T) {
 	assert.Contains(t, err.Error(), "ProviderUserArgs.ServerVersion: the server is MariaDB 10.11.6-MariaDB-0+deb12u1")
 	for _, typ := range []string{"mysql:index/database:Database", "mysql:index/user:User", "mysql:index/grant:Grant"} {
 		assert.Empty(t, m.OfType(typ), "no %s is created", typ)
+	}
+}
+
+func TestProviderUserDatabaseTakesTheEnginesCollation(t *testing.T) {
+	for version, want := range map[string]string{"9.7.4-2": "utf8mb4_0900_ai_ci", "8.0.39-0ubuntu0.22.04.1": "utf8mb4_0900_ai_ci",
+		"10.6.18-MariaDB-0ubuntu0.22.04.1": "utf8mb4_general_ci"} {
+		m := mocktest.New(t)
+		err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+			p, err := mysqlsdk.NewProvider(ctx, "admin", &mysqlsdk.ProviderArgs{
+				Endpoint: pulumi.String(serverPrivate + ":3306"), Username: pulumi.String("admin"),
+			})
+			if err != nil {
+				return err
+			}
+			_, err = NewProviderUser(ctx, "pu", &ProviderUserArgs{Provider: p, Name: pulumi.String("app"), Host: pulumi.String(clientPrivate),
+				Password: pulumi.String(testPassword), Database: pulumi.String("app"), ServerVersion: pulumi.String(version)})
+			return err
+		})
+		require.NoError(t, err, version)
+		db, ok := m.Named("mysql:index/database:Database", "pu-database")
+		require.True(t, ok)
+		assert.Equal(t, want, str(t, db, "defaultCollation"), version)
 	}
 }

@@ -39,6 +39,9 @@
 #   login-key <the authorized private key, base64 on one line>
 set -euo pipefail
 export LC_ALL=C
+# Only the record goes to stdout (fd 3): whatever the host prints goes to
+# stderr, so that it can never corrupt the record the next run reads.
+exec 3>&1 1>&2
 : "${MCS_SSH_ADDRESS:?}" "${MCS_SSH_PORT:?}" "${MCS_SSH_USER:?}" "${MCS_FIRST_HOST_KEY:?}" "${MCS_HOST_KEY:?}" "${MCS_HOST_SCRIPT:?}"
 
 log() { printf 'ssh-access: %s\n' "$*" >&2; }
@@ -226,4 +229,4 @@ if [ "${#drop[@]}" -gt 0 ]; then
 	remote user deauthorize "${drop[@]}" </dev/null || die "could not remove the previous keys from authorized_keys on $dest"
 	log "removed ${#drop[@]} previous key(s) from authorized_keys"
 fi
-printf 'mcs-ssh-access 1\nhost-key %s\nlogin-key %s\n' "$want" "$(base64 <"$dir/current" | tr -d '\n')"
+printf 'mcs-ssh-access 1\nhost-key %s\nlogin-key %s\n' "$want" "$(base64 <"$dir/current" | tr -d '\n')" >&3

@@ -116,9 +116,11 @@ undo() {
 			rm -rf --one-file-system -- "$HOST_DIR"
 			rmdir -- "${HOST_DIR%/*}" 2>/dev/null || true
 			;;
-		statedir)
-			rm -f -- "$state_dir/$STATE_MARKER"
-			rmdir -- "$state_dir" 2>/dev/null || true
+		statedir) # only when no other host made its directory there meanwhile
+			if [[ $(ls -A "$state_dir") == "$STATE_MARKER" ]]; then
+				rm -f -- "$state_dir/$STATE_MARKER"
+				rmdir -- "$state_dir"
+			fi
 			;;
 		esac
 	done

@@ -43,6 +43,8 @@ restore_cnf() {
 	if [ "$rc" -ne 0 ] && [ "$had" = yes ]; then
 		log "writing ~/.my.cnf failed: putting the previous one back"
 		mv -f "$previous" "$cnf"
+	elif [ "$rc" -ne 0 ]; then
+		rm -f "$cnf" # a failed create is recorded nowhere: no password file stays
 	fi
 	rm -f "$tmp" "$previous"
 	exit "$rc"

@@ -102,8 +102,12 @@ restore_account() {
 			printf 'DROP USER IF EXISTS %s;\n' "$account"
 		else
 			sed -n '1s/^CREATE USER /ALTER USER /p' <<<"$before" | sed 's/$/;/'
-			printf 'REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s;\n' "$account"
-			sed -n '2,$s/$/;/p' <<<"$before"
+			# The grants only where this run changed them: a revoke
+			# leaves the account without privileges for a moment.
+			if [ "$regrant" = yes ]; then
+				printf 'REVOKE ALL PRIVILEGES, GRANT OPTION FROM %s;\n' "$account"
+				sed -n '2,$s/$/;/p' <<<"$before"
+			fi
 		fi
 		printf 'FLUSH PRIVILEGES;\n'
 	} | admin >/dev/null 2>&1 || log "warning: could not put the account back: run pulumi up again"
