@@ -116,16 +116,15 @@ undo() {
 			rm -rf --one-file-system -- "$HOST_DIR"
 			rmdir -- "${HOST_DIR%/*}" 2>/dev/null || true
 			;;
-		statedir) # only when no other host made its directory there meanwhile
-			if [[ $(ls -A "$state_dir") == "$STATE_MARKER" ]]; then
-				rm -f -- "$state_dir/$STATE_MARKER"
-				rmdir -- "$state_dir"
-			fi
-			;;
 		esac
 	done
-	# The bridge goes with its last port, whichever host's create made it
-	# (hosts made in parallel that all fail leave it without ports).
+	# The state dir goes with its last host dir, and the bridge with its
+	# last port, whichever host's create made them (hosts made in parallel
+	# that all fail leave them empty).
+	if [[ -f ${state_dir:-}/$STATE_MARKER && $(ls -A "$state_dir") == "$STATE_MARKER" ]]; then
+		rm -f -- "$state_dir/$STATE_MARKER"
+		rmdir -- "$state_dir"
+	fi
 	if [[ -d /sys/class/net/$MCS_BRIDGE/brif && -z $(ls -A "/sys/class/net/$MCS_BRIDGE/brif") &&
 	$(cat "/sys/class/net/$MCS_BRIDGE/ifalias" 2>/dev/null) == "$BRIDGE_ALIAS" ]]; then
 		log "the create failed: removing the bridge $MCS_BRIDGE, which has no hosts"
@@ -241,7 +240,6 @@ fi
 state_dir=${HOST_DIR%/*/*}
 if [[ ! -d $state_dir ]]; then
 	(umask 022 && mkdir -p "$state_dir")
-	made+=(statedir)
 	: >"$state_dir/$STATE_MARKER"
 fi
 (umask 022 && mkdir -p "${HOST_DIR%/*}")
