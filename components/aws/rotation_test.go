@@ -47,9 +47,9 @@ func byURN(plan []mocktest.Change) map[string]mocktest.Change {
 func TestKeyRotationReplacesTheKeyPairOnly(t *testing.T) {
 	p := &Platform{OperatorCIDR: operatorCIDR}
 	before := mocktest.New(t)
-	runHosts(t, before, p, newKey(t))
+	runHosts(t, before, p, mocktest.NewPrivateKey(t))
 	after := before.NextRun()
-	runHosts(t, after, p, newKey(t))
+	runHosts(t, after, p, mocktest.NewPrivateKey(t))
 
 	plan := mocktest.Plan(before.Resources(), after.Resources(), forceNew)
 	var replaced []string
@@ -94,7 +94,7 @@ func TestKeyRotationReplacesTheKeyPairOnly(t *testing.T) {
 // replaces the instances; their ssh-access steps are replaced with them (a
 // new instance boots with the user-data host key: a first contact again).
 func TestANewAMIReplacesTheInstanceAndItsSSHAccess(t *testing.T) {
-	key := newKey(t)
+	key := mocktest.NewPrivateKey(t)
 	before := mocktest.New(t)
 	runHosts(t, before, &Platform{OperatorCIDR: operatorCIDR, AMI: givenAMI}, key)
 	after := before.NextRun()
@@ -117,7 +117,7 @@ func TestANewAMIReplacesTheInstanceAndItsSSHAccess(t *testing.T) {
 // in no input that is not a secret.
 func TestNoPrivateKeyInAPlainInput(t *testing.T) {
 	m := mocktest.New(t)
-	key := newKey(t)
+	key := mocktest.NewPrivateKey(t)
 	runHosts(t, m, &Platform{OperatorCIDR: operatorCIDR}, key)
 	for _, r := range m.Resources() {
 		for path, v := range mocktest.PlainStrings(r.Inputs) {

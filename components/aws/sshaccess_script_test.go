@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
 )
 
 // assertNoSecretIn fails if any line of a private key (or the key in
@@ -37,8 +39,8 @@ func recordOf(t *testing.T, login, pinnedHost string) string {
 // the user data); a run with a rotated key logs in with the old one,
 // authorizes the new one and removes the old, leaving other lines alone.
 func TestSSHAccessRekeysOnFirstContactThenRotatesTheLoginKey(t *testing.T) {
-	userData, pinned := newKey(t), newKey(t)
-	oldKey, newLogin, own := newKey(t), newKey(t), newKey(t)
+	userData, pinned := mocktest.NewPrivateKey(t), mocktest.NewPrivateKey(t)
+	oldKey, newLogin, own := mocktest.NewPrivateKey(t), mocktest.NewPrivateKey(t), mocktest.NewPrivateKey(t)
 	ownLine := publicOf(t, own) + " operator@laptop"
 	sshd := startSSHD(t, userData, ownLine, publicOf(t, oldKey)+" from the EC2 key pair")
 
@@ -82,8 +84,8 @@ func TestSSHAccessRekeysOnFirstContactThenRotatesTheLoginKey(t *testing.T) {
 // that record, converges. Once for a first contact, once for a rotation of
 // both the login key and the pinned host key.
 func TestSSHAccessUndoesAFailedRunAndTheNextConverges(t *testing.T) {
-	userData, pinned, pinnedAgain := newKey(t), newKey(t), newKey(t)
-	oldKey, newLogin := newKey(t), newKey(t)
+	userData, pinned, pinnedAgain := mocktest.NewPrivateKey(t), mocktest.NewPrivateKey(t), mocktest.NewPrivateKey(t)
+	oldKey, newLogin := mocktest.NewPrivateKey(t), mocktest.NewPrivateKey(t)
 	sshd := startSSHD(t, userData, publicOf(t, oldKey))
 	noReload := filepath.Join(sshd.dir, "no-such.pid") // reloading sshd fails
 
@@ -122,8 +124,8 @@ func TestSSHAccessUndoesAFailedRunAndTheNextConverges(t *testing.T) {
 // TestSSHAccessRefusesWithoutAKeyTheHostAccepts: neither the current key
 // nor the recorded one logs in: the run fails before changing anything.
 func TestSSHAccessRefusesWithoutAKeyTheHostAccepts(t *testing.T) {
-	userData, pinned, stranger := newKey(t), newKey(t), newKey(t)
-	sshd := startSSHD(t, userData, publicOf(t, newKey(t)))
+	userData, pinned, stranger := mocktest.NewPrivateKey(t), mocktest.NewPrivateKey(t), mocktest.NewPrivateKey(t)
+	sshd := startSSHD(t, userData, publicOf(t, mocktest.NewPrivateKey(t)))
 	run := sshd.runAccess(t, accessInputs{login: stranger, firstHost: userData, pinnedHost: pinned})
 	require.Error(t, run.err)
 	assert.Contains(t, run.stderr, "accepted none of the stack's SSH keys")

@@ -3,9 +3,6 @@ package aws
 import (
 	"bytes"
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -54,16 +51,6 @@ func needOpenSSH(t *testing.T) {
 		t.Fatal(msg + " (CI=true: a missing tool is a failure, not a skip)")
 	}
 	t.Skip(msg)
-}
-
-// newKey is a fresh ed25519 private key, OpenSSH form.
-func newKey(t *testing.T) string {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	block, err := ssh.MarshalPrivateKey(priv, "test")
-	require.NoError(t, err)
-	return string(pem.EncodeToMemory(block))
 }
 
 // lockedBuffer collects a process's output.

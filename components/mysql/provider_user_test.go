@@ -151,9 +151,7 @@ func TestProviderUserInvalidArgsFailNamingTheField(t *testing.T) {
 				var p *mysqlsdk.Provider
 				if tc.provider {
 					var err error
-					if p, err = mysqlsdk.NewProvider(ctx, "admin", &mysqlsdk.ProviderArgs{
-						Endpoint: pulumi.String(serverPrivate + ":3306"), Username: pulumi.String("admin"),
-					}); err != nil {
+					if p, err = adminProvider(ctx); err != nil {
 						return err
 					}
 				}
@@ -191,9 +189,7 @@ func TestProviderSupportsMySQLButNotMariaDBFrom1010(t *testing.T) {
 func TestProviderUserRefusesMariaDBBeforeCreatingAnything(t *testing.T) {
 	m := mocktest.New(t)
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
-		p, err := mysqlsdk.NewProvider(ctx, "admin", &mysqlsdk.ProviderArgs{
-			Endpoint: pulumi.String(serverPrivate + ":3306"), Username: pulumi.String("admin"),
-		})
+		p, err := adminProvider(ctx)
 		if err != nil {
 			return err
 		}
@@ -216,9 +212,7 @@ func TestProviderUserDatabaseTakesTheEnginesCollation(t *testing.T) {
 		"10.6.18-MariaDB-0ubuntu0.22.04.1": "utf8mb4_general_ci"} {
 		m := mocktest.New(t)
 		err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
-			p, err := mysqlsdk.NewProvider(ctx, "admin", &mysqlsdk.ProviderArgs{
-				Endpoint: pulumi.String(serverPrivate + ":3306"), Username: pulumi.String("admin"),
-			})
+			p, err := adminProvider(ctx)
 			if err != nil {
 				return err
 			}
@@ -231,4 +225,11 @@ func TestProviderUserDatabaseTakesTheEnginesCollation(t *testing.T) {
 		require.True(t, ok)
 		assert.Equal(t, want, str(t, db, "defaultCollation"), version)
 	}
+}
+
+// adminProvider is the mysql provider the tests' ProviderUsers go through.
+func adminProvider(ctx *pulumi.Context) (*mysqlsdk.Provider, error) {
+	return mysqlsdk.NewProvider(ctx, "admin", &mysqlsdk.ProviderArgs{
+		Endpoint: pulumi.String(serverPrivate + ":3306"), Username: pulumi.String("admin"),
+	})
 }

@@ -1,9 +1,6 @@
 package stack
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"os"
 	"sort"
 	"strings"
@@ -417,16 +414,6 @@ func awsPublicOf(t *testing.T, private string) string {
 	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
 }
 
-// awsNewKey is a fresh ed25519 private key, OpenSSH form.
-func awsNewKey(t *testing.T) string {
-	t.Helper()
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	require.NoError(t, err)
-	block, err := ssh.MarshalPrivateKey(priv, "rotated")
-	require.NoError(t, err)
-	return string(pem.EncodeToMemory(block))
-}
-
 // TestAWSRemoteCommandsRunAfterSSHAccessPinningTheSecondHostKey: every
 // remote command waits for its host's ssh-access step and pins the host key
 // that step installs, never the user-data one; so do the hostKeys output.
@@ -469,7 +456,7 @@ func TestAWSRemoteCommandsRunAfterSSHAccessPinningTheSecondHostKey(t *testing.T)
 func TestAWSKeyRotationReplacesOnlyTheKeyPair(t *testing.T) {
 	before := mocktest.New(t)
 	runAWSOn(t, before, awsConfig, nil)
-	rotated := map[string]string{"sshPrivateKey": awsNewKey(t)}
+	rotated := map[string]string{"sshPrivateKey": mocktest.NewPrivateKey(t)}
 	for k, v := range awsConfig {
 		rotated[k] = v
 	}

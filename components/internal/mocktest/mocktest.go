@@ -75,19 +75,23 @@ type Mocks struct {
 // prints under these mocks.
 const CertificateExpiry = "2029-03-03T10:00:00Z"
 
+// NewPrivateKey is a fresh ed25519 private key, in OpenSSH form.
+func NewPrivateKey(t testing.TB) string {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "mock")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(block))
+}
+
 // New returns Mocks with fresh ed25519 keys for the key generators.
 func New(t testing.TB) *Mocks {
-	key := func() string {
-		_, priv, err := ed25519.GenerateKey(rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		block, err := ssh.MarshalPrivateKey(priv, "mock")
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(pem.EncodeToMemory(block))
-	}
+	key := func() string { return NewPrivateKey(t) }
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)

@@ -28,10 +28,9 @@ valid_port "$MCS_SSH_PORT" || die "MCS_SSH_PORT '$MCS_SSH_PORT' is not a TCP por
 
 # Prints the CIDR with host bits cleared (nft rejects 10.0.0.1/24 in a set).
 normalise_cidr() {
-	local addr=${1%/*} len=${1#*/} a b c d n
+	local addr=${1%/*} len=${1#*/} n
 	valid_ip4 "$addr" && [[ $len =~ ^[0-9]{1,2}$ ]] && ((len <= 32)) || return 1
-	IFS=. read -r a b c d <<<"$addr"
-	n=$((((a << 24) | (b << 16) | (c << 8) | d) & ((0xffffffff << (32 - len)) & 0xffffffff)))
+	n=$(($(ip4_int "$addr") & ((0xffffffff << (32 - len)) & 0xffffffff)))
 	echo "$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))/$len"
 }
 
