@@ -210,8 +210,14 @@ func (e *realEngine) make(stdin string, args ...string) (string, error) {
 
 func (e *realEngine) run(stdin, name string, args ...string) (string, error) {
 	e.t.Helper()
+	return e.runIn(e.dir, stdin, name, args...)
+}
+
+// runIn is run in another directory, with the stack's environment.
+func (e *realEngine) runIn(dir, stdin, name string, args ...string) (string, error) {
+	e.t.Helper()
 	cmd := exec.Command(name, args...)
-	cmd.Dir = e.dir
+	cmd.Dir = dir
 	cmd.Env = os.Environ()
 	for k, v := range e.env {
 		cmd.Env = append(cmd.Env, k+"="+v)

@@ -14,6 +14,9 @@ const KeyPairType = "mysql-client-server:aws:KeyPair"
 type KeyPairArgs struct {
 	// PublicKey is the OpenSSH public key to register with EC2. Required.
 	PublicKey pulumi.StringInput
+	// NamePrefix starts the EC2 key pair's name, which EC2 cannot change
+	// in place. Defaults to the component's name and a dash.
+	NamePrefix string
 }
 
 // KeyPair registers the stack's public key with EC2, as the seed's key pair
@@ -38,8 +41,12 @@ func NewKeyPair(ctx *pulumi.Context, name string, args *KeyPairArgs, opts ...pul
 	if err := ctx.RegisterComponentResource(KeyPairType, name, k, opts...); err != nil {
 		return nil, err
 	}
+	prefix := args.NamePrefix
+	if prefix == "" {
+		prefix = name + "-"
+	}
 	kp, err := ec2.NewKeyPair(ctx, name, &ec2.KeyPairArgs{
-		KeyNamePrefix: pulumi.String(name + "-"),
+		KeyNamePrefix: pulumi.String(prefix),
 		PublicKey:     args.PublicKey,
 		Tags:          pulumi.StringMap{"Name": pulumi.String(name)},
 	}, pulumi.Parent(k))

@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/names"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/validate"
 )
 
@@ -111,7 +112,11 @@ func optional(s string) pulumi.StringInput {
 // over SSH and removes the old one (see NewInstance). Instances created
 // afterwards boot with the new key pair.
 func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys host.KeyMaterial, specs []host.Spec) ([]*host.Host, error) {
-	kp, err := NewKeyPair(ctx, "mysql-client-server", &KeyPairArgs{PublicKey: keys.PublicKey}, pulumi.Parent(parent))
+	// The EC2 name keeps the prefix it always had, so that a component
+	// renamed by the naming rule keeps its key pair.
+	kpName := names.Of(parent, "client-server")
+	kp, err := NewKeyPair(ctx, kpName, &KeyPairArgs{PublicKey: keys.PublicKey, NamePrefix: "mysql-client-server-"},
+		pulumi.Parent(parent), names.Was(kpName, "mysql-client-server"))
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +125,8 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 	}
 	hosts := make([]*host.Host, 0, len(specs))
 	for _, s := range specs {
-		inst, err := NewInstance(ctx, s.Name, &InstanceArgs{
+		name := names.Host(parent, s.Name)
+		inst, err := NewInstance(ctx, name, &InstanceArgs{
 			Name:         s.Name,
 			Role:         s.Role,
 			KeyName:      kp.KeyName,
@@ -131,7 +137,7 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 			SubnetID:     optional(p.SubnetID),
 			VpcID:        optional(p.VpcID),
 			Protect:      s.Role == host.RoleServer && !p.AllowServerDelete,
-		}, pulumi.Parent(parent))
+		}, pulumi.Parent(parent), names.Was(name, s.Name))
 		if err != nil {
 			return nil, err
 		}
@@ -155,11 +161,12 @@ func (p *Platform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, serve
 	for _, c := range clients {
 		addrs[c.Name] = c.PrivateAddress
 	}
-	return NewMySQLIngress(ctx, host.IngressName(server), &MySQLIngressArgs{
+	name, was := host.IngressName(parent, server)
+	return NewMySQLIngress(ctx, name, &MySQLIngressArgs{
 		SecurityGroupID: inst.SecurityGroupID,
 		ClientAddresses: addrs,
 		Port:            port,
-	}, pulumi.Parent(parent))
+	}, pulumi.Parent(parent), was)
 }
 
 // MaxInboundRules is how many inbound rules one security group takes by

@@ -74,8 +74,12 @@ func TestPlatformMakesOneInstancePerSpecAndOpensMySQLOnTheServerGroup(t *testing
 	require.NoError(t, p.Validate())
 	var serverPrivate, clientPrivate mocktest.Awaited
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+		parent, err := newParent(ctx, "cs") // a ClientServer "cs"
+		if err != nil {
+			return err
+		}
 		keys := testKeys()
-		hosts, err := p.NewHosts(ctx, nil, keys, []host.Spec{
+		hosts, err := p.NewHosts(ctx, parent, keys, []host.Spec{
 			{Name: "mysql_server", Role: host.RoleServer}, {Name: "mysql_client", Role: host.RoleClient},
 		})
 		if err != nil {
@@ -84,9 +88,9 @@ func TestPlatformMakesOneInstancePerSpecAndOpensMySQLOnTheServerGroup(t *testing
 		if len(hosts) != 2 {
 			return fmt.Errorf("got %d hosts, expected 2", len(hosts))
 		}
-		assert.Equal(t, "mysql_server", hosts[0].Name)
+		assert.Equal(t, "mysql_server", hosts[0].Name, "the host keeps its name; its resources are named after the parent")
 		assert.Equal(t, host.RoleClient, hosts[1].Role)
-		if _, err := p.NewIngress(ctx, nil, hosts[0], hosts[1:], 3306, false); err != nil {
+		if _, err := p.NewIngress(ctx, parent, hosts[0], hosts[1:], 3306, false); err != nil {
 			return err
 		}
 		if serverPrivate, err = mocktest.Await(ctx, hosts[0].PrivateAddress); err != nil {
@@ -97,10 +101,15 @@ func TestPlatformMakesOneInstancePerSpecAndOpensMySQLOnTheServerGroup(t *testing
 	})
 	require.NoError(t, err)
 
-	kp, ok := m.Named("aws:ec2/keyPair:KeyPair", "mysql-client-server")
-	require.True(t, ok, "the stack's key is registered with EC2")
+	kp, ok := m.Named("aws:ec2/keyPair:KeyPair", "cs-client-server")
+	require.True(t, ok, "the stack's key is registered with EC2, under the parent's name")
 	pub, _ := mocktest.Str(kp.Inputs, "publicKey")
 	assert.Equal(t, testPublicKey, pub)
+	comp, ok := m.Named(KeyPairType, "cs-client-server")
+	require.True(t, ok)
+	assert.Equal(t, []mocktest.Alias{{Name: "mysql-client-server"}}, comp.Aliases, "the key pair adopts the one an earlier version made")
+	prefix, _ := mocktest.Str(kp.Inputs, "keyNamePrefix")
+	assert.Equal(t, "mysql-client-server-", prefix, "and keeps its EC2 name's prefix, which EC2 cannot change in place")
 
 	assert.Empty(t, amiLookups(m), "the configured AMI is used, no lookup")
 	insts := m.OfType("aws:ec2/instance:Instance")
@@ -111,7 +120,12 @@ func TestPlatformMakesOneInstancePerSpecAndOpensMySQLOnTheServerGroup(t *testing
 		itype, _ := mocktest.Str(vm.Inputs, "instanceType")
 		assert.Equal(t, "t3.small", itype)
 		key, _ := mocktest.Str(vm.Inputs, "keyName")
-		assert.Equal(t, "mysql-client-server-key", key, "instances use the registered key pair")
+		assert.Equal(t, "cs-client-server-key", key, "instances use the registered key pair")
+	}
+	for name, old := range map[string]string{"cs-mysql_server": "mysql_server", "cs-mysql_client": "mysql_client"} {
+		inst, ok := m.Named(InstanceType, name)
+		require.True(t, ok, "the host's instance is named after the parent: %s", name)
+		assert.Equal(t, []mocktest.Alias{{Name: old}}, inst.Aliases, "%s adopts %s", name, old)
 	}
 	assert.NotEqual(t, serverPrivate.Value, clientPrivate.Value)
 
@@ -125,7 +139,7 @@ func TestPlatformMakesOneInstancePerSpecAndOpensMySQLOnTheServerGroup(t *testing
 	cidr, _ := mocktest.Str(mysqlRules[0].Inputs, "cidrIpv4")
 	assert.Equal(t, clientPrivate.Value.(string)+"/32", cidr)
 	group, _ := mocktest.Str(mysqlRules[0].Inputs, "securityGroupId")
-	assert.Equal(t, "sg-mysql_server-sg", group, "opened on the server's group, not the client's")
+	assert.Equal(t, "sg-cs-mysql_server-sg", group, "opened on the server's group, not the client's")
 }
 
 func TestPlatformIngressRejectsAForeignServer(t *testing.T) {
@@ -144,15 +158,29 @@ func TestPlatformIngressRejectsAForeignServer(t *testing.T) {
 // TestPlatformReplicaIngressIsOnTheReplicasOwnGroup: a replica's MySQL
 // rules go on its own security group, under names of its own, from the
 // given clients only; the replica instance is not protected (its data is
-// the primary's, seeded again on a new one).
+// the primary's, seeded again on a new one). Under a parent named "mysql"
+// (the stack's ClientServer) every name is the one an earlier version gave;
+// under another, each is named after the parent and adopts the old one.
 func TestPlatformReplicaIngressIsOnTheReplicasOwnGroup(t *testing.T) {
+	for _, parentName := range []string{"mysql", "cs"} {
+		t.Run(parentName, func(t *testing.T) {
+			testReplicaIngressUnder(t, parentName)
+		})
+	}
+}
+
+func testReplicaIngressUnder(t *testing.T, parentName string) {
 	m := mocktest.New(t)
 	p := &Platform{OperatorCIDR: operatorCIDR, AMI: givenAMI}
 	require.NoError(t, p.Validate())
 	var clientPrivate, replicaPrivate mocktest.Awaited
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
+		parent, err := newParent(ctx, parentName)
+		if err != nil {
+			return err
+		}
 		keys := testKeys()
-		hosts, err := p.NewHosts(ctx, nil, keys, []host.Spec{
+		hosts, err := p.NewHosts(ctx, parent, keys, []host.Spec{
 			{Name: "mysql_server", Role: host.RoleServer}, {Name: "mysql_client", Role: host.RoleClient},
 			{Name: "mysql_replica_1", Role: host.RoleReplica},
 		})
@@ -161,10 +189,10 @@ func TestPlatformReplicaIngressIsOnTheReplicasOwnGroup(t *testing.T) {
 		}
 		server, client, replica := hosts[0], hosts[1], hosts[2]
 		assert.Equal(t, host.RoleReplica, replica.Role)
-		if _, err := p.NewIngress(ctx, nil, server, []*host.Host{client, replica}, 3306, false); err != nil {
+		if _, err := p.NewIngress(ctx, parent, server, []*host.Host{client, replica}, 3306, false); err != nil {
 			return err
 		}
-		if _, err := p.NewIngress(ctx, nil, replica, []*host.Host{client}, 3306, false); err != nil {
+		if _, err := p.NewIngress(ctx, parent, replica, []*host.Host{client}, 3306, false); err != nil {
 			return err
 		}
 		if clientPrivate, err = mocktest.Await(ctx, client.PrivateAddress); err != nil {
@@ -175,11 +203,29 @@ func TestPlatformReplicaIngressIsOnTheReplicasOwnGroup(t *testing.T) {
 	})
 	require.NoError(t, err)
 
-	_, ok := m.Named(MySQLIngressType, "mysql-ingress")
-	assert.True(t, ok, "the primary's ingress keeps its name")
-	_, ok = m.Named(MySQLIngressType, "mysql_replica_1-mysql-ingress")
-	assert.True(t, ok, "the replica's ingress is named after it")
-	_, ok = m.Named("aws:ec2/securityGroup:SecurityGroup", "mysql_replica_1-sg")
+	// hostName is a host's resource name: its own when it starts with the
+	// parent's ("mysql_server" under "mysql"), else prefixed.
+	hostName := func(h string) string {
+		if strings.HasPrefix(h, parentName+"_") {
+			return h
+		}
+		return parentName + "-" + h
+	}
+	// aliases are what a resource an earlier version named old adopts.
+	aliases := func(name, old string) []mocktest.Alias {
+		if name == old {
+			return nil
+		}
+		return []mocktest.Alias{{Name: old}}
+	}
+	primaryIngress, replicaIngress := parentName+"-ingress", "mysql_replica_1-"+parentName+"-ingress"
+	in, ok := m.Named(MySQLIngressType, primaryIngress)
+	require.True(t, ok, "the primary's ingress is named after the parent")
+	assert.Equal(t, aliases(primaryIngress, "mysql-ingress"), in.Aliases, "and keeps the name an earlier version gave it")
+	in, ok = m.Named(MySQLIngressType, replicaIngress)
+	require.True(t, ok, "the replica's ingress is named after it")
+	assert.Equal(t, aliases(replicaIngress, "mysql_replica_1-mysql-ingress"), in.Aliases)
+	_, ok = m.Named("aws:ec2/securityGroup:SecurityGroup", hostName("mysql_replica_1")+"-sg")
 	require.True(t, ok, "the replica has its own security group")
 
 	byGroup := map[string]map[string]string{} // group -> rule name -> CIDR
@@ -193,17 +239,17 @@ func TestPlatformReplicaIngressIsOnTheReplicasOwnGroup(t *testing.T) {
 			byGroup[group] = map[string]string{}
 		}
 		byGroup[group][r.Name] = cidr
-		if strings.HasPrefix(r.Name, "mysql_replica_1-mysql-ingress") {
-			assert.Contains(t, r.Parent, MySQLIngressType+"::mysql_replica_1-mysql-ingress")
+		if strings.HasPrefix(r.Name, replicaIngress) {
+			assert.Contains(t, r.Parent, MySQLIngressType+"::"+replicaIngress)
 		}
 	}
 	assert.Equal(t, map[string]map[string]string{
-		"sg-mysql_server-sg": {
-			"mysql-ingress-mysql_client":    clientPrivate.Value.(string) + "/32",
-			"mysql-ingress-mysql_replica_1": replicaPrivate.Value.(string) + "/32",
+		"sg-" + hostName("mysql_server") + "-sg": {
+			primaryIngress + "-mysql_client":    clientPrivate.Value.(string) + "/32",
+			primaryIngress + "-mysql_replica_1": replicaPrivate.Value.(string) + "/32",
 		},
-		"sg-mysql_replica_1-sg": {
-			"mysql_replica_1-mysql-ingress-mysql_client": clientPrivate.Value.(string) + "/32",
+		"sg-" + hostName("mysql_replica_1") + "-sg": {
+			replicaIngress + "-mysql_client": clientPrivate.Value.(string) + "/32",
 		},
 	}, byGroup, "the primary admits the client and the replica; the replica, on its own group, the client only")
 
@@ -211,8 +257,17 @@ func TestPlatformReplicaIngressIsOnTheReplicasOwnGroup(t *testing.T) {
 	for _, vm := range m.OfType("aws:ec2/instance:Instance") {
 		protected[vm.Name] = vm.Protect
 	}
-	assert.Equal(t, map[string]bool{"mysql_server": true, "mysql_client": false, "mysql_replica_1": false}, protected,
-		"only the primary is protected")
+	assert.Equal(t, map[string]bool{hostName("mysql_server"): true, hostName("mysql_client"): false, hostName("mysql_replica_1"): false},
+		protected, "only the primary is protected")
+}
+
+// parentComponent stands for the component that composes the platform's
+// resources (a ClientServer), whose name theirs derive from.
+type parentComponent struct{ pulumi.ResourceState }
+
+func newParent(ctx *pulumi.Context, name string) (pulumi.Resource, error) {
+	p := &parentComponent{}
+	return p, ctx.RegisterComponentResource("test:index:Parent", name, p)
 }
 
 // testKeys is the stack's key pair as the platform receives it, in these

@@ -18,6 +18,10 @@ var forceNew = mocktest.ReplaceOn{
 	"aws:ec2/securityGroup:SecurityGroup": {"vpcId", "name", "namePrefix", "description"},
 }
 
+// keyPairName and keyPairURN are the EC2 key pair's of hosts made at the
+// top level (no parent), as runHosts makes them.
+const keyPairName, keyPairURN = "client-server", "aws:ec2/keyPair:KeyPair::" + keyPairName
+
 // runHosts makes a server and a client with p under m, with the stack's
 // key private.
 func runHosts(t *testing.T, m *mocktest.Mocks, p *Platform, private string) {
@@ -58,9 +62,9 @@ func TestKeyRotationReplacesTheKeyPairOnly(t *testing.T) {
 			replaced = append(replaced, c.URN)
 		}
 	}
-	assert.Equal(t, []string{"aws:ec2/keyPair:KeyPair::mysql-client-server"}, replaced, "the key pair only")
+	assert.Equal(t, []string{keyPairURN}, replaced, "the key pair only")
 	changes := byURN(plan)
-	kp := changes["aws:ec2/keyPair:KeyPair::mysql-client-server"]
+	kp := changes[keyPairURN]
 	assert.Equal(t, []string{"publicKey"}, kp.Fields)
 	assert.False(t, kp.DeleteFirst, "the new key pair is made first, under a new name")
 	for _, name := range []string{"mysql_server", "mysql_client"} {
@@ -109,8 +113,10 @@ func TestANewAMIReplacesTheInstanceAndItsSSHAccess(t *testing.T) {
 		assert.True(t, access.Replace, "%s's ssh-access is replaced with it", name)
 		assert.Contains(t, access.Fields, "triggers", "the new instance id")
 	}
-	_, ok := changes["aws:ec2/keyPair:KeyPair::mysql-client-server"]
+	_, ok := changes[keyPairURN]
 	assert.False(t, ok, "the key pair stays")
+	_, ok = after.Named("aws:ec2/keyPair:KeyPair", keyPairName)
+	assert.True(t, ok, "the key pair is the one both runs make")
 }
 
 // TestNoPrivateKeyInAPlainInput: the stack's key and both host keys appear

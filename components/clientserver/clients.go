@@ -6,6 +6,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/names"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
 	"github.com/mysql-client-server/mysql-client-server/components/mysql"
 )
@@ -28,32 +29,42 @@ func (cs *ClientServer) newClients(ctx *pulumi.Context, args *Args, clients []*h
 	var shared *mysql.User
 	if args.Preset == PresetTutorial {
 		var err error
-		if shared, err = mysql.NewUser(ctx, "tutorial-mysql-user", cs.userArgs(args, password, pulumi.String("%")), parent); err != nil {
+		n := names.OfHost(cs, "tutorial", "user")
+		if shared, err = mysql.NewUser(ctx, n, cs.userArgs(args, password, pulumi.String("%")), parent,
+			names.Was(n, "tutorial-mysql-user")); err != nil {
 			return nil, err
 		}
 	}
 	for _, ch := range clients {
-		client, err := mysql.NewClient(ctx, ch.Name+"-mysql-client", &mysql.ClientArgs{Host: ch}, parent)
+		named := func(what string) (string, pulumi.ResourceOption) {
+			n := names.OfHost(cs, ch.Name, what)
+			return n, names.Was(n, ch.Name+"-mysql-"+what)
+		}
+		n, was := named("client")
+		client, err := mysql.NewClient(ctx, n, &mysql.ClientArgs{Host: ch}, parent, was)
 		if err != nil {
 			return nil, err
 		}
 		user := shared
 		if user == nil {
-			if user, err = mysql.NewUser(ctx, ch.Name+"-mysql-user", cs.userArgs(args, password, ch.PrivateAddress), parent); err != nil {
+			n, was := named("user")
+			if user, err = mysql.NewUser(ctx, n, cs.userArgs(args, password, ch.PrivateAddress), parent, was); err != nil {
 				return nil, err
 			}
 		}
-		login, err := mysql.NewClientLogin(ctx, ch.Name+"-mysql-login", &mysql.ClientLoginArgs{
+		n, was = named("login")
+		login, err := mysql.NewClientLogin(ctx, n, &mysql.ClientLoginArgs{
 			Host: ch, Server: cs.Server, UserName: args.UserName, Password: password, Database: args.Database,
 			After: []pulumi.Resource{client.Install},
-		}, parent)
+		}, parent, was)
 		if err != nil {
 			return nil, err
 		}
-		proof, err := mysql.NewVerify(ctx, ch.Name+"-mysql-verify", &mysql.VerifyArgs{
+		n, was = named("verify")
+		proof, err := mysql.NewVerify(ctx, n, &mysql.VerifyArgs{
 			Client: ch, Server: cs.Server, Account: user.Account, Run: args.VerifyRun, Password: password,
 			After: []pulumi.Resource{user.Command, login.Command, ingress},
-		}, parent)
+		}, parent, was)
 		if err != nil {
 			return nil, err
 		}

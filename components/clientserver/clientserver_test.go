@@ -87,7 +87,8 @@ func (f *fakePlatform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, s
 	f.ingress = append(f.ingress, c)
 	// Named as the platforms name an ingress: one per server, the primary's
 	// and each replica's.
-	return local.NewCommand(ctx, "fake-"+host.IngressName(server), &local.CommandArgs{Create: pulumi.String("true")}, pulumi.Parent(parent))
+	name, _ := host.IngressName(parent, server)
+	return local.NewCommand(ctx, "fake-"+name, &local.CommandArgs{Create: pulumi.String("true")}, pulumi.Parent(parent))
 }
 
 // run builds a ClientServer "cs" under mocks and resolves every output
@@ -150,7 +151,7 @@ func TestDefaults(t *testing.T) {
 	assert.True(t, out["password"].Secret, "the password is secret")
 	assert.Equal(t, "mock-generated-password-0123456789", out["password"].Value)
 
-	user, ok := m.Named("command:remote:Command", "mysql_client-mysql-user-account")
+	user, ok := m.Named("command:remote:Command", "mysql_client-cs-user-account")
 	require.True(t, ok, "one account for the client")
 	assert.True(t, user.Inputs["stdin"].IsSecret())
 	assert.Equal(t, "mock-generated-password-0123456789", str(t, user, "stdin"), "the account gets the generated password")
@@ -160,12 +161,12 @@ func TestDefaults(t *testing.T) {
 	assert.Contains(t, create, "MCS_USER_HOST='10.9.0.11'", "the account's host is the client's private address")
 	assert.Len(t, m.OfType(mysql.UserType), 1)
 
-	install, ok := m.Named("command:remote:Command", "mysql-server-install")
+	install, ok := m.Named("command:remote:Command", "cs-server-install")
 	require.True(t, ok)
 	create = str(t, install, "create")
 	assert.Contains(t, create, "MCS_PORT='3306'")
 	assert.Contains(t, create, "MCS_BIND_ADDRESS='10.9.0.10'")
-	_, ok = m.Named("command:remote:Command", "mysql_client-mysql-client-install")
+	_, ok = m.Named("command:remote:Command", "mysql_client-cs-client-install")
 	assert.True(t, ok, "the client gets the MySQL client")
 
 	_, ok = m.Named("command:local:Command", "cs-ssh-generate")
@@ -214,7 +215,7 @@ func TestExplicitSettingsAreUsed(t *testing.T) {
 	require.Len(t, cs.Users, 2)
 
 	for i, c := range []string{"web", "worker"} {
-		user, ok := m.Named("command:remote:Command", c+"-mysql-user-account")
+		user, ok := m.Named("command:remote:Command", c+"-cs-user-account")
 		require.True(t, ok, c)
 		assert.Equal(t, pw, str(t, user, "stdin"), "the given password")
 		assert.True(t, user.Inputs["stdin"].IsSecret())
@@ -224,7 +225,7 @@ func TestExplicitSettingsAreUsed(t *testing.T) {
 		assert.Contains(t, create, "MCS_DATABASE='shop'")
 		assert.Contains(t, create, fmt.Sprintf("MCS_USER_HOST='10.9.0.%d'", 11+i))
 	}
-	install, ok := m.Named("command:remote:Command", "mysql-server-install")
+	install, ok := m.Named("command:remote:Command", "cs-server-install")
 	require.True(t, ok)
 	assert.Contains(t, str(t, install, "create"), "MCS_PORT='3307'")
 

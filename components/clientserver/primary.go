@@ -4,6 +4,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/names"
 	"github.com/mysql-client-server/mysql-client-server/components/mysql"
 )
 
@@ -23,7 +24,8 @@ func (cs *ClientServer) newPrimary(ctx *pulumi.Context, args *Args, r roles) (pu
 	if tutorial {
 		serverArgs.BindAddress = pulumi.String("0.0.0.0")
 	}
-	server, err := mysql.NewServer(ctx, "mysql-server", serverArgs, parent)
+	serverName := names.Of(cs, "server")
+	server, err := mysql.NewServer(ctx, serverName, serverArgs, parent, names.Was(serverName, "mysql-server"))
 	if err != nil {
 		return nil, err
 	}
@@ -35,10 +37,11 @@ func (cs *ClientServer) newPrimary(ctx *pulumi.Context, args *Args, r roles) (pu
 	}
 	cs.OperatorCheck = pulumi.String("skipped: the tutorial preset opens the MySQL port").ToStringOutput()
 	if !tutorial {
-		closed, err := mysql.NewClosedCheck(ctx, "mysql-closed-to-operator", &mysql.ClosedCheckArgs{
+		closedName := names.Of(cs, "closed-to-operator")
+		closed, err := mysql.NewClosedCheck(ctx, closedName, &mysql.ClosedCheckArgs{
 			Address: r.server.PublicAddress, Port: args.Port, Run: args.VerifyRun, Timeout: r.server.ProbeTimeout,
 			After: []pulumi.Resource{ingress, server.Install},
-		}, parent)
+		}, parent, names.Was(closedName, "mysql-closed-to-operator"))
 		if err != nil {
 			return nil, err
 		}

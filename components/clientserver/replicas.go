@@ -5,6 +5,7 @@ import (
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/generate"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/names"
 	"github.com/mysql-client-server/mysql-client-server/components/mysql"
 )
 
@@ -30,10 +31,11 @@ func (cs *ClientServer) newReplicas(ctx *pulumi.Context, name string, args *Args
 	operatorChecks := map[string]pulumi.StringOutput{}
 	after := append([]pulumi.Resource{}, proofAfter...)
 	for k, rh := range replicaHosts {
-		r, err := mysql.NewReplica(ctx, rh.Name+"-mysql-replica", &mysql.ReplicaArgs{
+		n := names.OfHost(cs, rh.Name, "replica")
+		r, err := mysql.NewReplica(ctx, n, &mysql.ReplicaArgs{
 			Host: rh, Source: cs.Server, ServerID: k + 2, Password: password, Run: args.VerifyRun,
 			After: []pulumi.Resource{primaryIngress},
-		}, parent)
+		}, parent, names.Was(n, rh.Name+"-mysql-replica"))
 		if err != nil {
 			return nil, err
 		}
@@ -42,10 +44,11 @@ func (cs *ClientServer) newReplicas(ctx *pulumi.Context, name string, args *Args
 			return nil, err
 		}
 		// The operator's probe of the replica's port, as of the primary's.
-		closed, err := mysql.NewClosedCheck(ctx, rh.Name+"-mysql-closed-to-operator", &mysql.ClosedCheckArgs{
+		n = names.OfHost(cs, rh.Name, "closed-to-operator")
+		closed, err := mysql.NewClosedCheck(ctx, n, &mysql.ClosedCheckArgs{
 			Address: rh.PublicAddress, Port: args.Port, Run: args.VerifyRun, Timeout: rh.ProbeTimeout,
 			After: []pulumi.Resource{in, r.Server.Install},
-		}, parent)
+		}, parent, names.Was(n, rh.Name+"-mysql-closed-to-operator"))
 		if err != nil {
 			return nil, err
 		}
@@ -56,9 +59,10 @@ func (cs *ClientServer) newReplicas(ctx *pulumi.Context, name string, args *Args
 	}
 	cs.ReplicaPrivateAddresses = addresses.ToStringMapOutput()
 	reader := clientHosts[0]
-	proof, err := mysql.NewReplicationProof(ctx, "mysql-replication-proof", &mysql.ReplicationProofArgs{
+	n := names.Of(cs, "replication-proof")
+	proof, err := mysql.NewReplicationProof(ctx, n, &mysql.ReplicationProofArgs{
 		Client: reader, Replicas: cs.Replicas, Run: args.VerifyRun, After: after,
-	}, parent)
+	}, parent, names.Was(n, "mysql-replication-proof"))
 	if err != nil {
 		return nil, err
 	}

@@ -93,6 +93,20 @@ func replicationAccount(t *testing.T, m *mocktest.Mocks, id string) mocktest.Res
 	return found[0]
 }
 
+// stagingOn is the one command that stages the scripts on the host with the
+// given public address: found by what it runs, not by its name.
+func stagingOn(t *testing.T, m *mocktest.Mocks, public string) mocktest.Resource {
+	t.Helper()
+	var found []mocktest.Resource
+	for _, r := range m.OfType("command:remote:Command") {
+		if c, _ := mocktest.Str(r.Inputs, "create"); strings.HasSuffix(c, " 'mysql-client-server/stage-scripts'") && connHost(t, r) == public {
+			found = append(found, r)
+		}
+	}
+	require.Len(t, found, 1, "one staging command for the host at %s", public)
+	return found[0]
+}
+
 // withScript says whether a command line runs the named staged script.
 func withScript(cmd, name string) bool { return strings.Contains(cmd, "/"+name+"'") }
 
@@ -121,9 +135,9 @@ func TestReplicaServersHaveDistinctIDsAndOnlyReplicasAreReadOnly(t *testing.T) {
 	for install, want := range map[string]struct {
 		id, readOnly, on string
 	}{
-		"mysql-server-install":                         {"1", "no", primaryPublic},
-		"mysql_replica_1-mysql-replica-server-install": {"2", "yes", replicaHost["mysql_replica_1"].public},
-		"mysql_replica_2-mysql-replica-server-install": {"3", "yes", replicaHost["mysql_replica_2"].public},
+		"cs-server-install":                         {"1", "no", primaryPublic},
+		"mysql_replica_1-cs-replica-server-install": {"2", "yes", replicaHost["mysql_replica_1"].public},
+		"mysql_replica_2-cs-replica-server-install": {"3", "yes", replicaHost["mysql_replica_2"].public},
 	} {
 		r := remoteCmd(t, m, install)
 		create := str(t, r, "create")
@@ -150,7 +164,7 @@ func TestReplicaServersHaveDistinctIDsAndOnlyReplicasAreReadOnly(t *testing.T) {
 func TestReplicaCertificatesAreSignedByThePrimary(t *testing.T) {
 	_, m, _, out := runTwoReplicas(t)
 	for name, h := range replicaHost {
-		prefix := name + "-mysql-replica-server"
+		prefix := name + "-cs-replica-server"
 		req := remoteCmd(t, m, prefix+"-tls-request")
 		assert.Equal(t, h.public, connHost(t, req), "%s: the request (and key) is made on the replica", name)
 		assert.True(t, withScript(str(t, req, "create"), "tls-request.sh"))
@@ -162,10 +176,10 @@ func TestReplicaCertificatesAreSignedByThePrimary(t *testing.T) {
 		assert.True(t, withScript(create, "tls-sign.sh"))
 		assert.Contains(t, create, "MCS_CSR="+shell.Quote(req.State["stdout"].StringValue()), "the replica's request is signed")
 		assert.Contains(t, create, "MCS_CERT_ADDRESS='"+h.private+"'")
-		assert.True(t, dependsOn(sign, "command:remote:Command", "mysql-server-install"), "signed once the primary's CA exists")
+		assert.True(t, dependsOn(sign, "command:remote:Command", "cs-server-install"), "signed once the primary's CA exists")
 		triggers := sign.Inputs["triggers"].ArrayValue()
 		require.Len(t, triggers, 1)
-		renew := remoteCmd(t, m, "mysql-server-tls-renew").Inputs["triggers"].ArrayValue()
+		renew := remoteCmd(t, m, "cs-server-tls-renew").Inputs["triggers"].ArrayValue()
 		require.Len(t, renew, 1)
 		assert.Equal(t, renew[0], triggers[0], "%s is signed again when the primary's renewal period turns", name)
 
@@ -179,9 +193,9 @@ func TestReplicaCertificatesAreSignedByThePrimary(t *testing.T) {
 		_, renews := m.Named("command:remote:Command", prefix+"-tls-renew")
 		assert.False(t, renews, "%s has no renewal of its own", name)
 	}
-	_, ok := m.Named("command:remote:Command", "mysql-server-tls-renew")
+	_, ok := m.Named("command:remote:Command", "cs-server-tls-renew")
 	assert.True(t, ok, "the primary renews its certificate")
-	_, ok = m.Named("command:remote:Command", "mysql-server-tls-sign")
+	_, ok = m.Named("command:remote:Command", "cs-server-tls-sign")
 	assert.False(t, ok, "the primary's certificate is its own CA's")
 }
 
@@ -207,7 +221,7 @@ func TestReplicationAccountsLiveOnThePrimaryOnePerReplica(t *testing.T) {
 	for name, h := range replicaHost {
 		id := map[string]string{"mysql_replica_1": "2", "mysql_replica_2": "3"}[name]
 		acct := replicationAccount(t, m, id)
-		assert.Contains(t, acct.Name, name+"-mysql-replica-", "the account is the replica's")
+		assert.Contains(t, acct.Name, name+"-cs-replica-", "the account is the replica's")
 		assert.Equal(t, primaryPublic, connHost(t, acct), "%s's account is made on the primary", name)
 		create, del := str(t, acct, "create"), str(t, acct, "delete")
 		assert.True(t, withScript(create, "user-apply.sh"))
@@ -218,7 +232,7 @@ func TestReplicationAccountsLiveOnThePrimaryOnePerReplica(t *testing.T) {
 		assert.True(t, withScript(del, "user-delete.sh"), "delete drops the account")
 		assert.Contains(t, del, "MCS_USER='mcs_repl_"+id+"'")
 		assert.Contains(t, del, "MCS_USER_HOST='"+h.private+"'")
-		assert.True(t, dependsOn(acct, "command:remote:Command", "mysql-server-install"), "made after the primary is installed")
+		assert.True(t, dependsOn(acct, "command:remote:Command", "cs-server-install"), "made after the primary is installed")
 
 		stdin := secretStdin(t, acct)
 		assert.True(t, stdin == generated, "%s's account has the generated replication password", name)
@@ -245,7 +259,7 @@ func TestReplicationStartsOnEachReplicaFromThePrimary(t *testing.T) {
 	generated := gen.State["stdout"].SecretValue().Element.StringValue() // a secret output
 	for name, h := range replicaHost {
 		id := map[string]string{"mysql_replica_1": "2", "mysql_replica_2": "3"}[name]
-		start := remoteCmd(t, m, name+"-mysql-replica-replication")
+		start := remoteCmd(t, m, name+"-cs-replica-replication")
 		assert.Equal(t, h.public, connHost(t, start), "%s: replication is started on the replica", name)
 		create := str(t, start, "create")
 		assert.True(t, withScript(create, "replica-start.sh"))
@@ -260,9 +274,9 @@ func TestReplicationStartsOnEachReplicaFromThePrimary(t *testing.T) {
 		assert.True(t, secretStdin(t, acct) == stdin, "%s: the account and the channel share one password", name)
 		for _, dep := range []struct{ token, name string }{
 			{"command:remote:Command", acct.Name},
-			{"command:remote:Command", name + "-mysql-replica-server-install"},
-			{"command:local:Command", name + "-mysql-replica-seed"},
-			{"command:local:Command", "fake-mysql-ingress"},
+			{"command:remote:Command", name + "-cs-replica-server-install"},
+			{"command:local:Command", name + "-cs-replica-seed"},
+			{"command:local:Command", "fake-cs-ingress"},
 		} {
 			assert.True(t, dependsOn(start, dep.token, dep.name), "%s starts after %s: %v", name, dep.name, start.Dependencies)
 		}
@@ -275,9 +289,9 @@ func TestReplicationStartsOnEachReplicaFromThePrimary(t *testing.T) {
 func TestReplicaSeedRunsOnTheOperatorBetweenTheTwoHosts(t *testing.T) {
 	_, m, _, out := runTwoReplicas(t)
 	for name, h := range replicaHost {
-		seed, ok := m.Named("command:local:Command", name+"-mysql-replica-seed")
+		seed, ok := m.Named("command:local:Command", name+"-cs-replica-seed")
 		require.True(t, ok, "%s is seeded from the operator's machine", name)
-		_, remote := m.Named("command:remote:Command", name+"-mysql-replica-seed")
+		_, remote := m.Named("command:remote:Command", name+"-cs-replica-seed")
 		assert.False(t, remote)
 		assert.Contains(t, str(t, seed, "create"), "replica-seed.sh", "the seed script itself")
 
@@ -299,8 +313,14 @@ func TestReplicaSeedRunsOnTheOperatorBetweenTheTwoHosts(t *testing.T) {
 			assert.True(t, withScript(env[k], "seed-load.sh"), "%s: %s", k, env[k])
 			assert.Contains(t, env[k], "MCS_SEED_MODE='"+mode+"'", k)
 		}
-		for _, dep := range []string{"mysql_server-mysql-scripts", name + "-mysql-scripts", "mysql-server-install",
-			name + "-mysql-replica-server-install"} {
+		// Each host's scripts are staged by the first component that runs a
+		// command on it: the primary's by the server, the replica's by its
+		// own server.
+		primaryStage, replicaStage := stagingOn(t, m, primaryPublic), stagingOn(t, m, h.public)
+		assert.Equal(t, "cs-server-scripts", primaryStage.Name)
+		assert.Equal(t, name+"-cs-replica-server-scripts", replicaStage.Name)
+		for _, dep := range []string{primaryStage.Name, replicaStage.Name, "cs-server-install",
+			name + "-cs-replica-server-install"} {
 			assert.True(t, dependsOn(seed, "command:remote:Command", dep), "%s's seed runs after %s: %v", name, dep, seed.Dependencies)
 		}
 	}
@@ -322,39 +342,39 @@ func TestReplicaIngressAdmitsTheClientsOnly(t *testing.T) {
 		"mysql_replica_1": {"c1", "c2"},
 		"mysql_replica_2": {"c1", "c2"},
 	}, got, "the primary admits the clients and the replicas; each replica the clients")
-	for _, n := range []string{"fake-mysql-ingress", "fake-mysql_replica_1-mysql-ingress", "fake-mysql_replica_2-mysql-ingress"} {
+	for _, n := range []string{"fake-cs-ingress", "fake-mysql_replica_1-cs-ingress", "fake-mysql_replica_2-cs-ingress"} {
 		_, ok := m.Named("command:local:Command", n)
 		assert.True(t, ok, "ingress %s", n)
 	}
-	proof, ok := m.Named("command:remote:Command", "mysql-replication-proof-proof")
+	proof, ok := m.Named("command:remote:Command", "cs-replication-proof-proof")
 	require.True(t, ok)
-	for _, n := range []string{"fake-mysql_replica_1-mysql-ingress", "fake-mysql_replica_2-mysql-ingress"} {
+	for _, n := range []string{"fake-mysql_replica_1-cs-ingress", "fake-mysql_replica_2-cs-ingress"} {
 		assert.True(t, dependsOn(proof, "command:local:Command", n), "the proof reads through %s", n)
 	}
 	// The operator probes each replica's port, as it probes the primary's,
 	// once the replica's ingress is in place.
 	for _, n := range []string{"mysql_replica_1", "mysql_replica_2"} {
-		probe, ok := m.Named("command:local:Command", n+"-mysql-closed-to-operator-probe")
+		probe, ok := m.Named("command:local:Command", n+"-cs-closed-to-operator-probe")
 		require.True(t, ok, "the operator's probe of %s", n)
 		env, ok := mocktest.Object(probe.Inputs, "environment")
 		require.True(t, ok)
 		addr, _ := mocktest.Str(env, "MCS_ADDRESS")
 		assert.Equal(t, replicaHost[n].public, addr, "%s's SSH (public) address", n)
-		assert.True(t, dependsOn(probe, "command:local:Command", "fake-"+n+"-mysql-ingress"), "after %s's ingress", n)
+		assert.True(t, dependsOn(probe, "command:local:Command", "fake-"+n+"-cs-ingress"), "after %s's ingress", n)
 	}
 }
 
 func TestReplicationProofReadsEveryReplicaFromTheFirstClient(t *testing.T) {
 	_, m, _, out := runTwoReplicas(t)
-	proof, ok := m.Named("command:remote:Command", "mysql-replication-proof-proof")
+	proof, ok := m.Named("command:remote:Command", "cs-replication-proof-proof")
 	require.True(t, ok, "one replication proof")
 	assert.Len(t, m.OfType(mysql.ReplicationProofType), 1)
 	assert.Equal(t, "198.51.100.11", connHost(t, proof), "run on the first client")
 	create := str(t, proof, "create")
 	assert.True(t, withScript(create, "replication-proof.sh"))
 	assert.Contains(t, create, "MCS_REPLICAS='mysql_replica_1=10.9.0.13 mysql_replica_2=10.9.0.14'")
-	for _, dep := range []string{"mysql_replica_1-mysql-replica-replication", "mysql_replica_2-mysql-replica-replication",
-		"c1-mysql-user-account", "c1-mysql-login-my-cnf"} {
+	for _, dep := range []string{"mysql_replica_1-cs-replica-replication", "mysql_replica_2-cs-replica-replication",
+		"c1-cs-user-account", "c1-cs-login-my-cnf"} {
 		assert.True(t, dependsOn(proof, "command:remote:Command", dep), "the proof runs after %s", dep)
 	}
 
@@ -490,7 +510,7 @@ func TestMaxReplicasAreAccepted(t *testing.T) {
 	m, cs, _ := run(t, &Args{Platform: f, Replicas: MaxReplicas})
 	assert.Len(t, cs.Replicas, MaxReplicas)
 	assert.Equal(t, ReplicaName(MaxReplicas), f.specs[len(f.specs)-1].Name)
-	last := remoteCmd(t, m, "mysql_replica_16-mysql-replica-server-install")
+	last := remoteCmd(t, m, "mysql_replica_16-cs-replica-server-install")
 	assert.Contains(t, str(t, last, "create"), "MCS_SERVER_ID='17'")
 }
 

@@ -7,8 +7,12 @@
 package host
 
 import (
+	"sync"
+
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mysql-client-server/mysql-client-server/components/internal/names"
 )
 
 // Role says what a host is for.
@@ -63,6 +67,30 @@ type Host struct {
 	// Engine is the database server the host runs or connects to; empty
 	// means DefaultEngine.
 	Engine Engine
+
+	mu     sync.Mutex
+	shared map[string]pulumi.Resource
+}
+
+// Shared returns the host's resource that key names, made by create the
+// first time any component asks for it: a resource that belongs to the host
+// rather than to one component (the scripts staged on it). It lives as long
+// as the Host value, which is one program run.
+func (h *Host) Shared(key string, create func() (pulumi.Resource, error)) (pulumi.Resource, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if r, ok := h.shared[key]; ok {
+		return r, nil
+	}
+	r, err := create()
+	if err != nil {
+		return nil, err
+	}
+	if h.shared == nil {
+		h.shared = map[string]pulumi.Resource{}
+	}
+	h.shared[key] = r
+	return r, nil
 }
 
 // DefaultProbeTimeout is ProbeTimeout for hosts across a network of unknown
@@ -131,14 +159,17 @@ type Platform interface {
 	DeployedEngine(server string) (Engine, string)
 }
 
-// IngressName is the name a platform gives the MySQL ingress of server:
-// "mysql-ingress" for the primary, as it always was, and
-// "<name>-mysql-ingress" for a replica.
-func IngressName(server *Host) string {
+// IngressName is the name of server's MySQL ingress, a child of parent (the
+// composing component), and the option that keeps the name an earlier
+// version gave it: "<parent>-ingress" for the primary ("mysql-ingress"), and
+// "<replica>-<parent>-ingress" for a replica.
+func IngressName(parent pulumi.Resource, server *Host) (string, pulumi.ResourceOption) {
 	if server.Role == RoleReplica {
-		return server.Name + "-mysql-ingress"
+		n := names.OfHost(parent, server.Name, "ingress")
+		return n, names.Was(n, server.Name+"-mysql-ingress")
 	}
-	return "mysql-ingress"
+	n := names.Of(parent, "ingress")
+	return n, names.Was(n, "mysql-ingress")
 }
 
 // KeyMaterial is the stack's SSH key pair as a platform receives it.

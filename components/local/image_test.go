@@ -32,8 +32,12 @@ func TestMySQLHostsRunInTheSharedImage(t *testing.T) {
 	assert.Contains(t, e["MCS_IMAGE_PACKAGES"], "mysql-server")
 	_, hasDelete := mocktest.Str(img.Inputs, "delete")
 	assert.False(t, hasDelete, "destroy keeps the image: it is the machine's cache")
-	for _, name := range []string{"mysql_server", "a", "b", "mysql_replica_1"} {
-		r, ok := w.m.Named("command:local:Command", name+"-namespaces")
+	// Each host's resource is named after the ClientServer "mysql" (a host
+	// named "mysql_..." keeps its name).
+	for name, resource := range map[string]string{
+		"mysql_server": "mysql_server", "a": "mysql-a", "b": "mysql-b", "mysql_replica_1": "mysql_replica_1",
+	} {
+		r, ok := w.m.Named("command:local:Command", resource+"-namespaces")
 		require.True(t, ok, name)
 		assert.Equal(t, "/var/cache/mysql-client-server/images/mock", env(t, r)["MCS_IMAGE"], "%s runs in the image", name)
 	}

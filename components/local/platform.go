@@ -20,6 +20,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/names"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/validate"
 )
 
@@ -242,7 +243,8 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 		if highest.IsValid() && lowestReplica.IsValid() && !highest.Less(lowestReplica) {
 			return nil, fmt.Errorf("localSubnet: %s has no room for %d hosts and %d replicas: expected a larger subnet", p.subnet, i, k)
 		}
-		h, err := NewHost(ctx, s.Name, &HostArgs{
+		name := names.Host(parent, s.Name)
+		h, err := NewHost(ctx, name, &HostArgs{
 			Spec:            s,
 			Netns:           netns,
 			Bridge:          p.bridge(),
@@ -254,7 +256,7 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 			PublicKey:       keys.PublicKey,
 			PrivateKey:      keys.PrivateKey,
 			Image:           image,
-		}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{keys.Resource}))
+		}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{keys.Resource}), names.Was(name, s.Name))
 		if err != nil {
 			return nil, err
 		}
@@ -269,7 +271,8 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 func (p *Platform) image(ctx *pulumi.Context, parent pulumi.Resource, specs []host.Spec) (pulumi.StringInput, error) {
 	for _, s := range specs {
 		if s.Engine.OrDefault() == host.EngineMySQL {
-			img, err := NewImage(ctx, "mysql-image", &ImageArgs{Cache: p.ImageCache}, pulumi.Parent(parent))
+			name := names.Of(parent, "image")
+			img, err := NewImage(ctx, name, &ImageArgs{Cache: p.ImageCache}, pulumi.Parent(parent), names.Was(name, "mysql-image"))
 			if err != nil {
 				return nil, err
 			}
@@ -333,11 +336,12 @@ func (p *Platform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, serve
 	if open {
 		extra = []string{p.subnet.String()}
 	}
-	return NewMySQLIngress(ctx, host.IngressName(server), &MySQLIngressArgs{
+	name, was := host.IngressName(parent, server)
+	return NewMySQLIngress(ctx, name, &MySQLIngressArgs{
 		Server:          h,
 		ClientAddresses: addrs,
 		ExtraSources:    extra,
 		SSHSources:      ssh,
 		Port:            port,
-	}, pulumi.Parent(parent))
+	}, pulumi.Parent(parent), was)
 }

@@ -209,6 +209,9 @@ func TestLocalWiringWithMachineCheckSkipped(t *testing.T) {
 
 	wantAddr := map[string]string{"mysql_server": "10.213.0.10", "app1": "10.213.0.11", "app2": "10.213.0.12"}
 	order := []string{"mysql_server", "app1", "app2"}
+	// hostResource is each host's resource name: under the ClientServer
+	// "mysql", "mysql_server" keeps its name and a client's gets the prefix.
+	hostResource := map[string]string{"mysql_server": "mysql_server", "app1": "mysql-app1", "app2": "mysql-app2"}
 	var hostCmds []mocktest.Resource
 	for _, r := range m.OfType("command:local:Command") {
 		if strings.HasSuffix(r.Name, "-namespaces") {
@@ -219,7 +222,7 @@ func TestLocalWiringWithMachineCheckSkipped(t *testing.T) {
 	veths := map[string]bool{}
 	netns := map[string]bool{}
 	for i, name := range order {
-		r, ok := m.Named("command:local:Command", name+"-namespaces")
+		r, ok := m.Named("command:local:Command", hostResource[name]+"-namespaces")
 		require.True(t, ok, "host %s", name)
 		e := env(t, r)
 		assert.Equal(t, wantAddr[name], e["MCS_ADDRESS"], "%s's address", name)
@@ -243,8 +246,8 @@ func TestLocalWiringWithMachineCheckSkipped(t *testing.T) {
 		assert.Contains(t, create, "host-create.sh")
 		del, _ := mocktest.Str(r.Inputs, "delete")
 		assert.Contains(t, del, "host-delete.sh")
-		assert.Contains(t, r.Parent, HostType+"::"+name, "parented to its Host component")
-		comp, ok := m.Named(HostType, name)
+		assert.True(t, strings.HasSuffix(r.Parent, HostType+"::"+hostResource[name]), "parented to its Host component: %s", r.Parent)
+		comp, ok := m.Named(HostType, hostResource[name])
 		require.True(t, ok)
 		assert.Contains(t, comp.Parent, clientserver.Type, "the Host is parented to the ClientServer")
 		assert.True(t, dependsOn(r, "command:local:Command", "mysql-ssh-generate"),
@@ -267,19 +270,21 @@ func TestLocalWiringWithMachineCheckSkipped(t *testing.T) {
 	assert.Contains(t, ingress.Parent, MySQLIngressType)
 
 	wantRemote := map[string]string{ // remote command -> host it runs on
-		"mysql-server-install":       "mysql_server",
-		"mysql_server-mysql-scripts": "mysql_server",
-		"app1-mysql-scripts":         "app1",
-		"app2-mysql-scripts":         "app2",
-		"mysql-server-tls-renew":     "mysql_server",
-		"app1-mysql-client-install":  "app1",
-		"app2-mysql-client-install":  "app2",
-		"app1-mysql-user-account":    "mysql_server",
-		"app2-mysql-user-account":    "mysql_server",
-		"app1-mysql-login-my-cnf":    "app1",
-		"app2-mysql-login-my-cnf":    "app2",
-		"app1-mysql-verify-proof":    "app1",
-		"app2-mysql-verify-proof":    "app2",
+		"mysql-server-install": "mysql_server",
+		// Each host's scripts, staged by the first component that runs a
+		// command on it: the server, each client's MySQL client.
+		"mysql-server-scripts":      "mysql_server",
+		"app1-mysql-client-scripts": "app1",
+		"app2-mysql-client-scripts": "app2",
+		"mysql-server-tls-renew":    "mysql_server",
+		"app1-mysql-client-install": "app1",
+		"app2-mysql-client-install": "app2",
+		"app1-mysql-user-account":   "mysql_server",
+		"app2-mysql-user-account":   "mysql_server",
+		"app1-mysql-login-my-cnf":   "app1",
+		"app2-mysql-login-my-cnf":   "app2",
+		"app1-mysql-verify-proof":   "app1",
+		"app2-mysql-verify-proof":   "app2",
 	}
 	remotes := m.OfType("command:remote:Command")
 	require.Len(t, remotes, len(wantRemote))
@@ -298,7 +303,7 @@ func TestLocalWiringWithMachineCheckSkipped(t *testing.T) {
 		port, _ := mocktest.Plain(conn["port"])
 		assert.Equal(t, 22.0, port.NumberValue())
 		assert.True(t, whole || conn["privateKey"].IsSecret(), "the SSH key is secret")
-		assert.True(t, dependsOn(r, "command:local:Command", on+"-namespaces"), "%s runs after %s exists", r.Name, on)
+		assert.True(t, dependsOn(r, "command:local:Command", hostResource[on]+"-namespaces"), "%s runs after %s exists", r.Name, on)
 	}
 	user, _ := m.Named("command:remote:Command", "app2-mysql-user-account")
 	create, _ := mocktest.Str(user.Inputs, "create")

@@ -42,9 +42,9 @@ func NewClient(ctx *pulumi.Context, name string, args *ClientArgs, opts ...pulum
 	env := map[string]pulumi.StringInput{}
 	engineEnv(env, args.Host)
 	install := runOn("client-install.sh", env)
-	cmd, err := hostCommand(ctx, name+"-install", args.Host, &remote.CommandArgs{
+	cmd, err := hostCommand(ctx, c, name+"-install", args.Host, &remote.CommandArgs{
 		Create: install,
-	}, pulumi.Parent(c))
+	})
 	if err != nil {
 		return nil, err
 	}

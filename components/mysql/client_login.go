@@ -67,12 +67,12 @@ func NewClientLogin(ctx *pulumi.Context, name string, args *ClientLoginArgs, opt
 		"MCS_DATABASE":   args.Database,
 		"MCS_CA_CERT":    ca,
 	})
-	cmd, err := hostCommand(ctx, name+"-my-cnf", args.Host, &remote.CommandArgs{
+	cmd, err := hostCommand(ctx, l, name+"-my-cnf", args.Host, &remote.CommandArgs{
 		// No delete: the file lives and dies with the client host, and a
 		// client that vanished must not block a teardown.
 		Create: login,
 		Stdin:  pulumi.ToSecret(args.Password).(pulumi.StringOutput),
-	}, pulumi.Parent(l), pulumi.DependsOn(args.After))
+	}, pulumi.DependsOn(args.After))
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
 )
 
 // Addresses of the test hosts.
@@ -136,4 +137,19 @@ func newTestServer(ctx *pulumi.Context) (*Server, error) {
 		return nil, err
 	}
 	return NewServer(ctx, "db", &ServerArgs{Host: h})
+}
+
+// stagingOn is the one command that stages the scripts on the host with the
+// given public address: found by what it runs, not by its name.
+func stagingOn(t *testing.T, m *mocktest.Mocks, public string) mocktest.Resource {
+	t.Helper()
+	want := shell.AsRoot("mysql-client-server/stage-scripts", stager(), nil)
+	var found []mocktest.Resource
+	for _, r := range m.OfType("command:remote:Command") {
+		if c, _ := mocktest.Str(r.Inputs, "create"); c == want && connectionOf(t, r).host == public {
+			found = append(found, r)
+		}
+	}
+	require.Len(t, found, 1, "one staging command for the host at %s", public)
+	return found[0]
 }

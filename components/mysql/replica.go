@@ -132,13 +132,13 @@ func NewReplica(ctx *pulumi.Context, name string, args *ReplicaArgs, opts ...pul
 	if err != nil {
 		return nil, err
 	}
-	seed, err := replicaSeed(ctx, name+"-seed", src, server, run, parent,
+	seed, err := replicaSeed(ctx, r, name+"-seed", src, server, run,
 		pulumi.DependsOn([]pulumi.Resource{src.Install, server.Install}))
 	if err != nil {
 		return nil, err
 	}
 	after := append([]pulumi.Resource{seed, account.Command, server.Install}, args.After...)
-	start, err := hostCommand(ctx, name+"-replication", args.Host, &remote.CommandArgs{
+	start, err := hostCommand(ctx, r, name+"-replication", args.Host, &remote.CommandArgs{
 		Create: runOn("replica-start.sh", map[string]pulumi.StringInput{
 			"MCS_SOURCE":      src.Address,
 			"MCS_PORT":        src.portEnv(),
@@ -147,7 +147,7 @@ func NewReplica(ctx *pulumi.Context, name string, args *ReplicaArgs, opts ...pul
 		}),
 		Stdin:    pulumi.ToSecret(password).(pulumi.StringOutput),
 		Triggers: pulumi.Array{run},
-	}, parent, pulumi.DependsOn(after))
+	}, pulumi.DependsOn(after))
 	if err != nil {
 		return nil, err
 	}
@@ -173,10 +173,10 @@ func NewReplica(ctx *pulumi.Context, name string, args *ReplicaArgs, opts ...pul
 // replicaSeed is the operator's command that seeds a new replica: the
 // primary's dump piped into the replica over SSH (replica-seed.sh). Both
 // hosts' staged scripts do the work; the SSH private keys go on stdin.
-func replicaSeed(ctx *pulumi.Context, name string, src, replica *Server, run pulumi.StringInput, opts ...pulumi.ResourceOption) (*local.Command, error) {
+func replicaSeed(ctx *pulumi.Context, parent pulumi.Resource, name string, src, replica *Server, run pulumi.StringInput, opts ...pulumi.ResourceOption) (*local.Command, error) {
 	var stages []pulumi.Resource
 	for _, h := range []*host.Host{src.Host, replica.Host} {
-		stage, err := stagedScripts(ctx, h)
+		stage, err := stagedScripts(ctx, parent, h)
 		if err != nil {
 			return nil, err
 		}
@@ -205,5 +205,5 @@ func replicaSeed(ctx *pulumi.Context, name string, src, replica *Server, run pul
 		},
 		Stdin:    pulumi.ToSecret(keys).(pulumi.StringOutput),
 		Triggers: pulumi.Array{run},
-	}, append(opts, pulumi.DependsOn(stages))...)
+	}, append(opts, pulumi.Parent(parent), pulumi.DependsOn(stages))...)
 }

@@ -166,7 +166,12 @@ func TestReplicaFollowsThePrimaryOverTLS(t *testing.T) {
 	for _, k := range []string{"MCS_CHECK_COMMAND", "MCS_LOAD_COMMAND"} {
 		assert.Contains(t, get(k), shell.Quote(scriptPath("seed-load.sh")), k)
 	}
-	for _, dep := range []string{"srv-mysql-scripts", "rep-mysql-scripts", "db-install", "r-server-install"} {
+	// Each host's scripts are staged by the first component that runs a
+	// command on it: the primary's by db, the replica's by r's server.
+	primaryStage, replicaStage := stagingOn(t, m, serverPublic), stagingOn(t, m, replicaPublic)
+	assert.Equal(t, "db-scripts", primaryStage.Name)
+	assert.Equal(t, "r-server-scripts", replicaStage.Name)
+	for _, dep := range []string{primaryStage.Name, replicaStage.Name, "db-install", "r-server-install"} {
 		assert.True(t, dependsOn(seed, "command:remote:Command", dep), "the seed runs after %s: %v", dep, seed.Dependencies)
 	}
 

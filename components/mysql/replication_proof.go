@@ -101,10 +101,10 @@ func NewReplicationProof(ctx *pulumi.Context, name string, args *ReplicationProo
 		}
 		return strings.Join(entries, " ")
 	}).(pulumi.StringOutput)
-	cmd, err := hostCommand(ctx, name+"-proof", args.Client, &remote.CommandArgs{
+	cmd, err := hostCommand(ctx, p, name+"-proof", args.Client, &remote.CommandArgs{
 		Create:   runAsLogin("replication-proof.sh", map[string]pulumi.StringInput{"MCS_REPLICAS": list}),
 		Triggers: pulumi.Array{run},
-	}, pulumi.Parent(p), pulumi.DependsOn(after))
+	}, pulumi.DependsOn(after))
 	if err != nil {
 		return nil, err
 	}

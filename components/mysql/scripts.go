@@ -56,19 +56,20 @@ func onOff(allowPlaintext bool) pulumi.String {
 	return "ON"
 }
 
-// hostCommand creates a remote.Command on h, created after h is ready and
-// its scripts are staged, and after deps. No script reads the previous
+// hostCommand creates parent's remote.Command on h, created after h is ready
+// and its scripts are staged, and after deps. No script reads the previous
 // output from the environment, and sshd refuses to set it unless AcceptEnv
 // admits it (EC2's does not, and pulumi-command warns on every update and
 // delete), so it is not sent.
-func hostCommand(ctx *pulumi.Context, name string, h *host.Host, args *remote.CommandArgs, opts ...pulumi.ResourceOption) (*remote.Command, error) {
-	stage, err := stagedScripts(ctx, h)
+func hostCommand(ctx *pulumi.Context, parent pulumi.Resource, name string, h *host.Host, args *remote.CommandArgs,
+	opts ...pulumi.ResourceOption) (*remote.Command, error) {
+	stage, err := stagedScripts(ctx, parent, h)
 	if err != nil {
 		return nil, err
 	}
 	args.Connection = h.Connection()
 	args.AddPreviousOutputInEnv = pulumi.BoolPtr(false)
-	opts = append(opts, pulumi.DependsOn([]pulumi.Resource{h.Ready, stage}))
+	opts = append(opts, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{h.Ready, stage}))
 	return remote.NewCommand(ctx, name, args, opts...)
 }
 

@@ -170,9 +170,9 @@ func NewServer(ctx *pulumi.Context, name string, args *ServerArgs, opts ...pulum
 			return nil, err
 		}
 	}
-	cmd, err := hostCommand(ctx, name+"-install", args.Host, &remote.CommandArgs{
+	cmd, err := hostCommand(ctx, s, name+"-install", args.Host, &remote.CommandArgs{
 		Create: runOn("server-install.sh", env),
-	}, pulumi.Parent(s))
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -219,10 +219,10 @@ func (s *Server) renewal(ctx *pulumi.Context, name string, args *ServerArgs, env
 	for k, v := range env {
 		renewEnv[k] = v
 	}
-	renew, err := hostCommand(ctx, name+"-tls-renew", args.Host, &remote.CommandArgs{
+	renew, err := hostCommand(ctx, s, name+"-tls-renew", args.Host, &remote.CommandArgs{
 		Create:   runOn("server-install.sh", renewEnv),
 		Triggers: pulumi.Array{s.renewStart},
-	}, pulumi.Parent(s), pulumi.DependsOn([]pulumi.Resource{install}))
+	}, pulumi.DependsOn([]pulumi.Resource{install}))
 	if err != nil {
 		return err
 	}
@@ -236,18 +236,18 @@ func (s *Server) renewal(ctx *pulumi.Context, name string, args *ServerArgs, env
 // signing runs again when SignedBy's renewal period turns.
 func (s *Server) signedBy(ctx *pulumi.Context, name string, args *ServerArgs, env map[string]pulumi.StringInput) error {
 	ca := args.SignedBy
-	req, err := hostCommand(ctx, name+"-tls-request", args.Host, &remote.CommandArgs{
+	req, err := hostCommand(ctx, s, name+"-tls-request", args.Host, &remote.CommandArgs{
 		Create: runOn("tls-request.sh", map[string]pulumi.StringInput{"MCS_CERT_ADDRESS": args.Host.PrivateAddress}),
-	}, pulumi.Parent(s))
+	})
 	if err != nil {
 		return err
 	}
-	sign, err := hostCommand(ctx, name+"-tls-sign", ca.Host, &remote.CommandArgs{
+	sign, err := hostCommand(ctx, s, name+"-tls-sign", ca.Host, &remote.CommandArgs{
 		Create: runOn("tls-sign.sh", map[string]pulumi.StringInput{
 			"MCS_CSR": req.Stdout, "MCS_CERT_ADDRESS": args.Host.PrivateAddress,
 		}),
 		Triggers: pulumi.Array{ca.renewStart},
-	}, pulumi.Parent(s), pulumi.DependsOn([]pulumi.Resource{ca.Install}))
+	}, pulumi.DependsOn([]pulumi.Resource{ca.Install}))
 	if err != nil {
 		return err
 	}

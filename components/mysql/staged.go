@@ -11,6 +11,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/names"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
 )
 
@@ -65,38 +66,18 @@ func stager() string {
 	return b.String()
 }
 
-// staged holds each host's staging command, per program run.
-var staged = struct {
-	sync.Mutex
-	m map[stageKey]*remote.Command
-}{m: map[stageKey]*remote.Command{}}
-
-type stageKey struct {
-	ctx *pulumi.Context
-	h   *host.Host
-}
-
-// stagedScripts returns the command that puts HostScripts on h, creating it
-// the first time a command for h asks for it. It belongs to the host rather
-// than to any one component, so it has no parent (h.Ready may be a
-// component, whose children it would then wait for, itself included). A
-// failing command's error then shows a short command line, the script's own
-// messages and its diagnosis, not the script.
-func stagedScripts(ctx *pulumi.Context, h *host.Host) (*remote.Command, error) {
-	staged.Lock()
-	defer staged.Unlock()
-	key := stageKey{ctx, h}
-	if c, ok := staged.m[key]; ok {
-		return c, nil
-	}
-	c, err := remote.NewCommand(ctx, h.Name+"-mysql-scripts", &remote.CommandArgs{
-		Connection:             h.Connection(),
-		AddPreviousOutputInEnv: pulumi.BoolPtr(false),
-		Create:                 pulumi.String(shell.AsRoot("mysql-client-server/stage-scripts", stager(), nil)),
-	}, pulumi.DependsOn([]pulumi.Resource{h.Ready}))
-	if err != nil {
-		return nil, err
-	}
-	staged.m[key] = c
-	return c, nil
+// stagedScripts returns the command that puts HostScripts on h. The first
+// component that runs a command on h creates it, as its own child: it
+// belongs to the host, and every later command on h, of any component,
+// waits for it. A failing command's error then shows a short command line,
+// the script's own messages and its diagnosis, not the script. (An earlier
+// version made it with no parent, as "<host>-mysql-scripts".)
+func stagedScripts(ctx *pulumi.Context, parent pulumi.Resource, h *host.Host) (pulumi.Resource, error) {
+	return h.Shared("mysql-scripts", func() (pulumi.Resource, error) {
+		return remote.NewCommand(ctx, names.Of(parent, "scripts"), &remote.CommandArgs{
+			Connection:             h.Connection(),
+			AddPreviousOutputInEnv: pulumi.BoolPtr(false),
+			Create:                 pulumi.String(shell.AsRoot("mysql-client-server/stage-scripts", stager(), nil)),
+		}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{h.Ready}), names.WasTopLevel(h.Name+"-mysql-scripts"))
+	})
 }

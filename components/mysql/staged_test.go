@@ -18,10 +18,11 @@ import (
 // commands name them, so that pulumi-command, which prints a failing
 // command in full, shows a short line and the script's own messages.
 func TestHostCommandsRunStagedScripts(t *testing.T) {
-	m, _ := runUser(t, pulumi.String("app"), pulumi.String("app")) // the host srv, its server and an account
+	m, _ := runUser(t, pulumi.String("app"), pulumi.String("app")) // the host srv, its server db and an account u
 
-	stage, ok := m.Named("command:remote:Command", "srv-mysql-scripts")
-	require.True(t, ok, "one staging command for the host")
+	stage := stagingOn(t, m, serverPublic) // one staging command for the host
+	assert.Equal(t, "db-scripts", stage.Name, "named after the first component that runs a command on the host")
+	assert.True(t, strings.HasSuffix(stage.Parent, ServerType+"::db"), "the server's child: %s", stage.Parent)
 	stager := str(t, stage, "create")
 	assert.True(t, strings.HasPrefix(stager, `s=; [ "$(id -u)" -eq 0 ] || s='sudo -n'; $s `), "staged as root")
 	assert.True(t, dependsOn(stage, "command:local:Command", "srv-ready"), "after the host is ready")
@@ -29,7 +30,7 @@ func TestHostCommandsRunStagedScripts(t *testing.T) {
 		if r.Name == stage.Name {
 			continue
 		}
-		assert.True(t, dependsOn(r, "command:remote:Command", "srv-mysql-scripts"), "%s runs after the staging", r.Name)
+		assert.True(t, dependsOn(r, "command:remote:Command", stage.Name), "%s runs after the staging", r.Name)
 		for _, key := range []string{"create", "delete"} {
 			cmd, ok := mocktest.Str(r.Inputs, key)
 			if !ok {

@@ -153,7 +153,7 @@ func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.Re
 		applyEnv[k] = v
 	}
 	apply := runOn("user-apply.sh", applyEnv)
-	cmd, err := hostCommand(ctx, name+"-account", args.Server.Host, &remote.CommandArgs{
+	cmd, err := hostCommand(ctx, u, name+"-account", args.Server.Host, &remote.CommandArgs{
 		Create: apply,
 		Delete: runOn("user-delete.sh", env),
 		Stdin:  pulumi.ToSecret(password).(pulumi.StringOutput),
@@ -162,7 +162,7 @@ func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.Re
 		// The old account is dropped before the new one is made: a
 		// replacement of the same user@host (pulumi up --replace) must not
 		// drop its successor, as create-before-delete would.
-	}, pulumi.Parent(u), pulumi.DependsOn([]pulumi.Resource{args.Server.Install}), pulumi.DeleteBeforeReplace(true))
+	}, pulumi.DependsOn([]pulumi.Resource{args.Server.Install}), pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, err
 	}

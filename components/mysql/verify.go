@@ -105,7 +105,7 @@ func NewVerify(ctx *pulumi.Context, name string, args *VerifyArgs, opts ...pulum
 		run = pulumi.String("")
 	}
 	requireTLS := args.Server.RequireTLS.ApplyT(func(b bool) string { return string(onOff(!b)) }).(pulumi.StringOutput)
-	cmd, err := hostCommand(ctx, name+"-proof", args.Client, &remote.CommandArgs{
+	cmd, err := hostCommand(ctx, v, name+"-proof", args.Client, &remote.CommandArgs{
 		Create: runAsLogin("verify.sh", map[string]pulumi.StringInput{
 			"MCS_EXPECT_ACCOUNT": args.Account,
 			"MCS_SERVER":         args.Server.Address,
@@ -113,7 +113,7 @@ func NewVerify(ctx *pulumi.Context, name string, args *VerifyArgs, opts ...pulum
 			"MCS_REQUIRE_TLS":    requireTLS,
 		}),
 		Triggers: pulumi.Array{run, fingerprint(args.Password)},
-	}, pulumi.Parent(v), pulumi.DependsOn(args.After))
+	}, pulumi.DependsOn(args.After))
 	if err != nil {
 		return nil, err
 	}

@@ -155,9 +155,11 @@ func TestAWSCommandsTargetTheirHostAfterIt(t *testing.T) {
 		publicIP[r.Name] = r.State["publicIp"].StringValue()
 	}
 	want := map[string]string{ // remote command -> instance it runs on
-		"mysql-server-install":              "mysql_server",
-		"mysql_server-mysql-scripts":        "mysql_server",
-		"mysql_client-mysql-scripts":        "mysql_client",
+		"mysql-server-install": "mysql_server",
+		// Each host's scripts, staged by the first component that runs a
+		// command on it: the server, the client's MySQL client.
+		"mysql-server-scripts":              "mysql_server",
+		"mysql_client-mysql-client-scripts": "mysql_client",
 		"mysql-server-tls-renew":            "mysql_server",
 		"mysql_client-mysql-client-install": "mysql_client",
 		"mysql_client-mysql-user-account":   "mysql_server", // SQL runs on the server
@@ -310,10 +312,15 @@ func TestAWSReplicas(t *testing.T) {
 		assert.True(t, ok, "%s has its own security group", n)
 	}
 
+	// The clients' instances are named after the ClientServer "mysql"; the
+	// replicas' ("mysql_replica_...") keep their names.
+	for _, n := range []string{"mysql-app1", "mysql-app2"} {
+		require.Contains(t, private, n)
+	}
 	want := map[string][]string{
-		"sg-mysql_server-sg":    {private["app1"], private["app2"], private["mysql_replica_1"], private["mysql_replica_2"]},
-		"sg-mysql_replica_1-sg": {private["app1"], private["app2"]},
-		"sg-mysql_replica_2-sg": {private["app1"], private["app2"]},
+		"sg-mysql_server-sg":    {private["mysql-app1"], private["mysql-app2"], private["mysql_replica_1"], private["mysql_replica_2"]},
+		"sg-mysql_replica_1-sg": {private["mysql-app1"], private["mysql-app2"]},
+		"sg-mysql_replica_2-sg": {private["mysql-app1"], private["mysql-app2"]},
 	}
 	got := map[string][]string{}
 	for _, r := range m.OfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {

@@ -47,6 +47,18 @@ type Resource struct {
 	// PropertyDependencies are, per input, the URNs of the resources its
 	// value came from.
 	PropertyDependencies map[string][]string
+	// Aliases are the aliases the resource was registered with, as the
+	// program gave them (the engine, not the SDK, adds those inherited from
+	// a parent's).
+	Aliases []Alias
+}
+
+// Alias is one of a resource's aliases: a whole URN, or a spec, of which
+// the name and whether it names a resource without a parent are recorded
+// (a spec without a parent is the resource's current parent).
+type Alias struct {
+	URN, Name string
+	NoParent  bool
 }
 
 // Mocks is a pulumi.MockResourceMonitor that records registrations.
@@ -147,31 +159,31 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	case "command:local:Command", "command:remote:Command":
 		stdout := "mock stdout"
 		switch {
-		case strings.HasSuffix(args.Name, "-ssh-generate"):
+		case strings.HasSuffix("-"+args.Name, "-ssh-generate"):
 			stdout = m.PrivateKey
-		case strings.HasSuffix(args.Name, "-host-key"):
+		case strings.HasSuffix("-"+args.Name, "-host-key"):
 			stdout = m.HostPrivateKey
-		case strings.HasSuffix(args.Name, "-sshd-key"):
+		case strings.HasSuffix("-"+args.Name, "-sshd-key"):
 			stdout = m.SSHDPrivateKey
-		case strings.HasSuffix(args.Name, "-password"):
+		case strings.HasSuffix("-"+args.Name, "-password"):
 			stdout = "mock-generated-password-0123456789"
 		case strings.Contains(args.Inputs["create"].String(), "replication-proof.sh"):
 			stdout = replicationProof(args.Inputs["create"].String())
-		case strings.HasSuffix(args.Name, "-proof"):
+		case strings.HasSuffix("-"+args.Name, "-proof"):
 			stdout = `{"serverVersion":"10.11.19-MariaDB","tlsVersion":"TLSv1.3","cipher":"TLS_AES_256_GCM_SHA384","currentUser":"app@mock","roundTripMs":3}`
-		case strings.HasSuffix(args.Name, "-tls-request"):
+		case strings.HasSuffix("-"+args.Name, "-tls-request"):
 			stdout = "-----BEGIN CERTIFICATE REQUEST-----\nmock\n-----END CERTIFICATE REQUEST-----"
-		case strings.HasSuffix(args.Name, "-tls-sign"):
+		case strings.HasSuffix("-"+args.Name, "-tls-sign"):
 			stdout = "-----BEGIN CERTIFICATE-----\nmock replica certificate\n-----END CERTIFICATE-----"
-		case strings.HasSuffix(args.Name, "-seed"):
+		case strings.HasSuffix("-"+args.Name, "-seed"):
 			stdout = "seeded from 203.0.113.1"
-		case strings.HasSuffix(args.Name, "-replication"):
+		case strings.HasSuffix("-"+args.Name, "-replication"):
 			stdout = `{"source":"172.31.0.1:3306","tlsVersion":"TLSv1.3","gtidPosition":"0-1-42","serverVersion":"10.11.19-MariaDB-log"}`
 		case strings.Contains(args.Inputs["create"].String(), "MCS_CERT_ADDRESS"): // the server install
 			stdout = "10.11.19-MariaDB\ncertificate-expires: " + CertificateExpiry + "\n" + strings.TrimSpace(m.CACert)
-		case strings.HasSuffix(args.Name, "-image-build"):
+		case strings.HasSuffix("-"+args.Name, "-image-build"):
 			stdout = "path=/var/cache/mysql-client-server/images/mock\nversion=/usr/sbin/mysqld  Ver 9.7.4-2 for Linux on x86_64 ((Debian))"
-		case strings.HasSuffix(args.Name, "-namespaces"):
+		case strings.HasSuffix("-"+args.Name, "-namespaces"):
 			stdout = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKey"
 		}
 		state["stdout"] = resource.NewStringProperty(stdout)
@@ -211,6 +223,16 @@ func (r *Resource) withOptions(rpc *pulumirpc.RegisterResourceRequest) {
 	r.PropertyDependencies = map[string][]string{}
 	for k, deps := range rpc.GetPropertyDependencies() {
 		r.PropertyDependencies[k] = deps.GetUrns()
+	}
+	for _, urn := range rpc.GetAliasURNs() {
+		r.Aliases = append(r.Aliases, Alias{URN: urn})
+	}
+	for _, a := range rpc.GetAliases() {
+		if spec := a.GetSpec(); spec != nil {
+			r.Aliases = append(r.Aliases, Alias{Name: spec.GetName(), NoParent: spec.GetNoParent()})
+		} else {
+			r.Aliases = append(r.Aliases, Alias{URN: a.GetUrn()})
+		}
 	}
 	for _, k := range r.AdditionalSecretOutputs {
 		if v, ok := r.State[resource.PropertyKey(k)]; ok && !v.IsSecret() {
