@@ -58,7 +58,8 @@ func TestRealEngineReplicas(t *testing.T) {
 	out := res.Outputs
 	created := (*res.Summary.ResourceChanges)["create"]
 	t.Logf("cold up: %d resources created", created)
-	assert.Len(t, out, 24, "the 22 outputs, replicaPrivateAddresses and replicaMysqlCommands")
+	assert.Len(t, out, 25, "the 22 outputs, replicaPrivateAddresses, replicaMysqlCommands and readerEndpoints")
+	assert.Equal(t, []any{replica1 + ":3306", replica2 + ":3306"}, out["readerEndpoints"].Value, "the replicas' endpoints, by number")
 	assert.Equal(t, map[string]any{"mysql_replica_1": replica1, "mysql_replica_2": replica2}, out["replicaPrivateAddresses"].Value)
 	assert.Equal(t, map[string]any{
 		"mysql_client":  "mysql -h " + replica1 + " -P 3306 -u 'app' -p 'app'",

@@ -34,10 +34,11 @@ func TestRealEngineLocalStack(t *testing.T) {
 	for _, k := range []string{"platform", "serverPublicAddress", "serverPrivateAddress", "clientPublicAddresses",
 		"clientPrivateAddresses", "sshCommands", "hostKeys", "mysqlCommands", "userName", "accounts", "database",
 		"password", "serverVersion", "proofs", "operatorCheck", "caCert", "certificateExpiry", "preset", "warnings", "publicKey",
-		"privateKey", "replicaPrivateAddresses", "replicaMysqlCommands", "engine"} {
+		"privateKey", "replicaPrivateAddresses", "replicaMysqlCommands", "readerEndpoints", "engine"} {
 		assert.Contains(t, out, k, "output %s", k)
 	}
-	assert.Len(t, out, 24, "no other output")
+	assert.Len(t, out, 25, "no other output")
+	assert.Empty(t, out["readerEndpoints"].Value, "no replicas, no readers")
 	assert.Equal(t, testEngine(t), out["engine"].Value)
 	if testEngine(t) == "mysql" {
 		assert.Regexp(t, `^9\.`, out["serverVersion"].Value, "Debian unstable's MySQL 9")

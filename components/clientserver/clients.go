@@ -14,7 +14,7 @@ import (
 // clientsOut is what the clients give the outputs and the replicas.
 type clientsOut struct {
 	public, private, accounts, mysqlCommands pulumi.StringMap
-	proofs                                   pulumi.Map
+	proofs                                   map[string]pulumi.Output
 	// proofAfter is what the replicas' proof waits for on its client.
 	proofAfter []pulumi.Resource
 }
@@ -25,7 +25,7 @@ func (cs *ClientServer) newClients(ctx *pulumi.Context, args *Args, clients []*h
 	ingress pulumi.Resource) (*clientsOut, error) {
 	parent := pulumi.Parent(cs)
 	out := &clientsOut{public: pulumi.StringMap{}, private: pulumi.StringMap{}, accounts: pulumi.StringMap{},
-		mysqlCommands: pulumi.StringMap{}, proofs: pulumi.Map{}}
+		mysqlCommands: pulumi.StringMap{}, proofs: map[string]pulumi.Output{}}
 	var shared *mysql.User
 	if args.Preset == PresetTutorial {
 		var err error

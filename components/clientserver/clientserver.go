@@ -75,8 +75,8 @@ type ClientServer struct {
 	Database pulumi.StringOutput `pulumi:"database"`
 	// Password is the account's password, a secret.
 	Password pulumi.StringOutput `pulumi:"password"`
-	// Proofs are each client's proof (server version, TLS version and
-	// cipher, CURRENT_USER(), round-trip ms), by client name.
+	// Proofs are ClientProofs and ReplicaProofs in one map, by host name,
+	// as the stack exports them.
 	Proofs pulumi.MapOutput `pulumi:"proofs"`
 	// OperatorCheck is the operator's probe of the server's MySQL port.
 	OperatorCheck pulumi.StringOutput `pulumi:"operatorCheck"`
@@ -108,6 +108,16 @@ type ClientServer struct {
 	// ReplicaMySQLCommands are what to run on each client, by name, to read
 	// from a replica (the clients take the replicas in turn).
 	ReplicaMySQLCommands pulumi.StringMapOutput `pulumi:"replicaMysqlCommands"`
+	// ReaderEndpoints are the replicas' MySQL endpoints (address:port), in
+	// the order of their numbers, for an application's reads; empty without
+	// replicas.
+	ReaderEndpoints pulumi.StringArrayOutput `pulumi:"readerEndpoints"`
+
+	// ClientProofs are each client's proof (server version, TLS version
+	// and cipher, CURRENT_USER(), round-trip ms), by client name.
+	ClientProofs mysql.ClientProofMapOutput
+	// ReplicaProofs are each replica's proof, by replica name.
+	ReplicaProofs ReplicaProofMapOutput
 
 	// Server is the MySQL server component: the primary.
 	Server *mysql.Server
@@ -163,9 +173,8 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
-	for n, p := range replicaProofs {
-		clients.proofs[n] = p
-	}
+	cs.ClientProofs = byName[ClientProof](clients.proofs).(mysql.ClientProofMapOutput)
+	cs.ReplicaProofs = byName[ReplicaProof](replicaProofs).(ReplicaProofMapOutput)
 	cs.setOutputs(args, r, keys, password, clients)
 	return cs, ctx.RegisterResourceOutputs(cs, cs.Outputs())
 }

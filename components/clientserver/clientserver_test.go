@@ -110,6 +110,12 @@ func run(t *testing.T, args *Args) (*mocktest.Mocks, *ClientServer, map[string]m
 			}
 			out[k] = a
 		}
+		// The typed Go fields, under their Go names.
+		for k, o := range map[string]pulumi.Output{"ClientProofs": cs.ClientProofs, "ReplicaProofs": cs.ReplicaProofs} {
+			if out[k], err = mocktest.Await(ctx, o); err != nil {
+				return fmt.Errorf("%s: %w", k, err)
+			}
+		}
 		return nil
 	})
 	require.NoError(t, err)

@@ -23,7 +23,12 @@ func (cs *ClientServer) setOutputs(args *Args, r roles, keys *keypair.KeyPair, p
 		rh := r.replicas[i%len(r.replicas)] // the clients take the replicas in turn
 		replicaCommands[ch.Name] = loginCommand(rh.PrivateAddress, args)
 	}
-	cs.Proofs = c.proofs.ToMapOutput()
+	cs.Proofs = allProofs(cs.ClientProofs, cs.ReplicaProofs)
+	endpoints := pulumi.StringArray{}
+	for _, rh := range r.replicas {
+		endpoints = append(endpoints, pulumi.Sprintf("%s:%d", rh.PrivateAddress, args.Port))
+	}
+	cs.ReaderEndpoints = endpoints.ToStringArrayOutput()
 	cs.CACert = cs.Server.CACert
 	cs.CertificateExpiry = cs.Server.CertificateExpiry
 	cs.ServerVersion = cs.Server.Version

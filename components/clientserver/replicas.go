@@ -16,11 +16,12 @@ import (
 // the primary is read on every replica. It returns each replica's proof: its
 // replication status, the operator's probe and the client's measurements.
 func (cs *ClientServer) newReplicas(ctx *pulumi.Context, name string, args *Args, replicaHosts, clientHosts []*host.Host,
-	primaryIngress pulumi.Resource, proofAfter []pulumi.Resource) (pulumi.Map, error) {
+	primaryIngress pulumi.Resource, proofAfter []pulumi.Resource) (map[string]pulumi.Output, error) {
 	addresses := pulumi.StringMap{}
 	cs.ReplicaPrivateAddresses = addresses.ToStringMapOutput()
+	out := map[string]pulumi.Output{}
 	if len(replicaHosts) == 0 {
-		return nil, nil
+		return out, nil
 	}
 	parent := pulumi.Parent(cs)
 	// One replication password for the replicas' accounts, generated once.
@@ -66,21 +67,8 @@ func (cs *ClientServer) newReplicas(ctx *pulumi.Context, name string, args *Args
 	if err != nil {
 		return nil, err
 	}
-	out := pulumi.Map{}
 	for n, r := range cs.Replicas {
-		n := n
-		out[n] = pulumi.All(r.Status, proof.Proofs, operatorChecks[n]).ApplyT(func(v []interface{}) map[string]interface{} {
-			m := map[string]interface{}{"readBy": reader.Name, "operatorCheck": v[2]}
-			for k, x := range v[0].(map[string]interface{}) {
-				m[k] = x
-			}
-			if p, ok := v[1].(map[string]interface{})[n].(map[string]interface{}); ok {
-				for k, x := range p {
-					m[k] = x
-				}
-			}
-			return m
-		}).(pulumi.MapOutput)
+		out[n] = newReplicaProof(reader.Name, r.Status, operatorChecks[n], proof.Proofs, n)
 	}
 	return out, nil
 }

@@ -401,7 +401,21 @@ func TestReplicationProofReadsEveryReplicaFromTheFirstClient(t *testing.T) {
 
 func TestReplicaOutputs(t *testing.T) {
 	_, _, cs, out := runTwoReplicas(t)
-	assert.Len(t, cs.Outputs(), 23, "the outputs: the 20 before replicas, the two replica maps and the engine")
+	assert.Len(t, cs.Outputs(), 24, "the outputs: the 20 before replicas, the two replica maps, the readers and the engine")
+	assert.Equal(t, []string{"10.9.0.13:3306", "10.9.0.14:3306"}, out["readerEndpoints"].Value, "the replicas' endpoints, by number")
+	replicas := out["ReplicaProofs"].Value.(map[string]ReplicaProof)
+	assert.Equal(t, ReplicaProof{
+		ReadBy: "c1", OperatorCheck: replicas["mysql_replica_1"].OperatorCheck,
+		Source: "172.31.0.1:3306", TLSVersion: "TLSv1.3", GTIDPosition: "0-1-42", ServerVersion: "10.11.19-MariaDB-log",
+		Address: "10.9.0.13", LagMs: 2, ReadOnly: true,
+	}, replicas["mysql_replica_1"], "a replica's typed proof")
+	assert.NotEmpty(t, replicas["mysql_replica_1"].OperatorCheck)
+	clients := out["ClientProofs"].Value.(map[string]ClientProof)
+	assert.Equal(t, []string{"c1", "c2"}, sortedKeys(clients), "one typed proof per client, no replica among them")
+	assert.Equal(t, "TLSv1.3", clients["c1"].TLSVersion)
+	proofs := out["proofs"].Value.(map[string]interface{})
+	assert.Equal(t, mysql.Fields(replicas["mysql_replica_1"]), proofs["mysql_replica_1"], "the exported proofs keep their shape")
+	assert.Equal(t, mysql.Fields(clients["c1"]), proofs["c1"])
 	for _, k := range []string{"replicaPrivateAddresses", "replicaMysqlCommands"} {
 		require.Contains(t, out, k)
 		assert.True(t, out[k].Known, k)
@@ -531,4 +545,13 @@ func TestValidateHostNamesRefusesReplicaNames(t *testing.T) {
 	_, err = New(nil, "cs", &Args{Platform: &fakePlatform{}, ServerName: "mysql_replica_1", Replicas: 1})
 	require.Error(t, err, "refused before anything is created")
 	assert.Contains(t, err.Error(), "ClientServerArgs.ServerName")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -53,7 +53,7 @@ type Replica struct {
 	AccountName pulumi.StringOutput `pulumi:"accountName"`
 	// Status is the replication channel as last checked: source
 	// (address:port), tlsVersion, gtidPosition, serverVersion.
-	Status pulumi.MapOutput `pulumi:"status"`
+	Status ReplicaStatusOutput `pulumi:"status"`
 	// Seed says how the replica got its data: "seeded from <primary>" or
 	// "already replicating".
 	Seed pulumi.StringOutput `pulumi:"seed"`
@@ -69,36 +69,63 @@ type Replica struct {
 // ReplicaStatus is what replica-start.sh reports.
 type ReplicaStatus struct {
 	// Source is the primary's address:port.
-	Source string `json:"source"`
+	Source string `json:"source" pulumi:"source"`
 	// TLSVersion is the TLS version of a session from the replica to the
 	// primary as the replication account, with the channel's CA and
 	// verification.
-	TLSVersion string `json:"tlsVersion"`
+	TLSVersion string `json:"tlsVersion" pulumi:"tlsVersion"`
 	// GTIDPosition is the replica's GTID position.
-	GTIDPosition string `json:"gtidPosition"`
+	GTIDPosition string `json:"gtidPosition" pulumi:"gtidPosition"`
 	// ServerVersion is the replica's VERSION().
-	ServerVersion string `json:"serverVersion"`
+	ServerVersion string `json:"serverVersion" pulumi:"serverVersion"`
+}
+
+// ParseReplicaStatus reads the JSON object replica-start.sh prints.
+func ParseReplicaStatus(s string) (ReplicaStatus, error) {
+	var st ReplicaStatus
+	if err := json.Unmarshal([]byte(s), &st); err != nil {
+		return st, fmt.Errorf("the replica's status is not JSON: %q", s)
+	}
+	return st, nil
 }
 
 // ReplicationUser is the replication account name of the replica with
 // server_id id.
 func ReplicationUser(id int) string { return fmt.Sprintf("%s%d", ReplicationUserPrefix, id) }
 
-// NewReplica creates a Replica.
-func NewReplica(ctx *pulumi.Context, name string, args *ReplicaArgs, opts ...pulumi.ResourceOption) (*Replica, error) {
+// check validates the Args before anything is created, and returns the
+// replication password, checked when it resolves.
+func (args *ReplicaArgs) check() (pulumi.StringOutput, error) {
 	switch {
 	case args == nil || args.Host == nil:
-		return nil, errors.New("ReplicaArgs.Host: required: the replica's host")
+		return pulumi.StringOutput{}, errors.New("ReplicaArgs.Host: required: the replica's host")
 	case args.Source == nil:
-		return nil, errors.New("ReplicaArgs.Source: required: the primary to follow")
+		return pulumi.StringOutput{}, errors.New("ReplicaArgs.Source: required: the primary to follow")
 	case args.Source.Host == args.Host:
-		return nil, errors.New("ReplicaArgs.Host: is the primary's host: expected a host of its own")
+		return pulumi.StringOutput{}, errors.New("ReplicaArgs.Host: is the primary's host: expected a host of its own")
 	case args.ServerID < 2 || args.ServerID > MaxServerID:
-		return nil, fmt.Errorf("ReplicaArgs.ServerID: %d: expected 2-%d, unique among the primary (1) and its replicas", args.ServerID, MaxServerID)
+		return pulumi.StringOutput{}, fmt.Errorf("ReplicaArgs.ServerID: %d: expected 2-%d, unique among the primary (1) and its replicas",
+			args.ServerID, MaxServerID)
 	case args.Password == nil:
-		return nil, errors.New("ReplicaArgs.Password: required: a secret of at least 12 characters")
+		return pulumi.StringOutput{}, errors.New("ReplicaArgs.Password: required: a secret of at least 12 characters")
 	}
-	password, err := checked("ReplicaArgs.Password", args.Password, ValidatePassword)
+	return checked("ReplicaArgs.Password", args.Password, ValidatePassword)
+}
+
+// tlsOnly is MCS_REQUIRE_TLS for a replica of src: ON, or, for a plaintext
+// source, an error that fails the run before anything starts.
+func tlsOnly(src *Server) pulumi.StringOutput {
+	return src.RequireTLS.ApplyT(func(on bool) (string, error) {
+		if !on {
+			return "", errors.New("ReplicaArgs.Source: does not require TLS: replication runs over TLS only")
+		}
+		return "ON", nil
+	}).(pulumi.StringOutput)
+}
+
+// NewReplica creates a Replica.
+func NewReplica(ctx *pulumi.Context, name string, args *ReplicaArgs, opts ...pulumi.ResourceOption) (*Replica, error) {
+	password, err := args.check()
 	if err != nil {
 		return nil, err
 	}
@@ -112,13 +139,7 @@ func NewReplica(ctx *pulumi.Context, name string, args *ReplicaArgs, opts ...pul
 	}
 	parent := pulumi.Parent(r)
 	src := args.Source
-	// A plaintext source fails the run before anything starts.
-	requireTLS := src.RequireTLS.ApplyT(func(on bool) (string, error) {
-		if !on {
-			return "", errors.New("ReplicaArgs.Source: does not require TLS: replication runs over TLS only")
-		}
-		return "ON", nil
-	}).(pulumi.StringOutput)
+	requireTLS := tlsOnly(src)
 	server, err := NewServer(ctx, name+"-server", &ServerArgs{
 		Host: args.Host, Port: src.port, ServerID: args.ServerID, ReadOnly: true, SignedBy: src,
 	}, parent)
@@ -155,16 +176,7 @@ func NewReplica(ctx *pulumi.Context, name string, args *ReplicaArgs, opts ...pul
 	r.Address = args.Host.PrivateAddress
 	r.AccountName = account.Name
 	r.Seed = seed.Stdout
-	r.Status = start.Stdout.ApplyT(func(s string) (map[string]interface{}, error) {
-		var st ReplicaStatus
-		if err := json.Unmarshal([]byte(s), &st); err != nil {
-			return nil, fmt.Errorf("the replica's status is not JSON: %q", s)
-		}
-		return map[string]interface{}{
-			"source": st.Source, "tlsVersion": st.TLSVersion, "gtidPosition": st.GTIDPosition,
-			"serverVersion": st.ServerVersion,
-		}, nil
-	}).(pulumi.MapOutput)
+	r.Status = start.Stdout.ApplyT(ParseReplicaStatus).(ReplicaStatusOutput)
 	return r, ctx.RegisterResourceOutputs(r, pulumi.Map{
 		"address": r.Address, "accountName": r.AccountName, "status": r.Status, "seed": r.Seed,
 	})

@@ -201,9 +201,9 @@ func TestReplicaFollowsThePrimaryOverTLS(t *testing.T) {
 	assert.Equal(t, replicaPrivate, out.address.Value)
 	assert.Equal(t, "mcs_repl_2", out.accountName.Value)
 	assert.Equal(t, "seeded from 203.0.113.1", out.seed.Value, "the seed's output")
-	assert.Equal(t, map[string]interface{}{
-		"source": "172.31.0.1:3306", "tlsVersion": "TLSv1.3", "gtidPosition": "0-1-42", "serverVersion": "10.11.19-MariaDB-log",
-	}, out.status.Value, "the status replica-start.sh printed")
+	assert.Equal(t, ReplicaStatus{
+		Source: "172.31.0.1:3306", TLSVersion: "TLSv1.3", GTIDPosition: "0-1-42", ServerVersion: "10.11.19-MariaDB-log",
+	}, out.status.Value, "the status replica-start.sh printed, typed")
 }
 
 // TestReplicaRunReRunsTheSeedCheckAndTheReplicationCheck: Run is the
@@ -342,7 +342,7 @@ func TestReplicationProofInvalidArgsFailNamingTheField(t *testing.T) {
 func TestParseReplicationProof(t *testing.T) {
 	p, err := ParseReplicationProof(`{"r1":{"address":"10.0.0.12","lagMs":4,"readOnly":true}}`)
 	require.NoError(t, err)
-	assert.Equal(t, map[string]ReplicaProof{"r1": {Address: "10.0.0.12", LagMs: 4, ReadOnly: true}}, p)
+	assert.Equal(t, map[string]ReplicaRead{"r1": {Address: "10.0.0.12", LagMs: 4, ReadOnly: true}}, p)
 	_, err = ParseReplicationProof("error: not json")
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "not JSON")
@@ -392,8 +392,8 @@ func TestReplicationProofWritesOnThePrimaryAndReadsEachReplica(t *testing.T) {
 	for _, n := range []string{"ra-replica-replication", "rb-replica-replication"} {
 		assert.True(t, dependsOn(cmd, "command:remote:Command", n), "after %s", n)
 	}
-	assert.Equal(t, map[string]interface{}{
-		"ra": map[string]interface{}{"address": "10.0.0.21", "lagMs": 2, "readOnly": true},
-		"rb": map[string]interface{}{"address": "10.0.0.20", "lagMs": 3, "readOnly": true},
+	assert.Equal(t, map[string]ReplicaRead{
+		"ra": {Address: "10.0.0.21", LagMs: 2, ReadOnly: true},
+		"rb": {Address: "10.0.0.20", LagMs: 3, ReadOnly: true},
 	}, proofs.Value)
 }

@@ -30,16 +30,16 @@ type ReplicationProofArgs struct {
 	After []pulumi.Resource
 }
 
-// ReplicaProof is what ReplicationProof measured on one replica.
-type ReplicaProof struct {
+// ReplicaRead is what ReplicationProof measured on one replica.
+type ReplicaRead struct {
 	// Address is the replica's address the client read from.
-	Address string `json:"address"`
+	Address string `json:"address" pulumi:"address"`
 	// LagMs is the time from the primary's commit returning to the client
 	// to the row being read on the replica, in milliseconds.
-	LagMs int `json:"lagMs"`
+	LagMs int `json:"lagMs" pulumi:"lagMs"`
 	// ReadOnly is true when the replica refused the client's write as
 	// read-only.
-	ReadOnly bool `json:"readOnly"`
+	ReadOnly bool `json:"readOnly" pulumi:"readOnly"`
 }
 
 // ReplicationProof proves, from a client, that a row the client writes on
@@ -52,12 +52,12 @@ type ReplicationProof struct {
 
 	// Proofs are the measurements, by replica name: address, lagMs,
 	// readOnly.
-	Proofs pulumi.MapOutput `pulumi:"proofs"`
+	Proofs ReplicaReadMapOutput `pulumi:"proofs"`
 }
 
 // ParseReplicationProof reads the JSON object replication-proof.sh prints.
-func ParseReplicationProof(s string) (map[string]ReplicaProof, error) {
-	var p map[string]ReplicaProof
+func ParseReplicationProof(s string) (map[string]ReplicaRead, error) {
+	var p map[string]ReplicaRead
 	if err := json.Unmarshal([]byte(s), &p); err != nil {
 		return nil, fmt.Errorf("the replication proof is not JSON: %q", s)
 	}
@@ -108,16 +108,6 @@ func NewReplicationProof(ctx *pulumi.Context, name string, args *ReplicationProo
 	if err != nil {
 		return nil, err
 	}
-	p.Proofs = cmd.Stdout.ApplyT(func(s string) (map[string]interface{}, error) {
-		proofs, err := ParseReplicationProof(s)
-		if err != nil {
-			return nil, err
-		}
-		out := map[string]interface{}{}
-		for n, pr := range proofs {
-			out[n] = map[string]interface{}{"address": pr.Address, "lagMs": pr.LagMs, "readOnly": pr.ReadOnly}
-		}
-		return out, nil
-	}).(pulumi.MapOutput)
+	p.Proofs = cmd.Stdout.ApplyT(ParseReplicationProof).(ReplicaReadMapOutput)
 	return p, ctx.RegisterResourceOutputs(p, pulumi.Map{"proofs": p.Proofs})
 }

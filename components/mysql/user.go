@@ -93,23 +93,30 @@ func validateReplicationUserName(s string) error {
 	return nil
 }
 
-// NewUser creates a User.
-func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.ResourceOption) (*User, error) {
-	if args == nil || args.Server == nil {
-		return nil, errors.New("UserArgs.Server: required: the server the account lives on")
-	}
-	if args.Host == nil {
-		return nil, errors.New("UserArgs.Host: required: the client address the account logs in from")
-	}
-	if args.Password == nil {
-		return nil, errors.New("UserArgs.Password: required: a secret of at least 12 characters")
-	}
-	if args.Name == nil {
-		return nil, errors.New("UserArgs.Name: required: an account name of 1-32 characters")
+// checkedUser is a User's name, database and password, each checked when
+// it resolves (at once when it is a plain value).
+type checkedUser struct {
+	name, database, password pulumi.StringOutput
+}
+
+// check validates the Args before anything is created, and returns them as
+// the User uses them: a replication account's on a copy, never the
+// caller's, with no database or privileges of its own.
+func (args *UserArgs) check() (*UserArgs, checkedUser, error) {
+	var c checkedUser
+	switch {
+	case args == nil || args.Server == nil:
+		return nil, c, errors.New("UserArgs.Server: required: the server the account lives on")
+	case args.Host == nil:
+		return nil, c, errors.New("UserArgs.Host: required: the client address the account logs in from")
+	case args.Password == nil:
+		return nil, c, errors.New("UserArgs.Password: required: a secret of at least 12 characters")
+	case args.Name == nil:
+		return nil, c, errors.New("UserArgs.Name: required: an account name of 1-32 characters")
 	}
 	validName, validDatabase := ValidateUserName, ValidateDatabaseName
 	if args.Replication {
-		a := *args // never the caller's Args
+		a := *args
 		if a.Database == nil {
 			a.Database = pulumi.String("")
 		}
@@ -118,20 +125,28 @@ func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.Re
 		validName, validDatabase = validateReplicationUserName, func(string) error { return nil }
 	}
 	if args.Database == nil {
-		return nil, errors.New("UserArgs.Database: required: a database name of 1-64 characters")
+		return nil, c, errors.New("UserArgs.Database: required: a database name of 1-64 characters")
 	}
-	userName, err := checked("UserArgs.Name", args.Name, validName)
+	var err error
+	if c.name, err = checked("UserArgs.Name", args.Name, validName); err != nil {
+		return nil, c, err
+	}
+	if c.database, err = checked("UserArgs.Database", args.Database, validDatabase); err != nil {
+		return nil, c, err
+	}
+	if c.password, err = checked("UserArgs.Password", args.Password, ValidatePassword); err != nil {
+		return nil, c, err
+	}
+	return args, c, nil
+}
+
+// NewUser creates a User.
+func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.ResourceOption) (*User, error) {
+	args, c, err := args.check()
 	if err != nil {
 		return nil, err
 	}
-	database, err := checked("UserArgs.Database", args.Database, validDatabase)
-	if err != nil {
-		return nil, err
-	}
-	password, err := checked("UserArgs.Password", args.Password, ValidatePassword)
-	if err != nil {
-		return nil, err
-	}
+	userName, database, password := c.name, c.database, c.password
 
 	u := &User{}
 	if err := ctx.RegisterComponentResource(UserType, name, u, opts...); err != nil {

@@ -37,8 +37,8 @@ type VerifyArgs struct {
 	Password pulumi.StringInput
 }
 
-// Proof is what Verify measured.
-type Proof struct {
+// ClientProof is what Verify measured on a client's login.
+type ClientProof struct {
 	// ServerVersion is the server's VERSION().
 	ServerVersion string `json:"serverVersion" pulumi:"serverVersion"`
 	// TLSVersion is the session's TLS version, empty for plaintext.
@@ -60,7 +60,7 @@ type Verify struct {
 	pulumi.ResourceState
 
 	// Proof is the parsed proof.
-	Proof pulumi.MapOutput `pulumi:"proof"`
+	Proof ClientProofOutput `pulumi:"proof"`
 	// ProofJSON is the proof as the client printed it.
 	ProofJSON pulumi.StringOutput `pulumi:"proofJson"`
 }
@@ -78,8 +78,8 @@ func fingerprint(secret pulumi.StringInput) pulumi.StringOutput {
 }
 
 // ParseProof reads the JSON line verify.sh prints.
-func ParseProof(s string) (Proof, error) {
-	var p Proof
+func ParseProof(s string) (ClientProof, error) {
+	var p ClientProof
 	if err := json.Unmarshal([]byte(s), &p); err != nil {
 		return p, fmt.Errorf("the proof is not JSON: %q", s)
 	}
@@ -118,15 +118,6 @@ func NewVerify(ctx *pulumi.Context, name string, args *VerifyArgs, opts ...pulum
 		return nil, err
 	}
 	v.ProofJSON = cmd.Stdout
-	v.Proof = cmd.Stdout.ApplyT(func(s string) (map[string]interface{}, error) {
-		p, err := ParseProof(s)
-		if err != nil {
-			return nil, err
-		}
-		return map[string]interface{}{
-			"serverVersion": p.ServerVersion, "tlsVersion": p.TLSVersion, "cipher": p.Cipher,
-			"currentUser": p.CurrentUser, "roundTripMs": p.RoundTripMs,
-		}, nil
-	}).(pulumi.MapOutput)
+	v.Proof = cmd.Stdout.ApplyT(ParseProof).(ClientProofOutput)
 	return v, ctx.RegisterResourceOutputs(v, pulumi.Map{"proof": v.Proof, "proofJson": v.ProofJSON})
 }
