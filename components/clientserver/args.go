@@ -91,16 +91,17 @@ type Args struct {
 }
 
 // validate fills in the defaults and checks the Args, before anything is
-// created: every rule about a field lives here, and its error names it.
+// created: every rule about a field lives here, and its error starts with
+// the field ("ClientServerArgs.Port: "), which the stack program maps back
+// to its config key. The fields' own rules come first, then the platform's
+// settings, then what needs the platform: the engine its data was made by,
+// and whether the hosts fit.
 func (a *Args) validate() error {
 	if a == nil || a.Platform == nil {
 		return errors.New("ClientServerArgs.Platform: required: an *aws.Platform or a *local.Platform")
 	}
-	if err := a.Platform.Validate(); err != nil {
-		return err
-	}
-	for _, check := range []func() error{a.validateHosts, a.resolveEngine, a.validatePort, a.validatePreset,
-		a.validateAccount, a.validateReplicas} {
+	for _, check := range []func() error{a.validateHosts, a.validatePort, a.validatePreset,
+		a.validateAccount, a.validateReplicas, a.Platform.Validate, a.resolveEngine} {
 		if err := check(); err != nil {
 			return err
 		}
@@ -149,7 +150,7 @@ func (a *Args) validatePreset() error {
 	case PresetTutorial:
 		a.AllPrivileges, a.GrantOption = true, true
 	default:
-		return fmt.Errorf("ClientServerArgs.Preset: %q: expected secure or tutorial", a.Preset)
+		return fmt.Errorf("ClientServerArgs.Preset: %q is not a preset: expected secure or tutorial", a.Preset)
 	}
 	return nil
 }
@@ -183,10 +184,10 @@ func (a *Args) validateAccount() error {
 // (replication runs over TLS only).
 func (a *Args) validateReplicas() error {
 	if a.Replicas < 0 || a.Replicas > MaxReplicas {
-		return fmt.Errorf("ClientServerArgs.Replicas: %d: expected a whole number from 0 to %d", a.Replicas, MaxReplicas)
+		return fmt.Errorf("ClientServerArgs.Replicas: \"%d\": expected a whole number from 0 to %d", a.Replicas, MaxReplicas)
 	}
 	if a.Replicas > 0 && a.Preset == PresetTutorial {
-		return fmt.Errorf("ClientServerArgs.Replicas: %d with the tutorial preset: expected 0, or the secure preset (replication runs over TLS only)", a.Replicas)
+		return fmt.Errorf("ClientServerArgs.Replicas: %d with preset tutorial: expected 0, or preset secure (replication runs over TLS only)", a.Replicas)
 	}
 	return nil
 }

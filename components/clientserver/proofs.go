@@ -36,7 +36,9 @@ type ReplicaProof struct {
 type ReplicaProofOutput struct{ *pulumi.OutputState }
 
 // ElementType is ReplicaProof.
-func (ReplicaProofOutput) ElementType() reflect.Type { return reflect.TypeOf((*ReplicaProof)(nil)).Elem() }
+func (ReplicaProofOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReplicaProof)(nil)).Elem()
+}
 
 // ReplicaProofMapOutput is an output of ReplicaProofs by replica name.
 type ReplicaProofMapOutput struct{ *pulumi.OutputState }

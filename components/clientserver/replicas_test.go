@@ -488,9 +488,9 @@ func TestInvalidReplicasFailBeforeAnythingIsCreated(t *testing.T) {
 		expect []string
 	}{
 		{"negative", func(f *fakePlatform) *Args { return &Args{Platform: f, Replicas: -1} },
-			[]string{"ClientServerArgs.Replicas: -1", "from 0 to 16"}},
+			[]string{`ClientServerArgs.Replicas: "-1"`, "from 0 to 16"}},
 		{"more than 16", func(f *fakePlatform) *Args { return &Args{Platform: f, Replicas: MaxReplicas + 1} },
-			[]string{"ClientServerArgs.Replicas: 17", "from 0 to 16"}},
+			[]string{`ClientServerArgs.Replicas: "17"`, "from 0 to 16"}},
 		{"with the tutorial preset", func(f *fakePlatform) *Args {
 			return &Args{Platform: f, Replicas: 1, Preset: PresetTutorial}
 		}, []string{"ClientServerArgs.Replicas: 1", "tutorial"}},

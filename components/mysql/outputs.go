@@ -14,7 +14,9 @@ import (
 type ClientProofOutput struct{ *pulumi.OutputState }
 
 // ElementType is ClientProof.
-func (ClientProofOutput) ElementType() reflect.Type { return reflect.TypeOf((*ClientProof)(nil)).Elem() }
+func (ClientProofOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ClientProof)(nil)).Elem()
+}
 
 // ClientProofMapOutput is an output of ClientProofs by name.
 type ClientProofMapOutput struct{ *pulumi.OutputState }

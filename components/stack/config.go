@@ -1,5 +1,6 @@
-// Package stack is the Pulumi program behind main.go: it reads and checks
-// the stack configuration, builds one ClientServer and exports its outputs.
+// Package stack is the Pulumi program behind main.go: it reads the stack
+// configuration, builds one ClientServer, whose Args check it, and exports
+// its outputs.
 // Other Go stacks import the components directly; this package is the
 // reference for how they fit together.
 package stack
@@ -24,7 +25,8 @@ import (
 // Project is the Pulumi project name, and so the config namespace.
 const Project = "mysql-client-server"
 
-// Config is the checked stack configuration.
+// Config is the stack configuration as read. Load checks only what the
+// config layer alone can; clientserver.New checks the Args (see Build).
 type Config struct {
 	// Platform is "aws" or "local".
 	Platform string
@@ -61,136 +63,202 @@ func secret(ctx *pulumi.Context, cfg *config.Config, key string, check func(stri
 	return pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput), nil
 }
 
-// Load reads and checks the configuration. Nothing is created before it
-// returns, and any error names the key and the expected form.
+// Load reads the configuration into the ClientServer's Args. It does only
+// what the config layer alone can: it parses the strings (a JSON list, whole
+// numbers, true or false, an engine), refuses a secret key stored in plain
+// text, checks the secrets' values, which Args receives as secrets it cannot
+// check before anything is created, and builds the platform. Every other
+// rule is Args', which Build applies through clientserver.New. Nothing is
+// created before it returns, and any error names the key and the expected
+// form.
 func Load(ctx *pulumi.Context) (*Config, error) {
-	cfg := config.New(ctx, Project)
-	c := &Config{Platform: cfg.Get("platform")}
+	l := &loader{ctx: ctx, cfg: config.New(ctx, Project)}
+	c := &Config{Platform: l.cfg.Get("platform")}
 	if c.Platform == "" {
 		c.Platform = "aws"
 	}
-	a := &c.Args
-
-	if raw := cfg.Get("clients"); raw != "" {
-		if err := json.Unmarshal([]byte(raw), &a.Clients); err != nil {
-			return nil, keyError("clients", "%q is not a list of names: expected a YAML list such as [mysql_client]", raw)
-		}
-		if i, err := clientserver.ValidateHostNames(clientserver.DefaultServerName, a.Clients); err != nil {
-			if i >= 0 {
-				return nil, keyError("clients", "item %d: %v", i, err)
-			}
-			return nil, keyError("clients", "%v", err)
+	l.a = &c.Args
+	for _, read := range []func() error{l.clients, l.replicas, l.engine, l.port, l.account, l.keys, l.flags} {
+		if err := read(); err != nil {
+			return nil, err
 		}
 	}
-	if raw := cfg.Get("replicas"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 0 || n > clientserver.MaxReplicas {
-			return nil, keyError("replicas", "%q: expected a whole number from 0 to %d", raw, clientserver.MaxReplicas)
-		}
-		a.Replicas = n
-	}
-	if v, ok := lookup(cfg, "engine"); ok {
-		e, err := host.ParseEngine(v)
-		if err != nil {
-			return nil, keyError("engine", "%v", err)
-		}
-		a.Engine = e
-	}
-	if raw := cfg.Get("port"); raw != "" {
-		p, err := strconv.Atoi(raw)
-		if err != nil {
-			return nil, keyError("port", "%q is not a TCP port: expected a number 1024-65535", raw)
-		}
-		if err := validate.MySQLPort(p); err != nil {
-			return nil, keyError("port", "%v", err)
-		}
-		a.Port = p
-	}
-	if v, ok := lookup(cfg, "userName"); ok {
-		if err := mysql.ValidateUserName(v); err != nil {
-			return nil, keyError("userName", "%v", err)
-		}
-		a.UserName = pulumi.String(v)
-	}
-	if v, ok := lookup(cfg, "database"); ok {
-		if err := mysql.ValidateDatabaseName(v); err != nil {
-			return nil, keyError("database", "%v", err)
-		}
-		a.Database = pulumi.String(v)
-	}
-	var err error
-	if a.Password, err = secret(ctx, cfg, "password", mysql.ValidatePassword); err != nil {
+	p, err := l.platform(c.Platform)
+	if err != nil {
 		return nil, err
 	}
-	if a.SSHPrivateKey, err = secret(ctx, cfg, "sshPrivateKey", func(s string) error {
+	c.Args.Platform = p
+	return c, nil
+}
+
+// loader reads the config keys into Args, one group of keys at a time.
+type loader struct {
+	ctx *pulumi.Context
+	cfg *config.Config
+	a   *clientserver.Args
+	// allowServerDelete is the aws platform's; it is read with the other
+	// booleans, on any platform, so a bad value is refused on each.
+	allowServerDelete bool
+}
+
+// clients parses the clients' names, a JSON list. A list given is kept as
+// given, even empty ("null" too), so that Args refuses it rather than
+// taking its default.
+func (l *loader) clients() error {
+	raw := l.cfg.Get("clients")
+	if raw == "" {
+		return nil
+	}
+	if err := json.Unmarshal([]byte(raw), &l.a.Clients); err != nil {
+		return keyError("clients", "%q is not a list of names: expected a YAML list such as [mysql_client]", raw)
+	}
+	if l.a.Clients == nil {
+		l.a.Clients = []string{}
+	}
+	return nil
+}
+
+// replicas parses the number of replicas; Args checks its range.
+func (l *loader) replicas() error {
+	raw := l.cfg.Get("replicas")
+	if raw == "" {
+		return nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return keyError("replicas", "%q: expected a whole number from 0 to %d", raw, clientserver.MaxReplicas)
+	}
+	l.a.Replicas = n
+	return nil
+}
+
+// engine parses the database server's name.
+func (l *loader) engine() error {
+	v, ok := lookup(l.cfg, "engine")
+	if !ok {
+		return nil
+	}
+	e, err := host.ParseEngine(v)
+	if err != nil {
+		return keyError("engine", "%v", err)
+	}
+	l.a.Engine = e
+	return nil
+}
+
+// port parses the MySQL port; Args checks its range. Args reads 0 as
+// unset, but in config 0 is a value, so the port's rule refuses it here.
+func (l *loader) port() error {
+	raw := l.cfg.Get("port")
+	if raw == "" {
+		return nil
+	}
+	p, err := strconv.Atoi(raw)
+	if err != nil {
+		return keyError("port", "%q is not a TCP port: expected a number 1024-65535", raw)
+	}
+	if p == 0 {
+		return keyError("port", "%v", validate.MySQLPort(p))
+	}
+	l.a.Port = p
+	return nil
+}
+
+// account reads the account's name and database, the preset and the proofs'
+// re-run trigger as they are; Args checks them.
+func (l *loader) account() error {
+	if v, ok := lookup(l.cfg, "userName"); ok {
+		l.a.UserName = pulumi.String(v)
+	}
+	if v, ok := lookup(l.cfg, "database"); ok {
+		l.a.Database = pulumi.String(v)
+	}
+	l.a.Preset = l.cfg.Get("preset")
+	if v := l.cfg.Get("verifyRun"); v != "" {
+		l.a.VerifyRun = pulumi.String(v)
+	}
+	return nil
+}
+
+// keys reads the password and the SSH key pair. The secrets' values are
+// checked here, with the rules' own validators, because Args gets them as
+// secrets; the public key needs the private key it is checked against.
+func (l *loader) keys() error {
+	var err error
+	if l.a.Password, err = secret(l.ctx, l.cfg, "password", mysql.ValidatePassword); err != nil {
+		return err
+	}
+	if l.a.SSHPrivateKey, err = secret(l.ctx, l.cfg, "sshPrivateKey", func(s string) error {
 		_, err := keypair.ParsePrivateKey(s)
 		return err
 	}); err != nil {
-		return nil, err
+		return err
 	}
-	if v, ok := lookup(cfg, "sshPublicKey"); ok {
-		if _, err := keypair.ParsePublicKey(v); err != nil {
-			return nil, keyError("sshPublicKey", "%v", err)
-		}
-		if a.SSHPrivateKey == nil {
-			return nil, keyError("sshPrivateKey", "is required when sshPublicKey is set: expected the matching private key, as a secret")
-		}
-		a.SSHPublicKey = pulumi.String(v)
+	v, ok := lookup(l.cfg, "sshPublicKey")
+	if !ok {
+		return nil
 	}
+	if _, err := keypair.ParsePublicKey(v); err != nil {
+		return keyError("sshPublicKey", "%v", err)
+	}
+	if l.a.SSHPrivateKey == nil {
+		return keyError("sshPrivateKey", "is required when sshPublicKey is set: expected the matching private key, as a secret")
+	}
+	l.a.SSHPublicKey = pulumi.String(v)
+	return nil
+}
 
-	a.Preset = cfg.Get("preset")
-	switch a.Preset {
-	case "", clientserver.PresetSecure, clientserver.PresetTutorial:
-	default:
-		return nil, keyError("preset", "%q is not a preset: expected secure or tutorial", a.Preset)
-	}
-	tutorial := a.Preset == clientserver.PresetTutorial
-	if tutorial && a.Replicas > 0 {
-		return nil, keyError("replicas", "%d with preset tutorial: expected 0, or preset secure (replication runs over TLS only)", a.Replicas)
-	}
-	var allowServerDelete bool
-	for key, dst := range map[string]*bool{"allPrivileges": &a.AllPrivileges, "grantOption": &a.GrantOption,
-		"allowServerDelete": &allowServerDelete} {
-		switch v := cfg.Get(key); v {
+// flags parses the boolean keys.
+func (l *loader) flags() error {
+	for _, f := range []struct {
+		key string
+		dst *bool
+	}{{"allPrivileges", &l.a.AllPrivileges}, {"grantOption", &l.a.GrantOption}, {"allowServerDelete", &l.allowServerDelete}} {
+		switch v := l.cfg.Get(f.key); v {
 		case "", "false":
 		case "true":
-			*dst = true
+			*f.dst = true
 		default:
-			return nil, keyError(key, "%q: expected true or false", v)
+			return keyError(f.key, "%q: expected true or false", v)
 		}
 	}
-	if v := cfg.Get("verifyRun"); v != "" {
-		a.VerifyRun = pulumi.String(v)
-	}
+	return nil
+}
 
-	switch c.Platform {
+// platform builds the named platform from its keys. Its settings are
+// checked with the Args, by the platform's Validate.
+func (l *loader) platform(name string) (host.Platform, error) {
+	switch name {
 	case "aws":
-		operator := cfg.Get("operatorCidr")
-		if operator == "" && tutorial {
-			operator = "0.0.0.0/0" // the tutorial's SSH from anywhere
-		}
-		a.Platform = &aws.Platform{
-			AllowSSHFromAnywhere: tutorial,
-			AllowServerDelete:    allowServerDelete,
-			OperatorCIDR:         operator,
-			AMI:                  cfg.Get("ami"),
-			InstanceType:         cfg.Get("instanceType"),
-			SubnetID:             cfg.Get("subnetId"),
-			VpcID:                cfg.Get("vpcId"),
-		}
+		return l.awsPlatform(), nil
 	case "local":
-		p, err := localPlatform(ctx, cfg)
+		p, err := localPlatform(l.ctx, l.cfg)
 		if err != nil {
 			return nil, err
 		}
-		a.Platform = p
+		return p, nil
 	default:
-		return nil, keyError("platform", "%q is not a platform: expected aws or local", c.Platform)
+		return nil, keyError("platform", "%q is not a platform: expected aws or local", name)
 	}
-	if err := a.Platform.Validate(); err != nil {
-		return nil, prefixKey(err)
+}
+
+// awsPlatform builds the aws platform. The tutorial preset opens SSH from
+// anywhere, and is the operator's CIDR when none is set.
+func (l *loader) awsPlatform() *aws.Platform {
+	tutorial := l.cfg.Get("preset") == clientserver.PresetTutorial
+	operator := l.cfg.Get("operatorCidr")
+	if operator == "" && tutorial {
+		operator = "0.0.0.0/0" // the tutorial's SSH from anywhere
 	}
-	return c, nil
+	return &aws.Platform{
+		AllowSSHFromAnywhere: tutorial,
+		AllowServerDelete:    l.allowServerDelete,
+		OperatorCIDR:         operator,
+		AMI:                  l.cfg.Get("ami"),
+		InstanceType:         l.cfg.Get("instanceType"),
+		SubnetID:             l.cfg.Get("subnetId"),
+		VpcID:                l.cfg.Get("vpcId"),
+	}
 }
 
 // prefixKey puts the project namespace on a platform error that starts with

@@ -54,6 +54,7 @@ func engineValue(v any) (string, error) {
 	return string(b), err
 }
 
+// namespaced puts the project's namespace on a key that has none.
 func namespaced(project, key string) string {
 	if strings.Contains(key, ":") {
 		return key

@@ -1,8 +1,7 @@
 package stack
 
 import (
-	"fmt"
-	"strings"
+	"regexp"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -23,7 +22,9 @@ func Run(ctx *pulumi.Context) error {
 }
 
 // Build loads the configuration and builds the ClientServer. It returns the
-// stack outputs by name.
+// stack outputs by name. clientserver.New checks the Args before it creates
+// anything; its errors, which name an Args field, come back naming the
+// config key instead.
 func Build(ctx *pulumi.Context) (map[string]pulumi.Input, error) {
 	cfg, err := Load(ctx)
 	if err != nil {
@@ -40,17 +41,36 @@ func Build(ctx *pulumi.Context) (map[string]pulumi.Input, error) {
 	return outputs, nil
 }
 
-// argsFields maps the ClientServerArgs fields whose errors only New can
-// tell (they need the platform) to the config keys that set them.
-var argsFields = map[string]string{"ClientServerArgs.Engine: ": "engine"}
+// argsKeys maps each ClientServerArgs field that a config key sets to the
+// key. Args holds every rule about a field, and names the field in its
+// errors; Build names the key instead. Fields without a check yet are here
+// too, so that a check added to Args names its key. ServerName and Platform
+// have no key.
+var argsKeys = map[string]string{
+	"Clients": "clients", "Replicas": "replicas", "Port": "port", "UserName": "userName", "Database": "database",
+	"Preset": "preset", "Engine": "engine", "Password": "password", "SSHPrivateKey": "sshPrivateKey",
+	"SSHPublicKey": "sshPublicKey", "AllPrivileges": "allPrivileges", "GrantOption": "grantOption", "VerifyRun": "verifyRun",
+}
 
-// argsError names the config key in an error of ClientServerArgs, or of the
-// platform (which starts with the bare key).
+// argsField matches the field an error of ClientServerArgs starts with, and
+// the item's index in a list field: "ClientServerArgs.Clients[1]: ".
+var argsField = regexp.MustCompile(`^ClientServerArgs\.([A-Za-z]+)(?:\[([0-9]+)\])?: `)
+
+// argsError names the config key in an error of ClientServerArgs ("item i"
+// for a list's item), or of the platform (which starts with the bare key).
 func argsError(err error) error {
-	for field, key := range argsFields {
-		if rest, ok := strings.CutPrefix(err.Error(), field); ok {
-			return fmt.Errorf("%s:%s: %s", Project, key, rest)
-		}
+	msg := err.Error()
+	m := argsField.FindStringSubmatch(msg)
+	if m == nil {
+		return prefixKey(err)
 	}
-	return prefixKey(err)
+	key, ok := argsKeys[m[1]]
+	if !ok {
+		return err
+	}
+	rest := msg[len(m[0]):]
+	if m[2] != "" {
+		rest = "item " + m[2] + ": " + rest
+	}
+	return keyError(key, "%s", rest)
 }

@@ -296,7 +296,7 @@ func TestAWSReplicas(t *testing.T) {
 		config[k] = v
 	}
 	m, out := runAWS(t, config, nil)
-	assert.Len(t, out, 24, "platform and the ClientServer's outputs")
+	assert.Len(t, out, 25, "platform and the ClientServer's outputs")
 	assert.Equal(t, "mysql", out["engine"].Value, "a new stack's engine: Ubuntu's MySQL 8.0")
 
 	private, public := map[string]string{}, map[string]string{}
@@ -369,7 +369,7 @@ func TestAWSReplicas(t *testing.T) {
 
 func TestAWSNoReplicasByDefault(t *testing.T) {
 	m, out := runAWS(t, awsConfig, nil)
-	assert.Len(t, out, 24)
+	assert.Len(t, out, 25)
 	assert.Len(t, m.OfType("aws:ec2/instance:Instance"), 2)
 	assert.Equal(t, map[string]string{}, out["replicaPrivateAddresses"].Value)
 	assert.Equal(t, map[string]string{}, out["replicaMysqlCommands"].Value)
