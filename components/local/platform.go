@@ -71,8 +71,10 @@ type Platform struct {
 	// SSHFromAnywhere opens SSH to every source instead of the operator only.
 	// Only the tutorial preset sets it.
 	SSHFromAnywhere bool
-	// Preflight checks the machine before anything is created. Defaults to
-	// CheckMachine; tests that only wire resources replace it.
+	// Preflight checks the machine before anything is created. By default
+	// it checks that the machine's routes leave the subnet to this stack,
+	// then CheckMachine; tests that only wire resources replace it, and
+	// then run on a machine whatever its routes.
 	Preflight func() error
 	// ImageCache holds the images of the mysql engine's hosts. Defaults to
 	// DefaultImageCache.
@@ -109,17 +111,24 @@ func (p *Platform) Validate() error {
 	if err := validStateDir(p.StateDir); err != nil {
 		return fmt.Errorf("localStateDir: %q: %w", p.StateDir, err)
 	}
-	routes := readRoutes()
-	if err := checkSubnetKept(routes, p.Name, subnet); err != nil {
-		return fmt.Errorf("localSubnet: %w", err)
-	}
-	if err := checkRoutes(routes, subnet, p.bridge()); err != nil {
-		return fmt.Errorf("localSubnet: %w", err)
-	}
 	if p.Preflight == nil {
-		p.Preflight = CheckMachine
+		p.Preflight = p.checkMachine
 	}
 	return p.Preflight()
+}
+
+// checkMachine is the default Preflight: the machine's routes leave the
+// subnet to this stack (and keep a running stack on its own), and the
+// machine has what the hosts need (CheckMachine).
+func (p *Platform) checkMachine() error {
+	routes := readRoutes()
+	if err := checkSubnetKept(routes, p.Name, p.subnet); err != nil {
+		return fmt.Errorf("localSubnet: %w", err)
+	}
+	if err := checkRoutes(routes, p.subnet, p.bridge()); err != nil {
+		return fmt.Errorf("localSubnet: %w", err)
+	}
+	return CheckMachine()
 }
 
 var stateDirPattern = regexp.MustCompile(`^(/[A-Za-z0-9_.@+-]+)+$`)
