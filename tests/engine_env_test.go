@@ -20,6 +20,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/apitype"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -332,4 +334,56 @@ func (e *realEngine) lastChanges(t *testing.T) map[string]int {
 	require.NoError(t, err)
 	require.Len(t, h, 1)
 	return *h[0].ResourceChanges
+}
+
+// inlineStack is a stack of an inline program (an importer's, as the
+// Automation API runs it) under the real engine, with a file backend of its
+// own. Its cleanup, also when the test fails, destroys it, removes it and
+// checks that none of envs' hosts is left (sweeping them if one is). Each
+// env's platform is validated first and the state dir swept of an earlier
+// run's leftovers.
+func inlineStack(t *testing.T, name string, program pulumi.RunFunc, stateDir string, envs ...*localEnv) auto.Stack {
+	t.Helper()
+	requireRoot(t)
+	root := repoRoot(t)
+	t.Setenv("PATH", pulumiTools(t, root))
+	cmd, err := auto.NewPulumiCommand(nil)
+	require.NoError(t, err)
+	proj, err := workspace.LoadProject(filepath.Join(root, "Pulumi.yaml"))
+	require.NoError(t, err)
+	for _, e := range envs {
+		require.NoError(t, e.platform.Validate())
+	}
+	if removed, err := local.Sweep(stateDir); err != nil || len(removed) > 0 {
+		t.Logf("swept leftovers of an earlier run: %v %v", removed, err)
+	}
+	tmp := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(tmp, "state"), 0o700))
+	s, err := auto.UpsertStackInlineSource(context.Background(), name, stack.Project, program,
+		auto.Project(*proj), auto.WorkDir(tmp), auto.Pulumi(cmd), auto.EnvVars(map[string]string{
+			"PULUMI_BACKEND_URL":       "file://" + filepath.Join(tmp, "state"),
+			"PULUMI_CONFIG_PASSPHRASE": name + "-test-passphrase",
+			"PULUMI_SKIP_UPDATE_CHECK": "true",
+			// The command and mysql plugins, installed from files.
+			"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+		}))
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+		defer cancel()
+		if _, err := s.Destroy(ctx, optdestroy.ProgressStreams(testWriter(t))); err != nil {
+			t.Errorf("cleanup: destroy: %v", err)
+		}
+		if err := s.Workspace().RemoveStack(context.Background(), name); err != nil {
+			t.Errorf("cleanup: stack rm: %v", err)
+		}
+		for _, e := range envs {
+			if left := e.leftovers(); len(left) > 0 {
+				t.Errorf("left behind after cleanup: %v", left)
+				_, _ = local.Sweep(stateDir)
+			}
+		}
+		_ = os.Remove(stateDir)
+	})
+	return s
 }

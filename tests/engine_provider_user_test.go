@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,10 +12,8 @@ import (
 
 	mysqlsdk "github.com/pulumi/pulumi-mysql/sdk/v3/go/mysql"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optpreview"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -134,54 +130,16 @@ func tunnel(t *testing.T, addr, privateKey, hostKey, target string) (string, fun
 // privileges, delete (the account and its grant gone, the database kept).
 // On MariaDB (10.10 and later) it is refused before anything is created.
 func TestRealEngineProviderUser(t *testing.T) {
-	requireRoot(t)
-	root := repoRoot(t)
-	path := pulumiTools(t, root)
-	t.Setenv("PATH", path)
-	cmd, err := auto.NewPulumiCommand(nil)
-	require.NoError(t, err)
-	proj, err := workspace.LoadProject(filepath.Join(root, "Pulumi.yaml"))
-	require.NoError(t, err)
-	tmp := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(tmp, "state"), 0o700))
 	const subnet = "10.213.216.0/24"
 	stateDir := "/var/lib/mysql-client-server-test/" + t.Name()
 	env := &localEnv{t: t, stateDir: stateDir, platform: &local.Platform{
 		Name: stack.Project + "/" + providerStack, Subnet: subnet, StateDir: stateDir,
 	}}
-	require.NoError(t, env.platform.Validate())
-	if removed, err := local.Sweep(stateDir); err != nil || len(removed) > 0 {
-		t.Logf("swept leftovers of an earlier run: %v %v", removed, err)
-	}
-
-	var pu *providerUser
-	ctx := context.Background()
-	s, err := auto.UpsertStackInlineSource(ctx, providerStack, stack.Project, providerProgram(&pu),
-		auto.Project(*proj), auto.WorkDir(tmp), auto.Pulumi(cmd), auto.EnvVars(map[string]string{
-			"PULUMI_BACKEND_URL":       "file://" + filepath.Join(tmp, "state"),
-			"PULUMI_CONFIG_PASSPHRASE": "provider-test-passphrase",
-			"PULUMI_SKIP_UPDATE_CHECK": "true",
-			// The command and mysql plugins, installed from files.
-			"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-		}))
-	require.NoError(t, err)
 	closeTunnel := func() {}
-	t.Cleanup(func() {
-		dctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-		defer cancel()
-		if _, err := s.Destroy(dctx, optdestroy.ProgressStreams(testWriter(t))); err != nil {
-			t.Errorf("cleanup: destroy: %v", err)
-		}
-		closeTunnel()
-		if err := s.Workspace().RemoveStack(context.Background(), providerStack); err != nil {
-			t.Errorf("cleanup: stack rm: %v", err)
-		}
-		if left := env.leftovers(); len(left) > 0 {
-			t.Errorf("left behind after cleanup: %v", left)
-			_, _ = local.Sweep(stateDir)
-		}
-		_ = os.Remove(stateDir)
-	})
+	t.Cleanup(func() { closeTunnel() }) // after the stack's destroy
+	var pu *providerUser
+	s := inlineStack(t, providerStack, providerProgram(&pu), stateDir, env)
+	ctx := context.Background()
 	require.NoError(t, s.SetAllConfig(ctx, auto.ConfigMap{
 		"platform": {Value: "local"}, "localSubnet": {Value: subnet}, "localStateDir": {Value: stateDir},
 		"password": {Value: testPassword, Secret: true}, "engine": {Value: testEngine(t)},

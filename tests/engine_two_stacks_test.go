@@ -3,15 +3,11 @@ package tests
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/auto"
-	"github.com/pulumi/pulumi/sdk/v3/go/auto/optdestroy"
 	"github.com/pulumi/pulumi/sdk/v3/go/auto/optup"
-	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -72,54 +68,17 @@ func outputsOf(out auto.OutputMap, name string) auto.OutputMap {
 // other's server. Then billing is removed from the program: its hosts go,
 // and orders keeps working with nothing of it changed.
 func TestRealEngineTwoClientServersInOneProgram(t *testing.T) {
-	requireRoot(t)
-	root := repoRoot(t)
-	t.Setenv("PATH", pulumiTools(t, root))
-	cmd, err := auto.NewPulumiCommand(nil)
-	require.NoError(t, err)
-	proj, err := workspace.LoadProject(filepath.Join(root, "Pulumi.yaml"))
-	require.NoError(t, err)
-	tmp := t.TempDir()
-	require.NoError(t, os.MkdirAll(filepath.Join(tmp, "state"), 0o700))
 	stateDir := "/var/lib/mysql-client-server-test/" + t.Name()
 	envs := map[string]*localEnv{}
 	for name, subnet := range twoStackSubnets {
 		envs[name] = &localEnv{t: t, stateDir: stateDir, platform: &local.Platform{
 			Name: stack.Project + "/" + twoStacks + "/" + name, Subnet: subnet, StateDir: stateDir,
 		}}
-		require.NoError(t, envs[name].platform.Validate())
-	}
-	if removed, err := local.Sweep(stateDir); err != nil || len(removed) > 0 {
-		t.Logf("swept leftovers of an earlier run: %v %v", removed, err)
 	}
 	names := []string{"orders", "billing"}
+	s := inlineStack(t, twoStacks, twoStacksProgram(&names, stateDir, host.Engine(testEngine(t))), stateDir,
+		envs["orders"], envs["billing"])
 	ctx := context.Background()
-	s, err := auto.UpsertStackInlineSource(ctx, twoStacks, stack.Project,
-		twoStacksProgram(&names, stateDir, host.Engine(testEngine(t))),
-		auto.Project(*proj), auto.WorkDir(tmp), auto.Pulumi(cmd), auto.EnvVars(map[string]string{
-			"PULUMI_BACKEND_URL":                          "file://" + filepath.Join(tmp, "state"),
-			"PULUMI_CONFIG_PASSPHRASE":                    "two-stacks-passphrase",
-			"PULUMI_SKIP_UPDATE_CHECK":                    "true",
-			"PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
-		}))
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		dctx, cancel := context.WithTimeout(context.Background(), opTimeout)
-		defer cancel()
-		if _, err := s.Destroy(dctx, optdestroy.ProgressStreams(testWriter(t))); err != nil {
-			t.Errorf("cleanup: destroy: %v", err)
-		}
-		if err := s.Workspace().RemoveStack(context.Background(), twoStacks); err != nil {
-			t.Errorf("cleanup: stack rm: %v", err)
-		}
-		for name, e := range envs {
-			if left := e.leftovers(); len(left) > 0 {
-				t.Errorf("%s left behind after cleanup: %v", name, left)
-				_, _ = local.Sweep(stateDir)
-			}
-		}
-		_ = os.Remove(stateDir)
-	})
 	up := func() auto.UpResult {
 		t.Helper()
 		uctx, cancel := context.WithTimeout(ctx, opTimeout)
