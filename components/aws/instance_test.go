@@ -11,7 +11,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
-	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
 const (
@@ -64,7 +64,12 @@ func instanceArgs() *InstanceArgs {
 // runInstance creates one Instance named "srv" and resolves its Host.
 func runInstance(t *testing.T, args *InstanceArgs) (*mocktest.Mocks, hostValues, mocktest.Awaited) {
 	t.Helper()
-	m := mocktest.New(t)
+	return runInstanceOn(t, mocktest.New(t), args)
+}
+
+// runInstanceOn is runInstance under the given mocks.
+func runInstanceOn(t *testing.T, m *mocktest.Mocks, args *InstanceArgs) (*mocktest.Mocks, hostValues, mocktest.Awaited) {
+	t.Helper()
 	var hv hostValues
 	var ami mocktest.Awaited
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {

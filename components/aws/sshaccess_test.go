@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
 // TestInstanceSSHAccessIsTheHostsFirstStep: the ssh-access step gets the
@@ -17,7 +18,19 @@ import (
 // not logged; it runs after the SSH rule, before Ready, and is replaced with
 // the instance.
 func TestInstanceSSHAccessIsTheHostsFirstStep(t *testing.T) {
-	m, hv, _ := runInstance(t, instanceArgs())
+	// The instance's two host keys, each generated once on the operator's
+	// machine, unlogged: the user data's, for the first contact, and the one
+	// ssh-access installs.
+	m := mocktest.New(t)
+	firstKey, pinnedKey := mocktest.NewPrivateKey(t), mocktest.NewPrivateKey(t)
+	for name, key := range map[string]string{"srv-host-key": firstKey, "srv-sshd-key": pinnedKey} {
+		m.On(mocktest.LocalCommand, name, func(args pulumi.MockResourceArgs) (string, error) {
+			assert.Equal(t, resource.NewStringProperty("none"), args.Inputs["logging"], "%s is not logged", name)
+			assert.Contains(t, args.RegisterRPC.GetIgnoreChanges(), "create", "%s is generated once", name)
+			return key, nil
+		})
+	}
+	m, hv, _ := runInstanceOn(t, m, instanceArgs())
 	access, ok := m.Named("command:local:Command", "srv-ssh-access")
 	require.True(t, ok, "the instance has an ssh-access step")
 	vm, ok := m.Named("aws:ec2/instance:Instance", "srv")
@@ -41,8 +54,8 @@ func TestInstanceSSHAccessIsTheHostsFirstStep(t *testing.T) {
 		"MCS_SSH_ADDRESS":    vm.State["publicIp"].StringValue(),
 		"MCS_SSH_PORT":       "22",
 		"MCS_SSH_USER":       DefaultUser,
-		"MCS_FIRST_HOST_KEY": publicOf(t, m.HostPrivateKey),
-		"MCS_HOST_KEY":       publicOf(t, m.SSHDPrivateKey),
+		"MCS_FIRST_HOST_KEY": publicOf(t, firstKey),
+		"MCS_HOST_KEY":       publicOf(t, pinnedKey),
 		"MCS_HOST_SCRIPT":    script(sshAccessHostScript),
 	}, got)
 	assert.Len(t, sshAccessEnv, len(got), "the script's environment, as sshAccessEnv lists it")
@@ -52,7 +65,7 @@ func TestInstanceSSHAccessIsTheHostsFirstStep(t *testing.T) {
 
 	require.True(t, access.Inputs["stdin"].IsSecret(), "the private keys go on stdin, as a secret")
 	stdin, _ := mocktest.Str(access.Inputs, "stdin")
-	assert.Equal(t, "PRIVATE KEY\n"+strings.TrimSpace(m.SSHDPrivateKey)+"\n", stdin,
+	assert.Equal(t, "PRIVATE KEY\n"+strings.TrimSpace(pinnedKey)+"\n", stdin,
 		"the stack's current key, then the host key to install")
 	assert.Equal(t, resource.NewStringProperty("stderr"), access.Inputs["logging"], "stdout, the record, is not logged")
 	assert.Contains(t, access.AdditionalSecretOutputs, "stdout")
@@ -63,12 +76,8 @@ func TestInstanceSSHAccessIsTheHostsFirstStep(t *testing.T) {
 	assert.Equal(t, "i-00000000000000001", triggers[0].StringValue(), "replaced with the instance: a new one is a first contact")
 	assert.Contains(t, access.ReplaceOnChanges, "triggers[*]")
 
-	assert.Equal(t, publicOf(t, m.SSHDPrivateKey), hv.hostKey.Value, "every connection pins the key ssh-access installs")
+	assert.Equal(t, publicOf(t, pinnedKey), hv.hostKey.Value, "every connection pins the key ssh-access installs")
 	assert.False(t, hv.hostKey.Secret, "make ssh reads it from hostKeys")
-	gen, ok := m.Named("command:local:Command", "srv-sshd-key")
-	require.True(t, ok, "the second host key is generated once by the program")
-	assert.Contains(t, gen.IgnoreChanges, "create")
-	assert.Equal(t, resource.NewStringProperty("none"), gen.Inputs["logging"])
 }
 
 // TestInstanceUserDataHoldsOnlyTheFirstHostKey: the key every connection

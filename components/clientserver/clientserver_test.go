@@ -14,9 +14,9 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
-	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
 	"github.com/mysql-client-server/mysql-client-server/components/keypair"
 	"github.com/mysql-client-server/mysql-client-server/components/mysql"
+	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
 // fakePlatform is a host.Platform that makes each host out of one local
@@ -96,6 +96,9 @@ func (f *fakePlatform) NewIngress(ctx *pulumi.Context, parent pulumi.Resource, s
 func run(t *testing.T, args *Args) (*mocktest.Mocks, *ClientServer, map[string]mocktest.Awaited) {
 	t.Helper()
 	m := mocktest.New(t)
+	// fakePlatform's stand-ins: a host's Ready, an ingress.
+	m.On(mocktest.LocalCommand, "*-machine", mocktest.StandIn)
+	m.On(mocktest.LocalCommand, "*-ingress", mocktest.StandIn)
 	out := map[string]mocktest.Awaited{}
 	var cs *ClientServer
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {

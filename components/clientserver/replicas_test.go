@@ -2,6 +2,8 @@ package clientserver
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -12,9 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
-	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
 	"github.com/mysql-client-server/mysql-client-server/components/mysql"
+	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
 // replicaPassword is the clients' password in the replica tests: given, so
@@ -411,7 +413,7 @@ func TestReplicaOutputs(t *testing.T) {
 	}, replicas["mysql_replica_1"], "a replica's typed proof")
 	assert.NotEmpty(t, replicas["mysql_replica_1"].OperatorCheck)
 	clients := out["ClientProofs"].Value.(map[string]ClientProof)
-	assert.Equal(t, []string{"c1", "c2"}, sortedKeys(clients), "one typed proof per client, no replica among them")
+	assert.Equal(t, []string{"c1", "c2"}, slices.Sorted(maps.Keys(clients)), "one typed proof per client, no replica among them")
 	assert.Equal(t, "TLSv1.3", clients["c1"].TLSVersion)
 	proofs := out["proofs"].Value.(map[string]interface{})
 	assert.Equal(t, mysql.Fields(replicas["mysql_replica_1"]), proofs["mysql_replica_1"], "the exported proofs keep their shape")
@@ -545,13 +547,4 @@ func TestValidateHostNamesRefusesReplicaNames(t *testing.T) {
 	_, err = New(nil, "cs", &Args{Platform: &fakePlatform{}, ServerName: "mysql_replica_1", Replicas: 1})
 	require.Error(t, err, "refused before anything is created")
 	assert.Contains(t, err.Error(), "ClientServerArgs.ServerName")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -12,7 +12,7 @@ import (
 
 	"github.com/mysql-client-server/mysql-client-server/components/clientserver"
 	"github.com/mysql-client-server/mysql-client-server/components/host"
-	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
 func TestMySQLHostsRunInTheSharedImage(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 
 	"github.com/mysql-client-server/mysql-client-server/components/clientserver"
 	"github.com/mysql-client-server/mysql-client-server/components/host"
-	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
 // mockHostKey is what mocktest's <name>-namespaces command prints.
@@ -339,6 +339,7 @@ func TestLocalIngressNeedsAHostOfThisPlatform(t *testing.T) {
 
 func TestLocalNewHostsFailsWhenTheSubnetIsFull(t *testing.T) {
 	m := mocktest.New(t)
+	m.On(mocktest.LocalCommand, "keys", mocktest.StandIn) // the stand-in made below
 	var calls []preflightCall
 	p := &Platform{Name: "s", Subnet: "10.213.0.0/27", Preflight: skipMachineCheck(&calls)}
 	specs := []host.Spec{{Name: "mysql_server", Role: host.RoleServer}}

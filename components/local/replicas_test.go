@@ -14,7 +14,7 @@ import (
 
 	"github.com/mysql-client-server/mysql-client-server/components/clientserver"
 	"github.com/mysql-client-server/mysql-client-server/components/host"
-	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
 // offlinePlatform returns a local Platform on subnet that counts as
@@ -65,6 +65,7 @@ func specsOf(clients, replicas int) []host.Spec {
 func newHosts(t *testing.T, p *Platform, specs []host.Spec) (*mocktest.Mocks, map[string]map[string]string, []*host.Host, error) {
 	t.Helper()
 	m := mocktest.New(t)
+	m.On(mocktest.LocalCommand, "keys", mocktest.StandIn) // testKeys' stand-in
 	var hosts []*host.Host
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 		keys, err := testKeys(ctx)

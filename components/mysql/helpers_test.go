@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
-	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
+	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
 // Addresses of the test hosts.
@@ -24,8 +24,18 @@ const (
 	testSSHPort   = 2222
 )
 
+// newMocks are the mocks of this package's tests: mocktest's, and the
+// stand-in newTestHost makes for each host's Ready (<name>-ready), which
+// prints nothing.
+func newMocks(t *testing.T) *mocktest.Mocks {
+	m := mocktest.New(t)
+	m.On(mocktest.LocalCommand, "*-ready", mocktest.StandIn)
+	return m
+}
+
 // newTestHost builds a Host out of Pulumi outputs, as a platform would: its
-// Ready resource is a local command named <name>-ready.
+// Ready resource is a local command named <name>-ready, a stand-in (newMocks
+// answers it).
 func newTestHost(ctx *pulumi.Context, name string, role host.Role, public, private string) (*host.Host, error) {
 	ready, err := local.NewCommand(ctx, name+"-ready", &local.CommandArgs{Create: pulumi.String("true")})
 	if err != nil {
@@ -121,7 +131,7 @@ func reRunsCreate(t *testing.T, r mocktest.Resource, msg string) {
 // naming field, without the test password, and registers nothing.
 func requireArgError(t *testing.T, field string, program pulumi.RunFunc) {
 	t.Helper()
-	m := mocktest.New(t)
+	m := newMocks(t)
 	err := mocktest.Run(t, m, nil, nil, program)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), field)

@@ -9,11 +9,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
 func TestProviderUserRegistersDatabaseUserAndGrantWithTheGivenProvider(t *testing.T) {
-	m := mocktest.New(t)
+	m := newMocks(t)
 	var providerURN string
 	var name, hostOut, database mocktest.Awaited
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
@@ -146,7 +146,7 @@ func TestProviderUserInvalidArgsFailNamingTheField(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m := mocktest.New(t)
+			m := newMocks(t)
 			err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 				var p *mysqlsdk.Provider
 				if tc.provider {
@@ -187,7 +187,7 @@ func TestProviderSupportsMySQLButNotMariaDBFrom1010(t *testing.T) {
 // On MariaDB 10.10 and later the provider cannot create users: the
 // component refuses, naming the version, and none of its resources is made.
 func TestProviderUserRefusesMariaDBBeforeCreatingAnything(t *testing.T) {
-	m := mocktest.New(t)
+	m := newMocks(t)
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 		p, err := adminProvider(ctx)
 		if err != nil {
@@ -210,7 +210,7 @@ func TestProviderUserRefusesMariaDBBeforeCreatingAnything(t *testing.T) {
 func TestProviderUserDatabaseTakesTheEnginesCollation(t *testing.T) {
 	for version, want := range map[string]string{"9.7.4-2": "utf8mb4_0900_ai_ci", "8.0.39-0ubuntu0.22.04.1": "utf8mb4_0900_ai_ci",
 		"10.6.18-MariaDB-0ubuntu0.22.04.1": "utf8mb4_general_ci"} {
-		m := mocktest.New(t)
+		m := newMocks(t)
 		err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 			p, err := adminProvider(ctx)
 			if err != nil {

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
-	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
+	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
 // Addresses of the test replica.
@@ -32,7 +32,13 @@ type replicaRun struct {
 // replica's args.
 func runReplica(t *testing.T, editPrimary func(*ServerArgs), edit func(*ReplicaArgs)) (*mocktest.Mocks, replicaRun, error) {
 	t.Helper()
-	m := mocktest.New(t)
+	return runReplicaOn(t, newMocks(t), editPrimary, edit)
+}
+
+// runReplicaOn is runReplica under the given mocks.
+func runReplicaOn(t *testing.T, m *mocktest.Mocks, editPrimary func(*ServerArgs), edit func(*ReplicaArgs)) (*mocktest.Mocks, replicaRun, error) {
+	t.Helper()
+	m.On(mocktest.LocalCommand, "ingress", mocktest.StandIn) // the primary's ingress, made below
 	var out replicaRun
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 		srv, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
@@ -83,7 +89,13 @@ func runReplica(t *testing.T, editPrimary func(*ServerArgs), edit func(*ReplicaA
 }
 
 func TestReplicaFollowsThePrimaryOverTLS(t *testing.T) {
-	m, out, err := runReplica(t, nil, nil)
+	m := newMocks(t)
+	// What replica-seed.sh and replica-start.sh print for this primary: the
+	// Replica's Seed and Status.
+	m.On(mocktest.LocalCommand, "r-seed", mocktest.Prints("seeded from "+serverPublic))
+	m.On(mocktest.RemoteCommand, "r-replication", mocktest.Prints(
+		`{"source":"`+serverPrivate+`:3306","tlsVersion":"TLSv1.3","gtidPosition":"0-1-7","serverVersion":"10.11.19-MariaDB-log"}`))
+	_, out, err := runReplicaOn(t, m, nil, nil)
 	require.NoError(t, err)
 
 	comp, ok := m.Named(ReplicaType, "r")
@@ -200,9 +212,9 @@ func TestReplicaFollowsThePrimaryOverTLS(t *testing.T) {
 
 	assert.Equal(t, replicaPrivate, out.address.Value)
 	assert.Equal(t, "mcs_repl_2", out.accountName.Value)
-	assert.Equal(t, "seeded from 203.0.113.1", out.seed.Value, "the seed's output")
+	assert.Equal(t, "seeded from "+serverPublic, out.seed.Value, "the seed's output")
 	assert.Equal(t, ReplicaStatus{
-		Source: "172.31.0.1:3306", TLSVersion: "TLSv1.3", GTIDPosition: "0-1-42", ServerVersion: "10.11.19-MariaDB-log",
+		Source: serverPrivate + ":3306", TLSVersion: "TLSv1.3", GTIDPosition: "0-1-7", ServerVersion: "10.11.19-MariaDB-log",
 	}, out.status.Value, "the status replica-start.sh printed, typed")
 }
 
@@ -221,7 +233,7 @@ func TestReplicaRunReRunsTheSeedCheckAndTheReplicationCheck(t *testing.T) {
 }
 
 func TestReplicaSeedGetsBothKeysWhenTheHostsHaveTwo(t *testing.T) {
-	m := mocktest.New(t)
+	m := newMocks(t)
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 		db, err := newTestServer(ctx)
 		if err != nil {
@@ -327,7 +339,7 @@ func TestReplicationProofInvalidArgsFailNamingTheField(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m := mocktest.New(t)
+			m := newMocks(t)
 			err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 				_, err := NewReplicationProof(ctx, "p", tc.args)
 				return err
@@ -352,7 +364,7 @@ func TestParseReplicationProof(t *testing.T) {
 // on the client as its login user, names every replica with its address,
 // and waits for each replica's replication.
 func TestReplicationProofWritesOnThePrimaryAndReadsEachReplica(t *testing.T) {
-	m := mocktest.New(t)
+	m := newMocks(t)
 	var proofs mocktest.Awaited
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 		db, err := newTestServer(ctx)

@@ -11,8 +11,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
-	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
+	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
 type serverOutputs struct{ version, address, port, ca, expiry mocktest.Awaited }
@@ -21,7 +21,7 @@ type serverOutputs struct{ version, address, port, ca, expiry mocktest.Awaited }
 // adjusts the args.
 func runServer(t *testing.T, edit func(*ServerArgs)) (*mocktest.Mocks, serverOutputs, error) {
 	t.Helper()
-	m := mocktest.New(t)
+	m := newMocks(t)
 	var out serverOutputs
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 		h, err := newTestHost(ctx, "srv", host.RoleServer, serverPublic, serverPrivate)
@@ -130,7 +130,7 @@ func TestServerInvalidArgsFailNamingTheField(t *testing.T) {
 		})
 	}
 	t.Run("nil args", func(t *testing.T) {
-		m := mocktest.New(t)
+		m := newMocks(t)
 		err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 			_, err := NewServer(ctx, "db", nil)
 			return err
@@ -232,7 +232,7 @@ func TestServerInvalidReplicationArgsFailNamingTheField(t *testing.T) {
 // period turns; the server has no renewal of its own and its
 // CertificateExpiry is what its install printed.
 func TestServerSignedByAnotherHasNoCAOfItsOwn(t *testing.T) {
-	m := mocktest.New(t)
+	m := newMocks(t)
 	var expiry, ca mocktest.Awaited
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 		primary, err := newTestServer(ctx)

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
+	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
 // TestHostCommandsRunStagedScripts: each host gets its scripts once, and its

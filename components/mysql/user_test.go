@@ -7,8 +7,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/mysql-client-server/mysql-client-server/components/internal/mocktest"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
+	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
 const testPassword = "correct-horse-battery-staple"
@@ -19,7 +19,7 @@ type userOutputs struct{ name, host, account, database mocktest.Awaited }
 // with name and database; the account's host is the client's private address.
 func runUser(t *testing.T, name, database pulumi.StringInput) (*mocktest.Mocks, userOutputs) {
 	t.Helper()
-	m := mocktest.New(t)
+	m := newMocks(t)
 	var out userOutputs
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 		s, err := newTestServer(ctx)
@@ -173,7 +173,7 @@ func TestUserInvalidValuesKnownLaterFailTheDeployment(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			m := mocktest.New(t)
+			m := newMocks(t)
 			err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 				s, err := newTestServer(ctx)
 				if err != nil {
@@ -199,7 +199,7 @@ func TestUserInvalidValuesKnownLaterFailTheDeployment(t *testing.T) {
 // account needs no database, gets REPLICATION SLAVE only whatever the other
 // privilege switches say, and still requires TLS.
 func TestReplicationUserGetsReplicationOnlyAndNoDatabase(t *testing.T) {
-	m := mocktest.New(t)
+	m := newMocks(t)
 	var account mocktest.Awaited
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 		s, err := newTestServer(ctx)
@@ -240,7 +240,7 @@ func TestReplicationUserNameMustBeAReplicas(t *testing.T) {
 		{"known later", pulumi.String("app").ToStringOutput()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			m := mocktest.New(t)
+			m := newMocks(t)
 			err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 				s, err := newTestServer(ctx)
 				if err != nil {
@@ -259,7 +259,7 @@ func TestReplicationUserNameMustBeAReplicas(t *testing.T) {
 
 // TestClientUserMayNotTakeAReplicationName: the replicas' names are theirs.
 func TestClientUserMayNotTakeAReplicationName(t *testing.T) {
-	m := mocktest.New(t)
+	m := newMocks(t)
 	err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
 		_, err := NewUser(ctx, "u", &UserArgs{Server: &Server{}, Name: pulumi.String("mcs_repl_2"),
 			Host: pulumi.String(clientPrivate), Password: pulumi.String(testPassword), Database: pulumi.String("app")})

@@ -1,6 +1,8 @@
 // Package mocktest supports the wiring tests: plain Pulumi mocks that record
 // every registered resource, with its parent and dependencies, and give the
 // outputs a real deployment would (addresses, a generated key, a version).
+// A command prints what a test answers for it with On, else its standard
+// answer (commands.go); one that neither answers fails the program.
 package mocktest
 
 import (
@@ -70,7 +72,8 @@ type Mocks struct {
 	// addresses are the instances' public and private addresses and ids,
 	// by name, as made in this run (given by NextRun for those of the last).
 	addresses, lastAddresses map[string][3]string
-	// PrivateKey is what the key generator "prints".
+	// PrivateKey is what the key generator (<name>-generate, keypair.New's)
+	// prints.
 	PrivateKey string
 	// HostPrivateKey is what a host key generator (<name>-host-key) prints.
 	HostPrivateKey string
@@ -81,6 +84,11 @@ type Mocks struct {
 	// when the Mocks are; CANotBefore is its NotBefore.
 	CACert      string
 	CANotBefore time.Time
+	// t is the test's, for On; on are On's answers, standard the standard
+	// answers (standardAnswers).
+	t        testing.TB
+	on       []onAnswer
+	standard []standardAnswer
 }
 
 // CertificateExpiry is the server certificate expiry the server install
@@ -101,7 +109,8 @@ func NewPrivateKey(t testing.TB) string {
 	return string(pem.EncodeToMemory(block))
 }
 
-// New returns Mocks with fresh ed25519 keys for the key generators.
+// New returns Mocks with fresh ed25519 keys for the key generators and the
+// standard answers registered.
 func New(t testing.TB) *Mocks {
 	key := func() string { return NewPrivateKey(t) }
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
@@ -116,13 +125,15 @@ func New(t testing.TB) *Mocks {
 		t.Fatal(err)
 	}
 	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	return &Mocks{PrivateKey: key(), HostPrivateKey: key(), SSHDPrivateKey: key(), CACert: ca, CANotBefore: notBefore}
+	return &Mocks{PrivateKey: key(), HostPrivateKey: key(), SSHDPrivateKey: key(), CACert: ca, CANotBefore: notBefore,
+		t: t, standard: standardAnswers}
 }
 
 // NextRun returns Mocks for a second run of the program on the same stack:
 // what was generated once (keys, the CA) is the same, and an instance of
 // the same name keeps its addresses and id, as one that is not replaced
-// does. It records the second run's registrations only.
+// does, and the commands have the same answers (On's too). It records the
+// second run's registrations only.
 func (m *Mocks) NextRun() *Mocks {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -131,7 +142,8 @@ func (m *Mocks) NextRun() *Mocks {
 		last[k] = v
 	}
 	return &Mocks{nextIP: m.nextIP, lastAddresses: last, PrivateKey: m.PrivateKey, HostPrivateKey: m.HostPrivateKey,
-		SSHDPrivateKey: m.SSHDPrivateKey, CACert: m.CACert, CANotBefore: m.CANotBefore}
+		SSHDPrivateKey: m.SSHDPrivateKey, CACert: m.CACert, CANotBefore: m.CANotBefore,
+		t: m.t, on: append([]onAnswer(nil), m.on...), standard: m.standard}
 }
 
 // instanceAddresses are an instance's public and private address and id:
@@ -149,45 +161,24 @@ func (m *Mocks) instanceAddresses(name string) [3]string {
 	return a
 }
 
-// NewResource records the registration and returns plausible state.
+// NewResource records the registration and returns plausible state: a
+// command prints what its answer says (On, the standard answers), and one
+// no answer matches fails (the error names it).
 func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
 	state := args.Inputs.Copy()
 	id := args.Name + "_id"
-	switch args.TypeToken {
-	case "command:local:Command", "command:remote:Command":
-		stdout := "mock stdout"
-		switch {
-		case strings.HasSuffix("-"+args.Name, "-ssh-generate"):
-			stdout = m.PrivateKey
-		case strings.HasSuffix("-"+args.Name, "-host-key"):
-			stdout = m.HostPrivateKey
-		case strings.HasSuffix("-"+args.Name, "-sshd-key"):
-			stdout = m.SSHDPrivateKey
-		case strings.HasSuffix("-"+args.Name, "-password"):
-			stdout = "mock-generated-password-0123456789"
-		case strings.Contains(args.Inputs["create"].String(), "replication-proof.sh"):
-			stdout = replicationProof(args.Inputs["create"].String())
-		case strings.HasSuffix("-"+args.Name, "-proof"):
-			stdout = `{"serverVersion":"10.11.19-MariaDB","tlsVersion":"TLSv1.3","cipher":"TLS_AES_256_GCM_SHA384","currentUser":"app@mock","roundTripMs":3}`
-		case strings.HasSuffix("-"+args.Name, "-tls-request"):
-			stdout = "-----BEGIN CERTIFICATE REQUEST-----\nmock\n-----END CERTIFICATE REQUEST-----"
-		case strings.HasSuffix("-"+args.Name, "-tls-sign"):
-			stdout = "-----BEGIN CERTIFICATE-----\nmock replica certificate\n-----END CERTIFICATE-----"
-		case strings.HasSuffix("-"+args.Name, "-seed"):
-			stdout = "seeded from 203.0.113.1"
-		case strings.HasSuffix("-"+args.Name, "-replication"):
-			stdout = `{"source":"172.31.0.1:3306","tlsVersion":"TLSv1.3","gtidPosition":"0-1-42","serverVersion":"10.11.19-MariaDB-log"}`
-		case strings.Contains(args.Inputs["create"].String(), "MCS_CERT_ADDRESS"): // the server install
-			stdout = "10.11.19-MariaDB\ncertificate-expires: " + CertificateExpiry + "\n" + strings.TrimSpace(m.CACert)
-		case strings.HasSuffix("-"+args.Name, "-image-build"):
-			stdout = "path=/var/cache/mysql-client-server/images/mock\nversion=/usr/sbin/mysqld  Ver 9.7.4-2 for Linux on x86_64 ((Debian))"
-		case strings.HasSuffix("-"+args.Name, "-namespaces"):
-			stdout = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKey"
+	if args.TypeToken == LocalCommand || args.TypeToken == RemoteCommand {
+		// Outside the lock: an answer may read the Mocks.
+		stdout, err := m.answer(args)
+		if err != nil {
+			return "", nil, err
 		}
 		state["stdout"] = resource.NewStringProperty(stdout)
 		state["stderr"] = resource.NewStringProperty("")
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch args.TypeToken {
 	case "aws:ec2/instance:Instance":
 		a := m.instanceAddresses(args.Name)
 		state["publicIp"] = resource.NewStringProperty(a[0])
@@ -239,20 +230,6 @@ func (r *Resource) withOptions(rpc *pulumirpc.RegisterResourceRequest) {
 			r.State[resource.PropertyKey(k)] = resource.MakeSecret(v)
 		}
 	}
-}
-
-// replicationProof is what replication-proof.sh prints for the replicas its
-// command line names (MCS_REPLICAS='name=address ...').
-func replicationProof(cmd string) string {
-	_, list, _ := strings.Cut(cmd, "MCS_REPLICAS='")
-	list, _, _ = strings.Cut(list, "'")
-	out := map[string]any{}
-	for i, e := range strings.Fields(list) {
-		name, addr, _ := strings.Cut(e, "=")
-		out[name] = map[string]any{"address": addr, "lagMs": 2 + i, "readOnly": true}
-	}
-	b, _ := json.Marshal(out)
-	return string(b)
 }
 
 // Call answers invokes: the Ubuntu AMI lookup returns a fixed image, the
