@@ -199,7 +199,23 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 	inst.PublicIP = vm.PublicIp
 	inst.PrivateIP = vm.PrivateIp
 	inst.SecurityGroupID = sg.ID().ToStringOutput()
-	inst.Host = &host.Host{
+	inst.Host = instanceHost(args, vm, keys, access)
+	return inst, ctx.RegisterResourceOutputs(inst, pulumi.Map{
+		"instanceId":      inst.InstanceID,
+		"ami":             inst.AMI,
+		"publicIp":        inst.PublicIP,
+		"privateIp":       inst.PrivateIP,
+		"securityGroupId": inst.SecurityGroupID,
+	})
+}
+
+// instanceHost is the Host of an instance. Its Ready is the ssh-access
+// step, which runs after the instance and the rules that let the operator
+// in and the host out. A resource, not the Instance component: a
+// dependency on a component waits only for the children registered by
+// then, and the step registers once the instance's address is known.
+func instanceHost(args *InstanceArgs, vm *ec2.Instance, keys *hostKeys, access pulumi.Resource) *host.Host {
+	return &host.Host{
 		Name:           args.Name,
 		Role:           args.Role,
 		PublicAddress:  vm.PublicIp,
@@ -208,20 +224,8 @@ func NewInstance(ctx *pulumi.Context, name string, args *InstanceArgs, opts ...p
 		User:           args.User.ToStringOutput(),
 		PrivateKey:     pulumi.ToSecret(args.PrivateKey).(pulumi.StringOutput),
 		HostKey:        keys.pinnedPublic,
-		// Ready is the ssh-access step, which runs after the instance and
-		// the rules that let the operator in and the host out. A resource,
-		// not this component: a dependency on a component waits only for
-		// the children registered by then, and the step registers once
-		// the instance's address is known.
-		Ready: access,
+		Ready:          access,
 	}
-	return inst, ctx.RegisterResourceOutputs(inst, pulumi.Map{
-		"instanceId":      inst.InstanceID,
-		"ami":             inst.AMI,
-		"publicIp":        inst.PublicIP,
-		"privateIp":       inst.PrivateIP,
-		"securityGroupId": inst.SecurityGroupID,
-	})
 }
 
 // placement is an instance's image and network, given or looked up, and

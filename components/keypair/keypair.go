@@ -59,18 +59,26 @@ func ParsePrivateKey(s string) (ssh.Signer, error) {
 	return signer, nil
 }
 
+// check validates the Args before anything is created.
+func (args *Args) check() error {
+	if args.PublicKey != nil && args.PrivateKey == nil {
+		return errors.New("KeyPair Args.PrivateKey: required when PublicKey is given: the remote commands log in with the private key")
+	}
+	if s, ok := args.PublicKey.(pulumi.String); ok {
+		if _, err := ParsePublicKey(string(s)); err != nil {
+			return fmt.Errorf("KeyPair Args.PublicKey: %w", err)
+		}
+	}
+	return nil
+}
+
 // New creates a KeyPair.
 func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOption) (*KeyPair, error) {
 	if args == nil {
 		args = &Args{}
 	}
-	if args.PublicKey != nil && args.PrivateKey == nil {
-		return nil, errors.New("KeyPair Args.PrivateKey: required when PublicKey is given: the remote commands log in with the private key")
-	}
-	if s, ok := args.PublicKey.(pulumi.String); ok {
-		if _, err := ParsePublicKey(string(s)); err != nil {
-			return nil, fmt.Errorf("KeyPair Args.PublicKey: %w", err)
-		}
+	if err := args.check(); err != nil {
+		return nil, err
 	}
 	k := &KeyPair{}
 	if err := ctx.RegisterComponentResource(Type, name, k, opts...); err != nil {

@@ -42,12 +42,9 @@ type MySQLIngress struct {
 	Sources pulumi.StringMapOutput `pulumi:"sources"`
 }
 
-// NewMySQLIngress creates a MySQLIngress.
-func NewMySQLIngress(ctx *pulumi.Context, name string, args *MySQLIngressArgs, opts ...pulumi.ResourceOption) (*MySQLIngress, error) {
-	if args != nil {
-		a := *args // defaults are filled in on a copy, never in the caller's Args
-		args = &a
-	}
+// check validates the Args before anything is created and returns them with
+// their defaults, on a copy: never the caller's Args.
+func (args *MySQLIngressArgs) check() (*MySQLIngressArgs, error) {
 	switch {
 	case args == nil || args.Server == nil:
 		return nil, errors.New("MySQLIngressArgs.Server: required: the server host")
@@ -56,11 +53,21 @@ func NewMySQLIngress(ctx *pulumi.Context, name string, args *MySQLIngressArgs, o
 	case len(args.SSHSources) == 0:
 		return nil, errors.New("MySQLIngressArgs.SSHSources: required: the operator's address")
 	}
-	if args.Port == 0 {
-		args.Port = 3306
+	a := *args
+	if a.Port == 0 {
+		a.Port = 3306
 	}
-	if err := validate.Port(args.Port); err != nil {
+	if err := validate.Port(a.Port); err != nil {
 		return nil, fmt.Errorf("MySQLIngressArgs.Port: %w", err)
+	}
+	return &a, nil
+}
+
+// NewMySQLIngress creates a MySQLIngress.
+func NewMySQLIngress(ctx *pulumi.Context, name string, args *MySQLIngressArgs, opts ...pulumi.ResourceOption) (*MySQLIngress, error) {
+	args, err := args.check()
+	if err != nil {
+		return nil, err
 	}
 	in := &MySQLIngress{}
 	if err := ctx.RegisterComponentResource(MySQLIngressType, name, in, opts...); err != nil {
