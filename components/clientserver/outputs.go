@@ -55,14 +55,22 @@ func (cs *ClientServer) setOutputs(args *Args, r roles, keys *keypair.KeyPair, p
 // that the list lives in the struct alone.
 func (cs *ClientServer) Outputs() pulumi.Map {
 	out := pulumi.Map{}
-	v := reflect.ValueOf(cs).Elem()
-	for i := 0; i < v.NumField(); i++ {
-		name, ok := v.Type().Field(i).Tag.Lookup("pulumi")
-		if !ok {
-			continue
-		}
-		if in, ok := v.Field(i).Interface().(pulumi.Input); ok {
+	for name, v := range tagged(cs) {
+		if in, ok := v.(pulumi.Input); ok {
 			out[name] = in
+		}
+	}
+	return out
+}
+
+// tagged is v's fields that have a pulumi tag, by tag: for a struct (or a
+// pointer to one), the object it marshals as.
+func tagged(v any) map[string]interface{} {
+	rv := reflect.Indirect(reflect.ValueOf(v))
+	out := map[string]interface{}{}
+	for i := 0; i < rv.NumField(); i++ {
+		if tag, ok := rv.Type().Field(i).Tag.Lookup("pulumi"); ok {
+			out[tag] = rv.Field(i).Interface()
 		}
 	}
 	return out

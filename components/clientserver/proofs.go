@@ -94,10 +94,10 @@ func allProofs(clients mysql.ClientProofMapOutput, replicas ReplicaProofMapOutpu
 	return pulumi.All(clients, replicas).ApplyT(func(v []interface{}) map[string]interface{} {
 		out := map[string]interface{}{}
 		for n, p := range v[0].(map[string]ClientProof) {
-			out[n] = mysql.Fields(p)
+			out[n] = tagged(p)
 		}
 		for n, p := range v[1].(map[string]ReplicaProof) {
-			out[n] = mysql.Fields(p)
+			out[n] = tagged(p)
 		}
 		return out
 	}).(pulumi.MapOutput)

@@ -416,8 +416,8 @@ func TestReplicaOutputs(t *testing.T) {
 	assert.Equal(t, []string{"c1", "c2"}, slices.Sorted(maps.Keys(clients)), "one typed proof per client, no replica among them")
 	assert.Equal(t, "TLSv1.3", clients["c1"].TLSVersion)
 	proofs := out["proofs"].Value.(map[string]interface{})
-	assert.Equal(t, mysql.Fields(replicas["mysql_replica_1"]), proofs["mysql_replica_1"], "the exported proofs keep their shape")
-	assert.Equal(t, mysql.Fields(clients["c1"]), proofs["c1"])
+	assert.Equal(t, tagged(replicas["mysql_replica_1"]), proofs["mysql_replica_1"], "the exported proofs keep their shape")
+	assert.Equal(t, tagged(clients["c1"]), proofs["c1"])
 	for _, k := range []string{"replicaPrivateAddresses", "replicaMysqlCommands"} {
 		require.Contains(t, out, k)
 		assert.True(t, out[k].Known, k)

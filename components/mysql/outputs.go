@@ -48,16 +48,3 @@ func init() {
 	pulumi.RegisterOutputType(ReplicaStatusOutput{})
 	pulumi.RegisterOutputType(ReplicaReadMapOutput{})
 }
-
-// Fields is v, a struct of pulumi-tagged fields, as a map by tag: the
-// object it marshals as, for a map that holds outputs of several shapes.
-func Fields(v any) map[string]interface{} {
-	rv := reflect.ValueOf(v)
-	out := map[string]interface{}{}
-	for i := 0; i < rv.NumField(); i++ {
-		if tag, ok := rv.Type().Field(i).Tag.Lookup("pulumi"); ok {
-			out[tag] = rv.Field(i).Interface()
-		}
-	}
-	return out
-}
