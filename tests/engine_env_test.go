@@ -291,12 +291,18 @@ type resource struct {
 // resources is the stack's state, by the last part of each URN.
 func (e *realEngine) resources() map[string]resource {
 	e.t.Helper()
+	return stateOf(e.t, e.stack)
+}
+
+// stateOf is a stack's state, by the last part of each URN.
+func stateOf(t *testing.T, s auto.Stack) map[string]resource {
+	t.Helper()
 	// Stack.Export decrypts the secrets (the ciphertexts change from one
 	// export to the next); it is compared here, never printed.
-	d, err := e.stack.Export(context.Background())
-	require.NoError(e.t, err)
+	d, err := s.Export(context.Background())
+	require.NoError(t, err)
 	var dep apitype.DeploymentV3
-	require.NoError(e.t, json.Unmarshal(d.Deployment, &dep))
+	require.NoError(t, json.Unmarshal(d.Deployment, &dep))
 	out := map[string]resource{}
 	for _, r := range dep.Resources {
 		urn := string(r.URN)

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 
@@ -155,17 +154,8 @@ func ownLeftovers(e *localEnv) []string {
 // the named ClientServer's.
 func urnsOf(t *testing.T, s auto.Stack, name string) []string {
 	t.Helper()
-	d, err := s.Export(context.Background())
-	require.NoError(t, err)
-	var dep struct {
-		Resources []struct {
-			URN string `json:"urn"`
-		} `json:"resources"`
-	}
-	require.NoError(t, json.Unmarshal(d.Deployment, &dep))
 	var urns []string
-	for _, r := range dep.Resources {
-		n := r.URN[strings.LastIndex(r.URN, "::")+2:]
+	for n, r := range stateOf(t, s) {
 		if n == name || strings.HasPrefix(n, name+"-") || strings.Contains(n, "-"+name+"-") {
 			urns = append(urns, r.URN)
 		}
