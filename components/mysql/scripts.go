@@ -2,13 +2,13 @@ package mysql
 
 import (
 	"embed"
-	"strings"
 
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/stage"
 )
 
 //go:embed scripts/*.sh
@@ -25,13 +25,7 @@ func raw(name string) string {
 
 // body returns scripts/<name> without its shebang line, to follow other
 // lines in one program: only a program's first line may hold one.
-func body(name string) string {
-	b := raw(name)
-	if strings.HasPrefix(b, "#!") {
-		b = b[strings.Index(b, "\n")+1:]
-	}
-	return b
-}
+func body(name string) string { return stage.WithoutShebang(raw(name)) }
 
 // script returns scripts/lib.sh followed by scripts/<name>, as one program,
 // for the scripts that run on the operator's machine.
@@ -56,21 +50,11 @@ func onOff(allowPlaintext bool) pulumi.String {
 	return "ON"
 }
 
-// hostCommand creates parent's remote.Command on h, created after h is ready
-// and its scripts are staged, and after deps. No script reads the previous
-// output from the environment, and sshd refuses to set it unless AcceptEnv
-// admits it (EC2's does not, and pulumi-command warns on every update and
-// delete), so it is not sent.
+// hostCommand creates parent's remote.Command on h, after h is ready and
+// its scripts are staged (stage.Set.Command), and after deps.
 func hostCommand(ctx *pulumi.Context, parent pulumi.Resource, name string, h *host.Host, args *remote.CommandArgs,
 	opts ...pulumi.ResourceOption) (*remote.Command, error) {
-	stage, err := stagedScripts(ctx, parent, h)
-	if err != nil {
-		return nil, err
-	}
-	args.Connection = h.Connection()
-	args.AddPreviousOutputInEnv = pulumi.BoolPtr(false)
-	opts = append(opts, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{h.Ready, stage}))
-	return remote.NewCommand(ctx, name, args, opts...)
+	return hostSet.Command(ctx, parent, name, h, args, opts...)
 }
 
 // engineEnv asks an install for the host's engine (MCS_ENGINE); a host of no

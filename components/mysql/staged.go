@@ -1,18 +1,11 @@
 package mysql
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"fmt"
-	"strings"
-	"sync"
-
-	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/names"
-	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/stage"
 )
 
 // HostScripts are the scripts that run on the hosts (closed-check.sh and
@@ -27,57 +20,31 @@ var HostScripts = []string{"client-install.sh", "client-login.sh", "server-insta
 // /etc/mysql, which each local host has of its own.
 const ScriptsDir = "/etc/mysql/mysql-client-server-scripts"
 
-// scriptsVersion is the hash of lib.sh and HostScripts, computed once: every
-// command line names it.
-var scriptsVersion = sync.OnceValue(func() string {
-	h := sha256.New()
-	fmt.Fprintf(h, "lib.sh\x00%s\x00", raw("lib.sh"))
-	for _, name := range HostScripts {
-		fmt.Fprintf(h, "%s\x00%s\x00", name, stagedScript(name))
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
-})
+// hostSet is HostScripts as staged on every host (internal/stage).
+// An earlier version made the staging command with no parent, as
+// "<host>-mysql-scripts".
+var hostSet = &stage.Set{Dir: ScriptsDir, Lib: raw("lib.sh"), Names: HostScripts, Body: body, Name: "scripts",
+	Was: func(h *host.Host) pulumi.ResourceOption { return names.WasTopLevel(h.Name + "-mysql-scripts") }}
+
+// scriptsVersion is the hash of lib.sh and HostScripts: every command line
+// names it.
+func scriptsVersion() string { return hostSet.Version() }
 
 // stagedScript is a host script as staged: it sources the lib.sh staged
-// beside it, so lib.sh travels once per host rather than once per script.
-func stagedScript(name string) string {
-	return "#!/usr/bin/env bash\n# shellcheck source=/dev/null\nsource \"${BASH_SOURCE[0]%/*}/lib.sh\"\n" + body(name)
-}
+// beside it.
+func stagedScript(name string) string { return hostSet.Script(name) }
 
 // scriptPath is where a host script is on every host.
-func scriptPath(name string) string { return ScriptsDir + "/" + scriptsVersion() + "/" + name }
+func scriptPath(name string) string { return hostSet.Path(name) }
 
-// stager is the program that puts HostScripts on a host: into a new
-// directory, renamed into place whole, so a directory that exists is
-// complete. Files are world-readable (the proof runs as the login user).
-func stager() string {
-	var b strings.Builder
-	b.WriteString("set -euo pipefail\numask 022\n")
-	fmt.Fprintf(&b, "d=%s\n", shell.Quote(ScriptsDir+"/"+scriptsVersion()))
-	b.WriteString("if [ ! -d \"$d\" ]; then\n")
-	fmt.Fprintf(&b, "\tinstall -d -m 0755 %s\n", shell.Quote(ScriptsDir))
-	fmt.Fprintf(&b, "\tt=$(mktemp -d %s)\n", shell.Quote(ScriptsDir+"/.new.XXXXXX"))
-	fmt.Fprintf(&b, "\tprintf '%%s' %s >\"$t/lib.sh\"\n", shell.Quote(raw("lib.sh")))
-	for _, name := range HostScripts {
-		fmt.Fprintf(&b, "\tprintf '%%s' %s >\"$t/%s\"\n", shell.Quote(stagedScript(name)), name)
-	}
-	b.WriteString("\tchmod 0755 \"$t\"\n\tmv -T \"$t\" \"$d\" 2>/dev/null || rm -rf \"$t\" # another run put it there first\nfi\n")
-	b.WriteString("printf '%s\\n' \"$d\"\n")
-	return b.String()
-}
+// stager is the program that puts HostScripts on a host.
+func stager() string { return hostSet.Program() }
 
-// stagedScripts returns the command that puts HostScripts on h. The first
-// component that runs a command on h creates it, as its own child: it
-// belongs to the host, and every later command on h, of any component,
-// waits for it. A failing command's error then shows a short command line,
-// the script's own messages and its diagnosis, not the script. (An earlier
-// version made it with no parent, as "<host>-mysql-scripts".)
+// Library is lib.sh, the MySQL scripts' helpers and dialect, for the
+// components whose host scripts build on it (backup).
+func Library() string { return raw("lib.sh") }
+
+// stagedScripts returns the command that puts HostScripts on h.
 func stagedScripts(ctx *pulumi.Context, parent pulumi.Resource, h *host.Host) (pulumi.Resource, error) {
-	return h.Shared("mysql-scripts", func() (pulumi.Resource, error) {
-		return remote.NewCommand(ctx, names.Of(parent, "scripts"), &remote.CommandArgs{
-			Connection:             h.Connection(),
-			AddPreviousOutputInEnv: pulumi.BoolPtr(false),
-			Create:                 pulumi.String(shell.AsRoot("mysql-client-server/stage-scripts", stager(), nil)),
-		}, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{h.Ready}), names.WasTopLevel(h.Name+"-mysql-scripts"))
-	})
+	return hostSet.Stage(ctx, parent, h)
 }
