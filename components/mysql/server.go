@@ -242,19 +242,31 @@ func (s *Server) signedBy(ctx *pulumi.Context, name string, args *ServerArgs, en
 	if err != nil {
 		return err
 	}
-	sign, err := hostCommand(ctx, s, name+"-tls-sign", ca.Host, &remote.CommandArgs{
-		Create: runOn("tls-sign.sh", map[string]pulumi.StringInput{
-			"MCS_CSR": req.Stdout, "MCS_CERT_ADDRESS": args.Host.PrivateAddress,
-		}),
-		Triggers: pulumi.Array{ca.renewStart},
-	}, pulumi.DependsOn([]pulumi.Resource{ca.Install}))
+	cert, err := ca.Sign(ctx, s, name+"-tls-sign", req.Stdout, args.Host.PrivateAddress)
 	if err != nil {
 		return err
 	}
-	env["MCS_TLS_CERT"] = sign.Stdout
+	env["MCS_TLS_CERT"] = cert
 	env["MCS_TLS_CA"] = ca.CACert
 	s.renewStart = ca.renewStart
 	return nil
+}
+
+// Sign has this server's CA sign a certificate request (PEM) for a
+// service at address, on this server's host, as parent's child of that
+// name: the CA key never leaves the host. It signs again when this
+// server's renewal period turns. It returns the certificate (PEM).
+func (s *Server) Sign(ctx *pulumi.Context, parent pulumi.Resource, name string, csr, address pulumi.StringInput) (pulumi.StringOutput, error) {
+	sign, err := hostCommand(ctx, parent, name, s.Host, &remote.CommandArgs{
+		Create: runOn("tls-sign.sh", map[string]pulumi.StringInput{
+			"MCS_CSR": csr, "MCS_CERT_ADDRESS": address,
+		}),
+		Triggers: pulumi.Array{s.renewStart},
+	}, pulumi.DependsOn([]pulumi.Resource{s.Install}))
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
+	return sign.Stdout, nil
 }
 
 // installOutput is server-install.sh's stdout: the version line, the
