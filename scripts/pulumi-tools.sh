@@ -9,6 +9,8 @@
 #   (scripts/pulumi-language-go.sh) that passes it Pulumi.yaml's
 #   runtime.options.binary. Nothing outside this checkout is written but
 #   Go's own caches.
+# - The local platform's S3 store, versitygw (scripts/versitygw/go.mod),
+#   is built into .tools/bin the same way, once.
 # - The `command` and `mysql` plugins at the versions go.mod pins are
 #   installed into the Pulumi plugin cache from plugin tarballs when they are
 #   missing: $PULUMI_PLUGIN_TARBALLS (default ../shared/pulumi-plugins) is
@@ -85,6 +87,15 @@ else
 	if ! cmp -s "$root/scripts/pulumi-language-go.sh" "$bin/pulumi-language-go"; then
 		install -m 0755 "$root/scripts/pulumi-language-go.sh" "$bin/pulumi-language-go"
 	fi
+fi
+
+# The local platform's backup store: the S3 gateway versitygw, at the
+# version scripts/versitygw/go.mod pins (a module of its own: its
+# dependencies stay out of the library's go.mod).
+want=$(pinned "$root/scripts/versitygw" github.com/versity/versitygw)
+if [ "$(cat "$bin/.versitygw.version" 2>/dev/null)" != "$want" ] || [ ! -x "$bin/versitygw" ]; then
+	build versitygw "$root/scripts/versitygw" github.com/versity/versitygw/cmd/versitygw "$want" "3 minutes"
+	echo "$want" >"$bin/.versitygw.version"
 fi
 
 # plugin NAME MODULE: installs the resource plugin NAME at the version of
