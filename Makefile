@@ -16,7 +16,7 @@ HOST ?= mysql_client
 # Packages the local platform and the tests need (Debian/Ubuntu names).
 DEB_PACKAGES := iproute2 nftables util-linux openssh-server openssh-client \
 	mariadb-server mariadb-client psmisc procps shellcheck shfmt ca-certificates openssl jq \
-	debootstrap debian-archive-keyring
+	debootstrap debian-archive-keyring rclone zstd mariadb-backup
 
 # A project-local state backend and passphrase unless the user has a backend.
 STATE_DIR := $(CURDIR)/.pulumi-state
@@ -49,13 +49,14 @@ endif
 T0 := $(shell date +%s)
 step = echo "==> [$$(( $$(date +%s) - $(T0) )) s] $(1)"
 
-.PHONY: help deps tools build lint check test bench up down client ssh preview outputs verify clean-image
+.PHONY: help deps tools build lint check test bench up down client ssh preview outputs verify restore clean-image
 
 help:
 	@echo "make up      deploy the local stack (root; builds the Pulumi CLI once if it is missing)"
 	@echo "make client  open a mysql shell on the client host, logged in (or pipe SQL into it)"
 	@echo "make ssh     open a shell on a host (HOST=mysql_server|mysql_client)"
 	@echo "make verify  re-run the proofs against the live hosts"
+	@echo "make restore restore the backups into a scratch server on the server host (AT=latest|NAME|time=...|gtid=...)"
 	@echo "make down    destroy the local stack and everything it made"
 	@echo "make check   lint and the wiring tests, without root (under a minute)"
 	@echo "make test    install test dependencies and run every test (root)"
@@ -144,6 +145,17 @@ verify: tools build
 	@source $(PULUMI_ENV) && pulumi config set --stack $(STACK) verifyRun "$$(date -u +%Y%m%dT%H%M%SZ)" && \
 	pulumi up --yes --skip-preview --stack $(STACK) && pulumi stack output --stack $(STACK) proofs --json && \
 	pulumi stack output --stack $(STACK) operatorCheck
+
+# restore restores the server's backups into a scratch data directory on the
+# server and starts a server of its own there (its socket is printed): the
+# live server is not touched. AT is latest (the default), a backup's name
+# (20261201T163000Z), time=2026-12-01T16:30:00Z or gtid=<GTID set>; STOP=yes
+# stops it again once checked.
+AT ?= latest
+restore: tools build
+	@[[ "$(AT)" =~ ^[A-Za-z0-9:=.,_-]+$$ ]] || { echo "make restore: AT=$(AT): expected latest, a backup's name, time=2026-12-01T16:30:00Z or gtid=<GTID set>" >&2; exit 2; }
+	@source $(PULUMI_ENV) && save_key $(STACK) $(KEY) && ssh_to $(STACK) $(KEY) mysql_server \
+		"s=; [ \$$(id -u) -eq 0 ] || s='sudo -n'; \$$s env MCS_RESTORE_STOP='$(STOP)' bash /etc/mysql/mysql-client-server-backup/scripts/backup-restore.sh '$(AT)'"
 
 down: tools build
 	@source $(PULUMI_ENV) && pulumi destroy --yes --stack $(STACK) && rm -f $(KEY)

@@ -51,6 +51,10 @@ func Architecture(instanceType string) string {
 type InstanceArgs struct {
 	// Name is the instance's Name tag, such as "mysql_server". Required.
 	Name string
+	// InstanceProfile is the IAM instance profile the instance runs with
+	// (the server's, for its backups); nil for none. Adding one to a
+	// running instance associates it in place.
+	InstanceProfile pulumi.StringInput
 	// Role is the host's role.
 	Role host.Role
 	// KeyName is the EC2 key pair the instance boots with. Required. It is
@@ -335,6 +339,7 @@ func newEC2Instance(ctx *pulumi.Context, name string, args *InstanceArgs, place 
 	keys *hostKeys, opts ...pulumi.ResourceOption) (*ec2.Instance, error) {
 	opts = append(opts, pulumi.Protect(args.Protect), pulumi.IgnoreChanges(place.ignore))
 	return ec2.NewInstance(ctx, name, &ec2.InstanceArgs{
+		IamInstanceProfile:       args.InstanceProfile,
 		Ami:                      place.ami,
 		InstanceType:             args.InstanceType,
 		KeyName:                  args.KeyName,

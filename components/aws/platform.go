@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 
+	"github.com/pulumi/pulumi-aws/sdk/v6/go/aws/iam"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
@@ -56,6 +57,8 @@ type Platform struct {
 	VpcID string
 
 	instances map[*host.Host]*Instance
+	// roles are the IAM roles of the hosts that write backups.
+	roles map[*host.Host]*iam.Role
 }
 
 var _ host.Platform = (*Platform)(nil)
@@ -126,23 +129,39 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 	hosts := make([]*host.Host, 0, len(specs))
 	for _, s := range specs {
 		name := names.Host(parent, s.Name)
+		var role *iam.Role
+		var profile pulumi.StringInput
+		if s.Backups {
+			r, ip, err := p.backupRole(ctx, parent, s.Name)
+			if err != nil {
+				return nil, err
+			}
+			role, profile = r, ip.Name
+		}
 		inst, err := NewInstance(ctx, name, &InstanceArgs{
-			Name:         s.Name,
-			Role:         s.Role,
-			KeyName:      kp.KeyName,
-			PrivateKey:   keys.PrivateKey,
-			OperatorCIDR: pulumi.String(p.OperatorCIDR),
-			AMI:          optional(p.AMI),
-			InstanceType: optional(p.InstanceType),
-			SubnetID:     optional(p.SubnetID),
-			VpcID:        optional(p.VpcID),
-			Protect:      s.Role == host.RoleServer && !p.AllowServerDelete,
+			InstanceProfile: profile,
+			Name:            s.Name,
+			Role:            s.Role,
+			KeyName:         kp.KeyName,
+			PrivateKey:      keys.PrivateKey,
+			OperatorCIDR:    pulumi.String(p.OperatorCIDR),
+			AMI:             optional(p.AMI),
+			InstanceType:    optional(p.InstanceType),
+			SubnetID:        optional(p.SubnetID),
+			VpcID:           optional(p.VpcID),
+			Protect:         s.Role == host.RoleServer && !p.AllowServerDelete,
 		}, pulumi.Parent(parent), names.Was(name, s.Name))
 		if err != nil {
 			return nil, err
 		}
 		inst.Host.Engine = s.Engine // the install picks Ubuntu's package for it
 		p.instances[inst.Host] = inst
+		if role != nil {
+			if p.roles == nil {
+				p.roles = map[*host.Host]*iam.Role{}
+			}
+			p.roles[inst.Host] = role
+		}
 		hosts = append(hosts, inst.Host)
 	}
 	return hosts, nil

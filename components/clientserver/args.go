@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -88,6 +89,27 @@ type Args struct {
 	// else host.DefaultEngine. An engine other than the one the server's
 	// data was made by is refused.
 	Engine host.Engine
+	// NoBackups turns the server's backups off. They are on by default:
+	// full physical backups to the platform's store (host.Stores), each
+	// restore-checked (package backup).
+	NoBackups bool
+	// BackupSchedule is how often a full backup is taken. Defaults to
+	// daily.
+	BackupSchedule time.Duration
+	// BackupRetention is how long backups are kept. Defaults to 7 days.
+	BackupRetention time.Duration
+	// BackupRecoveryPoint bounds the commits lost with the server: the
+	// binary logs are archived every half of it. Defaults to 5 minutes.
+	BackupRecoveryPoint time.Duration
+	// BackupDeleteOnDestroy removes the store's data with the stack; by
+	// default it stays, as a protected bucket would.
+	BackupDeleteOnDestroy bool
+	// BackupPassphrase encrypts the backups, a secret. When nil, one is
+	// generated once and kept stable.
+	BackupPassphrase pulumi.StringInput
+
+	// warnings are what validate found to warn about.
+	warnings []string
 }
 
 // validate fills in the defaults and checks the Args, before anything is
@@ -106,7 +128,10 @@ func (a *Args) validate() error {
 			return err
 		}
 	}
-	return a.Platform.CheckSpecs(a.specs())
+	if err := a.Platform.CheckSpecs(a.specs()); err != nil {
+		return err
+	}
+	return a.validateBackups()
 }
 
 // validateHosts defaults and checks the server's and the clients' names.
@@ -195,7 +220,7 @@ func (a *Args) validateReplicas() error {
 // specs are the hosts the stack asks its platform for: the server, the
 // clients, then the replicas.
 func (a *Args) specs() []host.Spec {
-	specs := []host.Spec{{Name: a.ServerName, Role: host.RoleServer, Engine: a.Engine}}
+	specs := []host.Spec{{Name: a.ServerName, Role: host.RoleServer, Engine: a.Engine, Backups: !a.NoBackups}}
 	for _, c := range a.Clients {
 		specs = append(specs, host.Spec{Name: c, Role: host.RoleClient, Engine: a.Engine})
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/mysql-client-server/mysql-client-server/components/backup"
 	"github.com/mysql-client-server/mysql-client-server/components/host"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/generate"
 	"github.com/mysql-client-server/mysql-client-server/components/keypair"
@@ -108,6 +109,9 @@ type ClientServer struct {
 	// ReplicaMySQLCommands are what to run on each client, by name, to read
 	// from a replica (the clients take the replicas in turn).
 	ReplicaMySQLCommands pulumi.StringMapOutput `pulumi:"replicaMysqlCommands"`
+	// BackupPassphrase is the passphrase the backups are encrypted with, a
+	// secret (empty with backups off): a restore needs it.
+	BackupPassphrase pulumi.StringOutput `pulumi:"backupPassphrase"`
 	// ReaderEndpoints are the replicas' MySQL endpoints (address:port), in
 	// the order of their numbers, for an application's reads; empty without
 	// replicas.
@@ -127,6 +131,8 @@ type ClientServer struct {
 	Users map[string]*mysql.User
 	// Hosts are all hosts: the server, the clients, then the replicas.
 	Hosts []*host.Host
+	// Backup is the server's backups; nil when they are off.
+	Backup *backup.Backup
 }
 
 // New creates a ClientServer. Args are validated before anything is created.
@@ -171,6 +177,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	}
 	replicaProofs, err := cs.newReplicas(ctx, name, args, r.replicas, r.clients, ingress, clients.proofAfter)
 	if err != nil {
+		return nil, err
+	}
+	if err := cs.newBackups(ctx, args, r, keys.Material()); err != nil {
 		return nil, err
 	}
 	cs.ClientProofs = byName[ClientProof](clients.proofs).(mysql.ClientProofMapOutput)

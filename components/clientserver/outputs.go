@@ -23,7 +23,7 @@ func (cs *ClientServer) setOutputs(args *Args, r roles, keys *keypair.KeyPair, p
 		rh := r.replicas[i%len(r.replicas)] // the clients take the replicas in turn
 		replicaCommands[ch.Name] = loginCommand(rh.PrivateAddress, args)
 	}
-	cs.Proofs = allProofs(cs.ClientProofs, cs.ReplicaProofs)
+	cs.Proofs = allProofs(cs.ClientProofs, cs.ReplicaProofs, cs.Backup)
 	endpoints := pulumi.StringArray{}
 	for _, rh := range r.replicas {
 		endpoints = append(endpoints, pulumi.Sprintf("%s:%d", rh.PrivateAddress, args.Port))
@@ -48,6 +48,10 @@ func (cs *ClientServer) setOutputs(args *Args, r roles, keys *keypair.KeyPair, p
 	cs.PublicKey = keys.PublicKey
 	cs.PrivateKey = keys.PrivateKey
 	cs.ReplicaMySQLCommands = replicaCommands.ToStringMapOutput()
+	cs.BackupPassphrase = pulumi.ToSecret(pulumi.String("")).(pulumi.StringOutput)
+	if cs.Backup != nil {
+		cs.BackupPassphrase = cs.Backup.Passphrase
+	}
 }
 
 // Outputs returns the component's outputs by their names, as registered

@@ -16,8 +16,11 @@ func (cs *ClientServer) newPrimary(ctx *pulumi.Context, args *Args, r roles) (pu
 	tutorial := args.Preset == PresetTutorial
 	warnings := pulumi.StringArray{}
 	if tutorial {
-		_ = ctx.Log.Warn(TutorialWarning, &pulumi.LogArgs{Resource: cs})
-		warnings = append(warnings, pulumi.String(TutorialWarning))
+		args.warnings = append([]string{TutorialWarning}, args.warnings...)
+	}
+	for _, w := range args.warnings {
+		_ = ctx.Log.Warn(w, &pulumi.LogArgs{Resource: cs})
+		warnings = append(warnings, pulumi.String(w))
 	}
 	cs.Warnings = warnings.ToStringArrayOutput()
 	serverArgs := &mysql.ServerArgs{Host: r.server, Port: args.Port, AllowPlaintext: tutorial}

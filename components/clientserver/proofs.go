@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/mysql-client-server/mysql-client-server/components/backup"
 	"github.com/mysql-client-server/mysql-client-server/components/mysql"
 )
 
@@ -90,14 +91,21 @@ func byName[T any](outs map[string]pulumi.Output) pulumi.Output {
 
 // allProofs is the proofs output as the stack exports it: the clients' and
 // the replicas', by host name, each as the object its type marshals as.
-func allProofs(clients mysql.ClientProofMapOutput, replicas ReplicaProofMapOutput) pulumi.MapOutput {
-	return pulumi.All(clients, replicas).ApplyT(func(v []interface{}) map[string]interface{} {
+func allProofs(clients mysql.ClientProofMapOutput, replicas ReplicaProofMapOutput, b *backup.Backup) pulumi.MapOutput {
+	backups := pulumi.Any(nil)
+	if b != nil {
+		backups = b.Proof.ApplyT(func(p backup.Proof) interface{} { return p }).(pulumi.AnyOutput)
+	}
+	return pulumi.All(clients, replicas, backups).ApplyT(func(v []interface{}) map[string]interface{} {
 		out := map[string]interface{}{}
 		for n, p := range v[0].(map[string]ClientProof) {
 			out[n] = tagged(p)
 		}
 		for n, p := range v[1].(map[string]ReplicaProof) {
 			out[n] = tagged(p)
+		}
+		if p, ok := v[2].(backup.Proof); ok {
+			out[BackupsKey] = tagged(p)
 		}
 		return out
 	}).(pulumi.MapOutput)

@@ -403,7 +403,7 @@ func TestReplicationProofReadsEveryReplicaFromTheFirstClient(t *testing.T) {
 
 func TestReplicaOutputs(t *testing.T) {
 	_, _, cs, out := runTwoReplicas(t)
-	assert.Len(t, cs.Outputs(), 24, "the outputs: the 20 before replicas, the two replica maps, the readers and the engine")
+	assert.Len(t, cs.Outputs(), 25, "the outputs: the 20 before replicas, the two replica maps, the readers, the engine and the backup passphrase")
 	assert.Equal(t, []string{"10.9.0.13:3306", "10.9.0.14:3306"}, out["readerEndpoints"].Value, "the replicas' endpoints, by number")
 	replicas := out["ReplicaProofs"].Value.(map[string]ReplicaProof)
 	assert.Equal(t, ReplicaProof{

@@ -26,6 +26,9 @@ const (
 	// RoleReplica is a database server that replicates the primary (the
 	// RoleServer host) and serves reads.
 	RoleReplica Role = "replica"
+	// RoleStore is a host that keeps the server's backups (the local
+	// platform's S3 store).
+	RoleStore Role = "store"
 )
 
 // SSH retry bounds used for every remote command: commands may start before a
@@ -133,6 +136,10 @@ type Spec struct {
 	// it (the local platform runs MySQL's hosts in an image). Empty means
 	// DefaultEngine.
 	Engine Engine
+	// Backups says the host writes the stack's backups: a platform whose
+	// store needs the host's own credentials (AWS: an instance profile)
+	// gives it them.
+	Backups bool
 }
 
 // Platform makes hosts and the network rule that lets clients reach the

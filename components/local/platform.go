@@ -74,7 +74,7 @@ type Platform struct {
 	// Preflight checks the machine before anything is created. By default
 	// it checks that the machine's routes leave the subnet to this stack,
 	// then CheckMachine; tests that only wire resources replace it, and
-	// then run on a machine whatever its routes.
+	// then run on a machine whatever its routes and tools (CheckStore).
 	Preflight func() error
 	// ImageCache holds the images of the mysql engine's hosts. Defaults to
 	// DefaultImageCache.
@@ -82,6 +82,11 @@ type Platform struct {
 
 	subnet netip.Prefix
 	hosts  map[*host.Host]*Host
+	// checkTools says CheckStore looks for the store's tools on this
+	// machine: with the default Preflight (one a test replaces skips it).
+	checkTools bool
+	// imagePath is the image the hosts run in, nil for none.
+	imagePath pulumi.StringInput
 }
 
 var _ host.Platform = (*Platform)(nil)
@@ -113,6 +118,7 @@ func (p *Platform) Validate() error {
 	}
 	if p.Preflight == nil {
 		p.Preflight = p.checkMachine
+		p.checkTools = true
 	}
 	return p.Preflight()
 }
@@ -285,6 +291,7 @@ func (p *Platform) image(ctx *pulumi.Context, parent pulumi.Resource, specs []ho
 			if err != nil {
 				return nil, err
 			}
+			p.imagePath = img.Path // the backup store gives it the backup tools
 			return img.Path, nil
 		}
 	}

@@ -214,7 +214,8 @@ func TestLocalWiringWithMachineCheckSkipped(t *testing.T) {
 	hostResource := map[string]string{"mysql_server": "mysql_server", "app1": "mysql-app1", "app2": "mysql-app2"}
 	var hostCmds []mocktest.Resource
 	for _, r := range m.OfType("command:local:Command") {
-		if strings.HasSuffix(r.Name, "-namespaces") {
+		// The backup store's host has a test of its own (store_test.go).
+		if strings.HasSuffix(r.Name, "-namespaces") && !strings.HasPrefix(r.Name, clientserver.StoreName) {
 			hostCmds = append(hostCmds, r)
 		}
 	}
@@ -285,6 +286,13 @@ func TestLocalWiringWithMachineCheckSkipped(t *testing.T) {
 		"app2-mysql-login-my-cnf":   "app2",
 		"app1-mysql-verify-proof":   "app1",
 		"app2-mysql-verify-proof":   "app2",
+		// The backups, on the server; the store's certificate is signed
+		// there, by the stack's CA.
+		"mysql-backup-scripts":        "mysql_server",
+		"mysql-backup-install":        "mysql_server",
+		"mysql-backup-first":          "mysql_server",
+		"mysql-backup-proof":          "mysql_server",
+		"mysql_backup_store-tls-sign": "mysql_server",
 	}
 	remotes := m.OfType("command:remote:Command")
 	require.Len(t, remotes, len(wantRemote))

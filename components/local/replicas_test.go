@@ -209,7 +209,7 @@ func TestLocalClientServerWithReplicas(t *testing.T) {
 		assert.Equal(t, "3306", e["MCS_PORT"])
 		assert.True(t, dependsOn(r, "command:local:Command", name+"-namespaces"), "applied once %s exists", name)
 	}
-	assert.Len(t, m.OfType(MySQLIngressType), 3, "the primary's and one per replica")
+	assert.Len(t, m.OfType(MySQLIngressType), 4, "the primary's, one per replica, and the backup store's")
 
 	hostOf := map[string]string{"10.213.0.254": "mysql_replica_1", "10.213.0.253": "mysql_replica_2"}
 	replicaCmds := 0

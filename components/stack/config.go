@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/config"
 
 	"github.com/mysql-client-server/mysql-client-server/components/aws"
+	"github.com/mysql-client-server/mysql-client-server/components/backup"
 	"github.com/mysql-client-server/mysql-client-server/components/clientserver"
 	"github.com/mysql-client-server/mysql-client-server/components/host"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/validate"
@@ -78,7 +80,7 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		c.Platform = "aws"
 	}
 	l.a = &c.Args
-	for _, read := range []func() error{l.clients, l.replicas, l.engine, l.port, l.account, l.keys, l.flags} {
+	for _, read := range []func() error{l.clients, l.replicas, l.engine, l.port, l.account, l.keys, l.flags, l.backups} {
 		if err := read(); err != nil {
 			return nil, err
 		}
@@ -213,16 +215,52 @@ func (l *loader) flags() error {
 	for _, f := range []struct {
 		key string
 		dst *bool
-	}{{"allPrivileges", &l.a.AllPrivileges}, {"grantOption", &l.a.GrantOption}, {"allowServerDelete", &l.allowServerDelete}} {
+		// sets is the value that sets dst: "true", or "false" for a key
+		// whose default is true (backupKeepOnDestroy sets the opposite).
+		sets string
+	}{{"allPrivileges", &l.a.AllPrivileges, "true"}, {"grantOption", &l.a.GrantOption, "true"},
+		{"allowServerDelete", &l.allowServerDelete, "true"}, {"backupKeepOnDestroy", &l.a.BackupDeleteOnDestroy, "false"}} {
 		switch v := l.cfg.Get(f.key); v {
-		case "", "false":
-		case "true":
-			*f.dst = true
+		case "", "false", "true":
+			*f.dst = v == f.sets
 		default:
 			return keyError(f.key, "%q: expected true or false", v)
 		}
 	}
 	return nil
+}
+
+// backups parses the backups' keys: on or off, the schedule, the retention
+// and the recovery point, and the passphrase (a secret); Args checks their
+// bounds. backupKeepOnDestroy is read with the other booleans.
+func (l *loader) backups() error {
+	switch v := l.cfg.Get("backups"); v {
+	case "", "on":
+	case "off":
+		l.a.NoBackups = true
+	default:
+		return keyError("backups", "%q: expected on or off", v)
+	}
+	for _, f := range []struct {
+		key string
+		dst *time.Duration
+	}{{"backupSchedule", &l.a.BackupSchedule}, {"backupRetention", &l.a.BackupRetention}, {"backupRecoveryPoint", &l.a.BackupRecoveryPoint}} {
+		if v, ok := lookup(l.cfg, f.key); ok {
+			d, err := backup.ParseInterval(v)
+			if err != nil {
+				return keyError(f.key, "%v", err)
+			}
+			*f.dst = d
+		}
+	}
+	var err error
+	l.a.BackupPassphrase, err = secret(l.ctx, l.cfg, "backupPassphrase", func(s string) error {
+		if len(s) < 16 || strings.ContainsAny(s, "\n\r") {
+			return fmt.Errorf("expected at least 16 characters on one line")
+		}
+		return nil
+	})
+	return err
 }
 
 // platform builds the named platform from its keys. Its settings are

@@ -135,7 +135,7 @@ func TestEngineConfigHasEveryDeclaredKeyWithItsDefault(t *testing.T) {
 		"instanceType", "allowServerDelete", "subnetId", "vpcId", "localSubnet", "localStateDir", "replicas", "engine"} {
 		assert.Contains(t, c, "mysql-client-server:"+key, "Pulumi.yaml declares %s", key)
 	}
-	assert.Len(t, c, 22, "no other key")
+	assert.Len(t, c, 28, "no other key")
 	assert.Equal(t, "", c["mysql-client-server:engine"], "the engine the server runs, else mysql")
 	assert.Equal(t, "0", c["mysql-client-server:replicas"], "no replica unless asked")
 	assert.Equal(t, `["mysql_client"]`, c["mysql-client-server:clients"], "a list is passed as JSON")

@@ -50,6 +50,9 @@ var argsKeys = map[string]string{
 	"Clients": "clients", "Replicas": "replicas", "Port": "port", "UserName": "userName", "Database": "database",
 	"Preset": "preset", "Engine": "engine", "Password": "password", "SSHPrivateKey": "sshPrivateKey",
 	"SSHPublicKey": "sshPublicKey", "AllPrivileges": "allPrivileges", "GrantOption": "grantOption", "VerifyRun": "verifyRun",
+	"NoBackups": "backups", "BackupSchedule": "backupSchedule", "BackupRetention": "backupRetention",
+	"BackupRecoveryPoint":   "backupRecoveryPoint",
+	"BackupDeleteOnDestroy": "backupKeepOnDestroy", "BackupPassphrase": "backupPassphrase",
 }
 
 // argsField matches the field an error of ClientServerArgs starts with, and

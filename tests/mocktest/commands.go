@@ -131,6 +131,10 @@ var standardAnswers = []standardAnswer{
 	{LocalCommand, "*-sshd-key", "", func(m *Mocks, _ pulumi.MockResourceArgs) string { return m.SSHDPrivateKey }},
 	// The stack's password and the replicas' replication password.
 	{LocalCommand, "*-password", "", func(*Mocks, pulumi.MockResourceArgs) string { return Password }},
+	// The backups' encryption passphrase, and the local store's keys.
+	{LocalCommand, "*-passphrase", "", func(*Mocks, pulumi.MockResourceArgs) string { return Password }},
+	{LocalCommand, "*-access-key", "", func(*Mocks, pulumi.MockResourceArgs) string { return "mock-access-key" }},
+	{LocalCommand, "*-secret-key", "", func(*Mocks, pulumi.MockResourceArgs) string { return "mock-secret-key" }},
 
 	// The local platform.
 	// A host's namespace (host-create.sh): its SSH host key.
@@ -141,6 +145,14 @@ var standardAnswers = []standardAnswer{
 	}},
 	// A host's ingress ruleset (ingress-apply.sh).
 	{LocalCommand, "*-nftables", "", printsNothing},
+	// The backup store's key and certificate request (store-tls.sh).
+	{LocalCommand, "*-tls-request", "", func(*Mocks, pulumi.MockResourceArgs) string {
+		return "-----BEGIN CERTIFICATE REQUEST-----\nmock store\n-----END CERTIFICATE REQUEST-----"
+	}},
+	// The backup store's gateway (store-serve.sh), and the MySQL image's
+	// backup tools (image-tools.sh).
+	{LocalCommand, "*-serve", "", printsNothing},
+	{LocalCommand, "*-image-tools", "", printsNothing},
 
 	// The AWS platform.
 	// An instance's arch guard (arch-guard.sh): its record is read by the
@@ -188,6 +200,12 @@ var standardAnswers = []standardAnswer{
 	{RemoteCommand, "*-tls-sign", "", func(*Mocks, pulumi.MockResourceArgs) string {
 		return "-----BEGIN CERTIFICATE-----\nmock replica certificate\n-----END CERTIFICATE-----"
 	}},
+	// Backups: the install (backup-install.sh), the first backup
+	// (backup-run.sh): its name, and the proof (backup-proof.sh): the JSON
+	// backup.ParseProof reads.
+	{RemoteCommand, "*-install", "backup-install.sh", printsNothing},
+	{RemoteCommand, "*-first", "", func(*Mocks, pulumi.MockResourceArgs) string { return "20261201T000000Z" }},
+	{RemoteCommand, "*-proof", "backup-proof.sh", func(*Mocks, pulumi.MockResourceArgs) string { return BackupProof }},
 	// A replica's seed, on the operator's machine (replica-seed.sh).
 	{LocalCommand, "*-seed", "", func(*Mocks, pulumi.MockResourceArgs) string { return "seeded from 203.0.113.1" }},
 	// A replica's start (replica-start.sh): the status ParseReplicaStatus reads.
@@ -202,6 +220,9 @@ const (
 	Password = "mock-generated-password-0123456789"
 	// LocalHostKey is what a local host's namespace command prints.
 	LocalHostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMockHostKey"
+	// BackupProof is what the backups' proof prints.
+	BackupProof = `{"last":"2026-12-01T00:00:00Z","name":"20261201T000000Z","engine":"mariadb","sizeBytes":1000,` +
+		`"gtidPosition":"0-1-6","verified":true,"restoreSeconds":1.5,"diagnosis":"","oldest":"2026-12-01T00:00:00Z","count":1,"lastError":""}`
 	// ClientVersion is what a client's install prints.
 	ClientVersion = "mysql  Ver 15.1 Distrib 10.11.19-MariaDB, for debian-linux-gnu (x86_64) using  EditLine wrapper"
 )

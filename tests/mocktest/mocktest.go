@@ -189,6 +189,16 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 		state["fingerprint"] = resource.NewStringProperty("mock-fingerprint")
 	case "aws:ec2/securityGroup:SecurityGroup":
 		id = "sg-" + args.Name
+	case "aws:s3/bucketV2:BucketV2":
+		// A bucket prefix gets a suffix, as S3 names it.
+		prefix, _ := Str(args.Inputs, "bucketPrefix")
+		id = prefix + "0123456789"
+		state["bucket"] = resource.NewStringProperty(id)
+		state["arn"] = resource.NewStringProperty("arn:aws:s3:::" + id)
+		state["region"] = resource.NewStringProperty("us-east-1")
+	case "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile":
+		state["name"] = resource.NewStringProperty(args.Name + "-1234567")
+		state["arn"] = resource.NewStringProperty("arn:aws:iam::123456789012:role/" + args.Name + "-1234567")
 	}
 	r := Resource{Type: args.TypeToken, Name: args.Name, Custom: args.Custom, Inputs: args.Inputs, State: state, Provider: args.Provider}
 	if rpc := args.RegisterRPC; rpc != nil {

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# backup-restore.sh TARGET: restores from the store into a scratch data
+# directory on this server, as root, and starts a server of its own there
+# (no network; its socket is printed), leaving the live server untouched.
+# TARGET is "latest", a backup's name (20261201T163000Z), "time=<ISO 8601
+# UTC>" (everything committed before that second) or "gtid=<GTID set>"
+# (everything up to and including it: MySQL uuid:1-N, MariaDB d-s-N). A
+# point in time is the newest full backup before it plus the archived
+# binary logs up to it; the binary logs this server has not archived yet
+# are archived first. A full backup is checked table by table against its
+# manifest; every restore prints its GTID position and each table's rows.
+# Env (optional): MCS_RESTORE_DIR (default /tmp/mysql-client-server-restore),
+# MCS_RESTORE_STOP=yes stops the scratch server once checked.
+set -euo pipefail
+target=${1:?usage: backup-restore.sh latest|NAME|time=2026-12-01T16:30:00Z|gtid=SET}
+use_dialect
+store_env
+dir=${MCS_RESTORE_DIR:-/tmp/mysql-client-server-restore}
+case $target in
+latest | [0-9]*T*Z | time=* | gtid=*) ;;
+*) die "$target: expected latest, a backup's name such as 20261201T163000Z, time=2026-12-01T16:30:00Z or gtid=<GTID set>" ;;
+esac
+if [[ $target == time=* ]]; then
+	at=$(date -u -d "${target#time=}" +%s 2>/dev/null) || die "${target#time=}: expected an ISO 8601 time such as 2026-12-01T16:30:00Z"
+fi
+if [[ $target == time=* || $target == gtid=* ]] && server_running; then
+	log "archiving this server's binary logs first"
+	bash "${BASH_SOURCE[0]%/*}/backup-binlogs.sh" >/dev/null
+fi
+id=$(choose_backup "$target" "${at:-}") || die "no complete backup in the store fits $target"
+scratch_stop "$dir/data"
+rm -rf --one-file-system "$dir"
+log "restoring backup $id into $dir"
+if ! diagnosis=$(fetch_backup "$id" "$dir"); then die "backup $id: $diagnosis"; fi
+scratch_start "$dir/data" || die "backup $id: the restored copy did not start: $(scratch_error "$dir/data")"
+gtid=$(manifest_get "$dir/manifest.txt" gtid)
+case $target in
+time=* | gtid=*) replay_binlogs "$dir" "$target" "$gtid" ;;
+*)
+	[ "$(sed -n 's/^checksum: //p' "$dir/manifest.txt")" = "$(checksums "$dir/data")" ] ||
+		die "backup $id: checksum mismatch after the restore"
+	log "backup $id: every table's checksum matches its manifest"
+	;;
+esac
+reached=$(scratch_gtid "$dir/data")
+printf 'restored: %s\ntarget: %s\nengine: %s\ngtid: %s\nsocket: %s\n' "$id" "$target" "$DIALECT_FLAVOR" "${reached:-$gtid}" "$dir/data.sock"
+row_counts "$dir/data"
+if [ "${MCS_RESTORE_STOP:-}" = yes ]; then
+	scratch_stop "$dir/data"
+	rm -rf --one-file-system "$dir"
+else
+	log "the restored server runs on $dir/data.sock: mysql --socket=$dir/data.sock -uroot; stop it with: mysqladmin --socket=$dir/data.sock -uroot shutdown"
+fi

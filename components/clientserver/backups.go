@@ -1,0 +1,65 @@
+package clientserver
+
+import (
+	"fmt"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mysql-client-server/mysql-client-server/components/backup"
+	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/names"
+)
+
+// StoreName is the local platform's backup store host.
+const StoreName = "mysql_backup_store"
+
+// BackupsKey is the key of the backups' proof in Proofs.
+const BackupsKey = "backups"
+
+// validateBackups checks the backups' settings, and that the platform can
+// make their store on this machine.
+func (a *Args) validateBackups() error {
+	if a.NoBackups {
+		return nil
+	}
+	stores, ok := a.Platform.(host.Stores)
+	if !ok {
+		// A platform of an importer's own, written before backups: the
+		// stack it runs keeps running as it did, and says why it has none.
+		a.NoBackups = true
+		a.warnings = append(a.warnings, fmt.Sprintf("backups are off: the platform %T makes no backup store (host.Stores)", a.Platform))
+		return nil
+	}
+	if err := backup.CheckTimes(&a.BackupSchedule, &a.BackupRetention, &a.BackupRecoveryPoint); err != nil {
+		return fmt.Errorf("ClientServerArgs.Backup%w", err)
+	}
+	if err := stores.CheckStore(); err != nil {
+		return fmt.Errorf("ClientServerArgs.NoBackups: %w", err)
+	}
+	return nil
+}
+
+// newBackups makes the backup store and the server's backups, unless they
+// are off.
+func (cs *ClientServer) newBackups(ctx *pulumi.Context, args *Args, r roles, keys host.KeyMaterial) error {
+	if args.NoBackups {
+		return nil
+	}
+	store, err := args.Platform.(host.Stores).NewStore(ctx, cs, host.StoreSpec{
+		Name: StoreName, Server: r.server, Keys: keys, Sign: cs.Server.Sign, CACert: cs.Server.CACert,
+		Retention: args.BackupRetention, KeepOnDestroy: !args.BackupDeleteOnDestroy,
+	})
+	if err != nil {
+		return err
+	}
+	b, err := backup.New(ctx, names.Of(cs, "backup"), &backup.Args{
+		Server: cs.Server, Store: store, Schedule: args.BackupSchedule, Retention: args.BackupRetention,
+		RecoveryPoint: args.BackupRecoveryPoint,
+		Passphrase:    args.BackupPassphrase, Run: args.VerifyRun,
+	}, pulumi.Parent(cs))
+	if err != nil {
+		return err
+	}
+	cs.Backup = b
+	return nil
+}

@@ -1,0 +1,116 @@
+package stack
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
+)
+
+// plainJSON is a resource input, secret or not, as JSON-shaped Go values.
+func plainJSON(t *testing.T, v resource.PropertyValue) any {
+	t.Helper()
+	p, _ := mocktest.Plain(v)
+	return p.Mappable()
+}
+
+// named is the resource of that type and name, which must exist.
+func named(t *testing.T, m *mocktest.Mocks, token, name string) mocktest.Resource {
+	t.Helper()
+	r, ok := m.Named(token, name)
+	require.True(t, ok, "%s %s", token, name)
+	return r
+}
+
+// TestAWSBackupBucketAndLeastPrivilege: on AWS the backups go to a bucket
+// the stack makes: encrypted by default, versioned, no public access, TLS
+// only, objects expiring after the retention; kept and protected by
+// destroy; and the server's instance profile may use its own prefix only.
+// No static key reaches the server.
+func TestAWSBackupBucketAndLeastPrivilege(t *testing.T) {
+	m, out := runAWS(t, awsConfig, nil)
+	bucket := named(t, m, "aws:s3/bucketV2:BucketV2", "mysql-backups")
+	assert.True(t, bucket.Protect, "protected like the server")
+	assert.True(t, bucket.RetainOnDelete, "pulumi destroy keeps it unless asked")
+	assert.Equal(t, false, plainJSON(t, bucket.Inputs["forceDestroy"]))
+	id := bucket.State["bucket"].StringValue()
+
+	sse := named(t, m, "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2", "mysql-backups-encryption")
+	assert.Contains(t, mustJSON(t, plainJSON(t, sse.Inputs["rules"])), `"sseAlgorithm":"AES256"`)
+	versioning := named(t, m, "aws:s3/bucketVersioningV2:BucketVersioningV2", "mysql-backups-versioning")
+	assert.Contains(t, mustJSON(t, plainJSON(t, versioning.Inputs["versioningConfiguration"])), `"status":"Enabled"`)
+	block := named(t, m, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "mysql-backups-public-access-block")
+	for _, k := range []string{"blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"} {
+		assert.Equal(t, true, plainJSON(t, block.Inputs[resource.PropertyKey(k)]), k)
+	}
+	policy := named(t, m, "aws:s3/bucketPolicy:BucketPolicy", "mysql-backups-tls-only")
+	tlsOnly, _ := mocktest.Str(policy.Inputs, "policy")
+	assert.Contains(t, tlsOnly, `"Effect":"Deny"`)
+	assert.Contains(t, tlsOnly, `"aws:SecureTransport":"false"`)
+	lifecycle := named(t, m, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "mysql-backups-lifecycle")
+	rules := mustJSON(t, plainJSON(t, lifecycle.Inputs["rules"]))
+	assert.Contains(t, rules, `"expiration":{"days":9}`, "the retention (7 days) and two days' margin")
+	assert.Contains(t, rules, `"abortIncompleteMultipartUpload":{"daysAfterInitiation":1}`)
+
+	role := named(t, m, "aws:iam/role:Role", "mysql_server-mysql-backup-role")
+	assume, _ := mocktest.Str(role.Inputs, "assumeRolePolicy")
+	assert.Contains(t, assume, `"Service":"ec2.amazonaws.com"`)
+	profile := named(t, m, "aws:iam/instanceProfile:InstanceProfile", "mysql_server-mysql-backup-profile")
+	server := named(t, m, "aws:ec2/instance:Instance", "mysql_server")
+	got, _ := mocktest.Str(server.Inputs, "iamInstanceProfile")
+	assert.Equal(t, profile.State["name"].StringValue(), got, "the server runs with the profile")
+	client := named(t, m, "aws:ec2/instance:Instance", "mysql_client")
+	_, has := mocktest.Str(client.Inputs, "iamInstanceProfile")
+	assert.False(t, has, "a client has no credentials for the backups")
+
+	rolePolicy := named(t, m, "aws:iam/rolePolicy:RolePolicy", "mysql_server-mysql-backup-policy")
+	doc, _ := mocktest.Str(rolePolicy.Inputs, "policy")
+	var p struct{ Statement []map[string]any }
+	require.NoError(t, json.Unmarshal([]byte(doc), &p))
+	require.Len(t, p.Statement, 2)
+	assert.Equal(t, "arn:aws:s3:::"+id+"/mysql_server/*", p.Statement[0]["Resource"], "objects under its own prefix only")
+	assert.ElementsMatch(t, []any{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}, p.Statement[0]["Action"])
+	assert.Equal(t, "s3:ListBucket", p.Statement[1]["Action"])
+	assert.Contains(t, mustJSON(t, p.Statement[1]["Condition"]), `"s3:prefix":["mysql_server/*","mysql_server/"]`)
+	assert.NotContains(t, doc, `"s3:*"`)
+
+	install := named(t, m, "command:remote:Command", "mysql-backup-install")
+	create, _ := mocktest.Str(install.Inputs, "create")
+	assert.Contains(t, create, "MCS_STORE_ENDPOINT='https://s3.us-east-1.amazonaws.com'")
+	assert.Contains(t, create, "MCS_STORE_BUCKET='"+id+"'")
+	assert.Contains(t, create, "MCS_STORE_PREFIX='mysql_server'")
+	assert.True(t, install.Inputs["stdin"].IsSecret(), "the passphrase goes on stdin, as a secret")
+	stdin, _ := mocktest.Str(install.Inputs, "stdin")
+	assert.True(t, strings.HasPrefix(stdin, "\n\n"), "no access key on AWS: the instance profile's credentials")
+	assert.NotContains(t, create, mocktest.Password, "no secret in the command line")
+	assert.Contains(t, out["proofs"].Value.(map[string]any), "backups")
+}
+
+// TestAWSBackupsOffMakeNoBucketNorRole: backups off leave the stack as it
+// was before them.
+func TestAWSBackupsOffMakeNoBucketNorRole(t *testing.T) {
+	cfg := map[string]string{"backups": "off"}
+	for k, v := range awsConfig {
+		cfg[k] = v
+	}
+	m, out := runAWS(t, cfg, nil)
+	for _, token := range []string{"aws:s3/bucketV2:BucketV2", "aws:iam/role:Role", "aws:iam/instanceProfile:InstanceProfile"} {
+		assert.Empty(t, m.OfType(token), token)
+	}
+	server := named(t, m, "aws:ec2/instance:Instance", "mysql_server")
+	_, has := mocktest.Str(server.Inputs, "iamInstanceProfile")
+	assert.False(t, has)
+	assert.NotContains(t, out["proofs"].Value.(map[string]any), "backups")
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	require.NoError(t, err)
+	return string(b)
+}
