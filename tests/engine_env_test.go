@@ -160,6 +160,9 @@ func newRealEngine(t *testing.T, subnet, password string) *realEngine {
 	e.base = map[string]auto.ConfigValue{
 		"platform": {Value: "local"}, "localSubnet": {Value: subnet}, "localStateDir": {Value: stateDir},
 		"password": {Value: password, Secret: true}, "engine": {Value: testEngine(t)},
+		// Backups are on by default; the tests about them (and the main
+		// stack's) turn them on. Their store goes with the test's stack.
+		"backups": {Value: "off"}, "backupKeepOnDestroy": {Value: "false"},
 	}
 	for k := range e.base {
 		e.restoreConfig(k)

@@ -58,7 +58,7 @@ func TestRealEngineReplicas(t *testing.T) {
 	out := res.Outputs
 	created := (*res.Summary.ResourceChanges)["create"]
 	t.Logf("cold up: %d resources created", created)
-	assert.Len(t, out, 25, "the 22 outputs, replicaPrivateAddresses, replicaMysqlCommands and readerEndpoints")
+	assert.Len(t, out, 26, "the 22 outputs, replicaPrivateAddresses, replicaMysqlCommands, readerEndpoints and backupPassphrase")
 	assert.Equal(t, []any{replica1 + ":3306", replica2 + ":3306"}, out["readerEndpoints"].Value, "the replicas' endpoints, by number")
 	assert.Equal(t, map[string]any{"mysql_replica_1": replica1, "mysql_replica_2": replica2}, out["replicaPrivateAddresses"].Value)
 	assert.Equal(t, map[string]any{

@@ -26,6 +26,9 @@ func TestRealEngineLocalStack(t *testing.T) {
 	)
 	e := newRealEngine(t, subnet, password)
 	clientAddr, serverAddr := "10.213.210.11", "10.213.210.10"
+	// Backups as Pulumi.yaml declares them: on.
+	delete(e.base, "backups")
+	e.restoreConfig("backups")
 
 	// A cold up: the proof passes and every output is present.
 	res, err := e.up()
@@ -34,10 +37,10 @@ func TestRealEngineLocalStack(t *testing.T) {
 	for _, k := range []string{"platform", "serverPublicAddress", "serverPrivateAddress", "clientPublicAddresses",
 		"clientPrivateAddresses", "sshCommands", "hostKeys", "mysqlCommands", "userName", "accounts", "database",
 		"password", "serverVersion", "proofs", "operatorCheck", "caCert", "certificateExpiry", "preset", "warnings", "publicKey",
-		"privateKey", "replicaPrivateAddresses", "replicaMysqlCommands", "readerEndpoints", "engine"} {
+		"privateKey", "replicaPrivateAddresses", "replicaMysqlCommands", "readerEndpoints", "engine", "backupPassphrase"} {
 		assert.Contains(t, out, k, "output %s", k)
 	}
-	assert.Len(t, out, 25, "no other output")
+	assert.Len(t, out, 26, "no other output")
 	assert.Empty(t, out["readerEndpoints"].Value, "no replicas, no readers")
 	assert.Equal(t, testEngine(t), out["engine"].Value)
 	if testEngine(t) == "mysql" {
@@ -53,6 +56,10 @@ func TestRealEngineLocalStack(t *testing.T) {
 	assert.Equal(t, "app", out["userName"].Value, "the declared default: an empty userName means app")
 	assert.Equal(t, "secure", out["preset"].Value)
 	assert.True(t, out["password"].Secret && out["privateKey"].Secret, "password and private key are secret outputs")
+	backups := out["proofs"].Value.(map[string]any)["backups"].(map[string]any)
+	assert.Equal(t, true, backups["verified"], "the first backup is taken and restore-verified: %v", backups)
+	assert.Equal(t, 1.0, backups["count"])
+	assert.True(t, out["backupPassphrase"].Secret, "the backups' passphrase is a secret output")
 	proof := out["proofs"].Value.(map[string]any)["mysql_client"].(map[string]any)
 	assert.Equal(t, "app@"+clientAddr, proof["currentUser"])
 	assert.Regexp(t, `^TLSv1\.[23]$`, proof["tlsVersion"])

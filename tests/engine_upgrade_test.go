@@ -87,6 +87,28 @@ func TestRealEngineUpgradeFromAnEarlierMainReplacesNothing(t *testing.T) {
 		assert.Contains(t, proofs, name)
 	}
 	e.requireNoChanges(t, changes["same"]+changes["update"])
+
+	// Backups, the new default, then only add to what the stack runs: no
+	// resource is replaced, updated or deleted, and the row is in the
+	// first backup, checked.
+	e.setConfig("backups", "on")
+	res, err = e.up()
+	require.NoError(t, err, "backups on, on the upgraded stack")
+	changes = *res.Summary.ResourceChanges
+	t.Logf("backups on: %v", changes)
+	assert.Equal(t, map[string]int{"same": len(after), "create": changes["create"]}, changes, "only creates")
+	backups := res.Outputs["proofs"].Value.(map[string]any)["backups"].(map[string]any)
+	assert.Equal(t, true, backups["verified"], "%v", backups)
+	assert.Equal(t, after, filterSame(e.resources(), after), "every earlier resource as it was")
+}
+
+// filterSame is the resources of now that were in before, by name.
+func filterSame(now, before map[string]resource) map[string]resource {
+	out := map[string]resource{}
+	for k := range before {
+		out[k] = now[k]
+	}
+	return out
 }
 
 // untar unpacks a .tar.gz into dir.

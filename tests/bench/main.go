@@ -8,6 +8,11 @@
 // With -engines (default mysql,mariadb) it measures each engine in turn;
 // the tables carry the engine in their headings.
 //
+// With -backup-mb (default 1024), it fills a server with that much data and
+// measures a backup and its restore check beside a cp of the data directory
+// in the same run, and the client's commit latency during the backup beside
+// it without one. That table goes to backups.md in -out.
+//
 // With -replicas (say 0,1,3), it also measures one client with that many
 // replicas: the same three phases, and the replication lag under a simple
 // write load (one session committing single-row INSERTs as fast as it can,
@@ -56,6 +61,7 @@ func main() {
 	runs := flag.Int("runs", 3, "runs for each number of clients or replicas")
 	out := flag.String("out", "tests/bench", "where bench.md, bench-<engine>.svg and replicas.md go")
 	enginesFlag := flag.String("engines", "mysql,mariadb", "engines, comma-separated")
+	backupMB := flag.Int("backup-mb", 1024, "MB of data for the backup and restore figures (0: none)")
 	flag.Parse()
 	counts, err := numbers("-clients", *clientsFlag, 1, 32)
 	if err != nil {
@@ -76,7 +82,7 @@ func main() {
 		fatal(err)
 	}
 	head := fmt.Sprintf("Measured %s on %s, %d runs each.\n", time.Now().UTC().Format("2006-01-02"), machine(), *runs)
-	clientsMD, replicasMD := head, head
+	clientsMD, replicasMD, backupsMD := head, head, head+"\n"+backupsHeader
 	for _, e := range strings.Split(*enginesFlag, ",") {
 		engine = strings.TrimSpace(e)
 		if engine != "mysql" && engine != "mariadb" {
@@ -91,6 +97,18 @@ func main() {
 			md = fmt.Sprintf("\n### engine %s\n\n%s", engine, md)
 			fmt.Print(md)
 			replicasMD += md
+		}
+		if *backupMB > 0 {
+			row, err := benchBackups(ctx, *backupMB)
+			if err != nil {
+				cleanup()
+				fatal(err)
+			}
+			if _, err := timed(ctx, "down"); err != nil {
+				fatal(err)
+			}
+			fmt.Print(row)
+			backupsMD += row
 		}
 		if len(counts) == 0 {
 			continue
@@ -108,8 +126,8 @@ func main() {
 			fatal(err)
 		}
 	}
-	for name, md := range map[string]string{"replicas.md": replicasMD, "bench.md": clientsMD} {
-		if md == head {
+	for name, md := range map[string]string{"replicas.md": replicasMD, "bench.md": clientsMD, "backups.md": backupsMD} {
+		if md == head || md == head+"\n"+backupsHeader {
 			continue
 		}
 		if err := os.WriteFile(filepath.Join(*out, name), []byte(md), 0o644); err != nil {
@@ -171,7 +189,8 @@ func writeConfig(n, r int) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "config:\n  mysql-client-server:platform: local\n  mysql-client-server:localSubnet: %s\n", subnet)
 	fmt.Fprintf(&b, "  mysql-client-server:replicas: %d\n  mysql-client-server:engine: %s\n", r, engine)
-	fmt.Fprintf(&b, "  mysql-client-server:localStateDir: %s\n  mysql-client-server:clients:\n", stateDir)
+	fmt.Fprintf(&b, "  mysql-client-server:localStateDir: %s\n  mysql-client-server:backupKeepOnDestroy: \"false\"\n", stateDir)
+	b.WriteString("  mysql-client-server:clients:\n")
 	for i := 1; i <= n; i++ {
 		fmt.Fprintf(&b, "    - client%d\n", i)
 	}

@@ -1,0 +1,143 @@
+package tests
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mysql-client-server/mysql-client-server/components/backup"
+)
+
+// onServer runs a shell snippet on the stack's server, as root, through
+// make ssh, with the backup scripts' directory in $B. It returns the
+// output and the snippet's exit code.
+func (e *realEngine) onServer(snippet string) (string, int) {
+	e.t.Helper()
+	out, err := e.make("B=$(ls -d "+backup.ScriptsDir+"/*/ | head -n1)\n"+snippet+"\necho \"rc=$?\"\n", "-s", "ssh", "HOST=mysql_server")
+	require.NoError(e.t, err, "make ssh: %s", out)
+	m := regexp.MustCompile(`rc=([0-9]+)\s*$`).FindStringSubmatch(out)
+	require.NotNil(e.t, m, "the snippet's exit code: %s", out)
+	var rc int
+	fmt.Sscan(m[1], &rc)
+	return strings.TrimSuffix(out, m[0]), rc
+}
+
+// backupProof reads the backups' proof from the store, on the server.
+func (e *realEngine) backupProof() backup.Proof {
+	e.t.Helper()
+	out, rc := e.onServer(`bash "$B/backup-proof.sh" 2>&1`)
+	require.Equal(e.t, 0, rc, out)
+	line := out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:]
+	p, err := backup.ParseProof(strings.TrimSpace(line))
+	require.NoError(e.t, err)
+	return p
+}
+
+// TestRealEngineBackups deploys a stack with backups on and a short
+// schedule, and proves: the first backup is taken at up and restore-verified
+// (proofs.backups); the scheduler takes two more with no up in between; the
+// rows committed before a backup are in it; a corrupted object fails its
+// restore check, named; and a backup while the store is unreachable fails
+// loudly, counts for nothing, and the next one succeeds.
+func TestRealEngineBackups(t *testing.T) {
+	const subnet = "10.213.222.0/24"
+	e := newRealEngine(t, subnet, "engine-Backup-password-1")
+	e.setConfig("backups", "on")
+	e.setConfig("backupSchedule", "20s")
+	e.setConfig("backupRetention", "1h")
+
+	res, err := e.up()
+	require.NoError(t, err, "cold pulumi up with backups")
+	proofs := res.Outputs["proofs"].Value.(map[string]any)
+	require.Contains(t, proofs, "backups")
+	first := proofs["backups"].(map[string]any)
+	assert.Equal(t, true, first["verified"], "the first backup is restore-verified: %v", first)
+	assert.NotEmpty(t, first["gtidPosition"])
+	assert.Equal(t, testEngine(t), first["engine"])
+	assert.Greater(t, first["sizeBytes"].(float64), 0.0)
+	assert.Empty(t, first["diagnosis"])
+
+	// Rows committed now are in the next scheduled backups, with their
+	// checksum; two backups come with no pulumi up in between.
+	_, err = e.make("CREATE TABLE app.orders (id INT PRIMARY KEY, item VARCHAR(20));\n"+
+		"INSERT INTO app.orders VALUES (1, 'tea'), (2, 'milk'), (3, 'bread');\n", "-s", "client")
+	require.NoError(t, err)
+	start := e.backupProof().Count
+	deadline := time.Now().Add(3 * time.Minute)
+	var p backup.Proof
+	for p = e.backupProof(); (p.Count < start+2 || !p.Verified) && time.Now().Before(deadline); p = e.backupProof() {
+		time.Sleep(2 * time.Second) // polling the store, bounded by the deadline
+	}
+	require.GreaterOrEqual(t, p.Count, start+2, "the scheduler took two backups without an up: %+v", p)
+	assert.True(t, p.Verified, "the newest scheduled backup restores: %+v", p)
+	out, rc := e.onServer(`bash -c 'source "$0/lib.sh"; store_env; store cat "vault:full/` + p.Name + `/manifest.txt"' "$B"`)
+	require.Equal(t, 0, rc, out)
+	assert.Regexp(t, `(?m)^checksum: app\.orders [0-9]+$`, out, "the manifest has the table's checksum")
+
+	t.Run("a corrupted object fails the restore check, named", func(t *testing.T) {
+		objects, err := filepath.Glob(filepath.Join(e.local.stateDir, "backups", "*", "data", "backups", "mysql_server", "full", p.Name, "data.tar.zst*"))
+		require.NoError(t, err)
+		require.Len(t, objects, 1, "the data object in the store's directory")
+		info, err := os.Stat(objects[0])
+		require.NoError(t, err)
+		require.NoError(t, os.Truncate(objects[0], info.Size()/2))
+		out, rc := e.onServer(`bash "$B/backup-verify.sh" ` + p.Name + ` 2>&1`)
+		assert.Equal(t, 1, rc, out)
+		assert.Contains(t, out, "verified: no")
+		assert.Contains(t, out, "corrupt object full/"+p.Name+"/data.tar.zst", "the diagnosis names the object")
+	})
+
+	t.Run("the store unreachable: the scheduled backup fails loudly, counts for nothing, and the next one is good", func(t *testing.T) {
+		netns := e.local.platform.StoreNetns()
+		block := exec.Command("ip", "netns", "exec", netns, "nft", "-f", "-")
+		block.Stdin = strings.NewReader("table inet mcs_test_block {\n chain input {\n  type filter hook input priority -10; policy accept;\n  tcp dport 7070 drop\n }\n}\n")
+		require.NoError(t, block.Run())
+		unblock := func() {
+			_ = exec.Command("ip", "netns", "exec", netns, "nft", "delete", "table", "inet", "mcs_test_block").Run()
+		}
+		defer unblock()
+		attempt := func() string {
+			out, rc := e.onServer(`cat /etc/mysql/mysql-client-server-backup/last-attempt`)
+			require.Equal(t, 0, rc, out)
+			return out
+		}
+		var failed string
+		for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Second) {
+			if a := attempt(); strings.Contains(a, "result: failed") {
+				failed = a
+				break
+			}
+		}
+		require.NotEmpty(t, failed, "a scheduled backup failed while the store was unreachable")
+		assert.Contains(t, failed, "upload of full/", "loudly, naming the step: %s", failed)
+		name := regexp.MustCompile(`(?m)^id: (\S+)$`).FindStringSubmatch(failed)
+		require.NotNil(t, name, failed)
+		unblock()
+		assert.NotContains(t, e.backupIDs(), name[1], "nothing of the failed backup counts")
+		var p backup.Proof
+		for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Second) {
+			if p = e.backupProof(); p.Name > name[1] && p.Verified {
+				break
+			}
+		}
+		assert.Greater(t, p.Name, name[1], "the next schedule took a backup: %+v", p)
+		assert.True(t, p.Verified, "and it restores: %+v", p)
+		assert.Empty(t, p.LastError, "a good backup clears the failed attempt")
+	})
+}
+
+// backupIDs lists the store's complete backups, on the server.
+func (e *realEngine) backupIDs() []string {
+	e.t.Helper()
+	out, rc := e.onServer(`bash -c 'source "$0/lib.sh"; store_env; backup_ids' "$B"`)
+	require.Equal(e.t, 0, rc, out)
+	return strings.Fields(out)
+}
