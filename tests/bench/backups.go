@@ -18,10 +18,12 @@ import (
 const fillScript = `set -euo pipefail
 mysql -uroot -e 'CREATE DATABASE IF NOT EXISTS bench; DROP TABLE IF EXISTS bench.t;
   CREATE TABLE bench.t (id BIGINT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(1100)) ENGINE=InnoDB'
-row="CONCAT(SHA2(RAND(),512),SHA2(RAND(),512))"
+row="SHA2(RAND(),512)"
 kib="CONCAT($row,$row,$row,$row,$row,$row,$row,$row)"
 seq 1 1000 | sed "s/.*/($kib)/" | paste -sd, - | sed 's/^/INSERT INTO bench.t (v) VALUES /' | mysql -uroot
-while [ "$(mysql -uroot -N -e "SELECT data_length FROM information_schema.tables WHERE table_schema = 'bench' AND table_name = 't'")" -lt %d ]; do
+# The table's file, not information_schema's figures: MySQL caches those
+# for a day.
+while [ "$(stat -c %%s /var/lib/mysql/bench/t.ibd)" -lt %d ]; do
 	mysql -uroot -e "INSERT INTO bench.t (v) SELECT $kib FROM bench.t"
 done
 mysql -uroot -e 'FLUSH TABLES bench.t'
@@ -46,17 +48,17 @@ B=/etc/mysql/mysql-client-server-backup/scripts
 source "$B/lib.sh"
 store_env
 name=$(bash "$B/backup-run.sh" 2>/dev/null | head -n1)
-store cat "vault:full/$name/manifest.txt" | grep -E '^(seconds|rawBytes|sizeBytes): '
+store cat "vault:full/$name/manifest.txt" | grep -E '^(seconds|rawBytes|sizeBytes|phases): '
 store cat "vault:full/$name/verify.txt" | grep -E '^(verified|restoreSeconds|diagnosis): '
 `
 
 // latencyScript commits %d single-row INSERTs in one session on the client
-// and prints the mean milliseconds per commit.
+// and prints the mean microseconds per commit.
 const latencyScript = `set -euo pipefail
 mysql -e 'CREATE TABLE IF NOT EXISTS bench_latency (id INT AUTO_INCREMENT PRIMARY KEY, at DOUBLE)'
 start=${EPOCHREALTIME/./}
 seq 1 %[1]d | sed 's/.*/INSERT INTO bench_latency (at) VALUES (&);/' | mysql
-echo "ms $(( (${EPOCHREALTIME/./} - start) / %[1]d ))"
+echo "us $(( (${EPOCHREALTIME/./} - start) / %[1]d ))"
 `
 
 // onHost runs a script on a bench host through make ssh and returns its
@@ -98,7 +100,7 @@ func latencies(ctx context.Context, done <-chan struct{}) ([]float64, error) {
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, field(out, "ms"))
+		ms = append(ms, field(out, "us")/1000)
 		select {
 		case <-done:
 			sort.Float64s(ms)
@@ -130,12 +132,18 @@ func benchBackups(ctx context.Context, sizeMB int) (string, error) {
 		return "", err
 	}
 	floor := field(out, "floor") / 1e6
-	idleDone := make(chan struct{})
-	close(idleDone)
-	idle, err := latencies(ctx, idleDone)
-	if err != nil {
-		return "", err
+	floorMBs := mb / floor // the whole data directory, binary logs included
+	var idle []float64
+	for range 5 { // five rounds without a backup
+		idleDone := make(chan struct{})
+		close(idleDone)
+		round, err := latencies(ctx, idleDone)
+		if err != nil {
+			return "", err
+		}
+		idle = append(idle, round...)
 	}
+	sort.Float64s(idle)
 	done := make(chan struct{})
 	var backupOut string
 	var backupErr error
@@ -155,11 +163,17 @@ func benchBackups(ctx context.Context, sizeMB int) (string, error) {
 	}
 	raw := field(backupOut, "rawBytes") / 1e6
 	took, restore := field(backupOut, "seconds"), field(backupOut, "restoreSeconds")
-	fmt.Fprintf(os.Stderr, "%-7s floor %.1f s, backup %.1f s, restore %.1f s\n", engine, floor, took, restore)
+	phases := ""
+	for _, line := range strings.Split(backupOut, "\n") {
+		if v, ok := strings.CutPrefix(line, "phases: "); ok {
+			phases = strings.TrimSpace(v)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "%-7s floor %.1f s, backup %.1f s (%s), restore %.1f s\n", engine, floor, took, phases, restore)
 	idleMs, duringMs := median(idle), median(during)
-	return fmt.Sprintf("| %s | %.0f MB (%.0f MB compressed) | %.1f s, %.0f MB/s | %.1f s, %.0f MB/s | **%.2f×** | %.1f s, %.0f MB/s | **%.2f×** | %.1f / %.1f ms | **%.2f×** |\n",
-		engine, raw, field(backupOut, "sizeBytes")/1e6, floor, raw/floor, took, raw/took, floor/took,
-		restore, raw/restore, floor/restore, idleMs, duringMs, duringMs/idleMs), nil
+	return fmt.Sprintf("| %s | %.0f MB copied (%.0f MB compressed); data directory %.0f MB | %.1f s, %.0f MB/s | %.1f s, %.0f MB/s (%s) | **%.2f×** | %.1f s, %.0f MB/s | **%.2f×** | %.1f / %.1f ms | **%.2f×** |\n",
+		engine, raw, field(backupOut, "sizeBytes")/1e6, mb, floor, floorMBs, took, raw/took, phases, raw/took/floorMBs,
+		restore, raw/restore, raw/restore/floorMBs, idleMs, duringMs, duringMs/idleMs), nil
 }
 
 // median is the middle of sorted values.

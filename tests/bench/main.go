@@ -82,7 +82,9 @@ func main() {
 		fatal(err)
 	}
 	head := fmt.Sprintf("Measured %s on %s, %d runs each.\n", time.Now().UTC().Format("2006-01-02"), machine(), *runs)
-	clientsMD, replicasMD, backupsMD := head, head, head+"\n"+backupsHeader
+	clientsMD, replicasMD := head, head
+	backupsHead := fmt.Sprintf("Measured %s on %s, one run per engine.\n\n%s", time.Now().UTC().Format("2006-01-02"), machine(), backupsHeader)
+	backupsMD := backupsHead
 	for _, e := range strings.Split(*enginesFlag, ",") {
 		engine = strings.TrimSpace(e)
 		if engine != "mysql" && engine != "mariadb" {
@@ -127,7 +129,7 @@ func main() {
 		}
 	}
 	for name, md := range map[string]string{"replicas.md": replicasMD, "bench.md": clientsMD, "backups.md": backupsMD} {
-		if md == head || md == head+"\n"+backupsHeader {
+		if md == head || md == backupsHead {
 			continue
 		}
 		if err := os.WriteFile(filepath.Join(*out, name), []byte(md), 0o644); err != nil {
