@@ -83,7 +83,7 @@ func TestRealEngineBackups(t *testing.T) {
 	assert.Regexp(t, `(?m)^checksum: app\.orders [0-9]+$`, out, "the manifest has the table's checksum")
 
 	t.Run("a corrupted object fails the restore check, named", func(t *testing.T) {
-		objects, err := filepath.Glob(filepath.Join(e.local.stateDir, "backups", "*", "data", "backups", "mysql_server", "full", p.Name, "data.tar.zst*"))
+		objects, err := filepath.Glob(filepath.Join(e.local.stateDir, "backups", "*", "data", "backups", "mysql_server", "key-*", "full", p.Name, "data.tar.zst*"))
 		require.NoError(t, err)
 		require.Len(t, objects, 1, "the data object in the store's directory")
 		info, err := os.Stat(objects[0])

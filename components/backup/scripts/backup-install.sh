@@ -44,7 +44,11 @@ obscured=$(printf '%s\n' "$passphrase" | rclone obscure -)
 	else
 		printf 'RCLONE_CONFIG_STORE_ENV_AUTH=true\n'
 	fi
-	printf 'RCLONE_CONFIG_VAULT_TYPE=crypt\nRCLONE_CONFIG_VAULT_REMOTE=%q\n' "store:$MCS_STORE_BUCKET/$MCS_STORE_PREFIX"
+	# The passphrase's own subtree: a stack made anew over a store that
+	# kept an earlier one's backups (backupKeepOnDestroy) never mixes them
+	# with its own, which another passphrase could not read.
+	printf 'RCLONE_CONFIG_VAULT_TYPE=crypt\nRCLONE_CONFIG_VAULT_REMOTE=%q\n' \
+		"store:$MCS_STORE_BUCKET/$MCS_STORE_PREFIX/key-$(printf '%s' "$passphrase" | sha256sum | cut -c1-12)"
 	printf 'RCLONE_CONFIG_VAULT_PASSWORD=%q\nRCLONE_CONFIG_VAULT_FILENAME_ENCRYPTION=off\n' "$obscured"
 	printf 'RCLONE_CONFIG_VAULT_DIRECTORY_NAME_ENCRYPTION=false\n'
 	printf 'MCS_SCHEDULE_SECONDS=%s\nMCS_RETENTION_SECONDS=%s\nMCS_BINLOG_SECONDS=%s\n' \

@@ -15,5 +15,5 @@ if [[ $MCS_KEEP == no ]]; then
 	rmdir -- "${MCS_STORE_DIR%/*}" 2>/dev/null || true
 else
 	rm -f -- "$MCS_STORE_DIR/credentials.env"
-	log "the backups stay in $MCS_STORE_DIR/data (pulumi config set backupsKeepOnDestroy false removes them with the stack)"
+	log "the backups stay in $MCS_STORE_DIR/data (pulumi config set backupKeepOnDestroy false removes them with the stack)"
 fi
