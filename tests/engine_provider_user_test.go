@@ -143,6 +143,7 @@ func TestRealEngineProviderUser(t *testing.T) {
 	require.NoError(t, s.SetAllConfig(ctx, auto.ConfigMap{
 		"platform": {Value: "local"}, "localSubnet": {Value: subnet}, "localStateDir": {Value: stateDir},
 		"password": {Value: testPassword, Secret: true}, "engine": {Value: testEngine(t)},
+		"backups": {Value: "off"}, // not what this test is about
 	}))
 	up := func() (auto.UpResult, error) {
 		uctx, cancel := context.WithTimeout(ctx, opTimeout)

@@ -128,8 +128,9 @@ func TestRealEngineLocalStack(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, got, `"currentUser": "app@`+clientAddr+`"`)
 		assert.Contains(t, got, "closed (timeout)")
-		assert.Equal(t, map[string]int{"replace": 2, "same": created - 2}, e.lastChanges(t),
-			"the client's proof and the operator's check run again; nothing else changes")
+		assert.Contains(t, got, `"verified": true`, "the backups' proof, read again from the store")
+		assert.Equal(t, map[string]int{"replace": 3, "same": created - 3}, e.lastChanges(t),
+			"the client's proof, the operator's check and the backups' proof run again; nothing else changes")
 	})
 
 	t.Run("a password rotation updates the account in place", func(t *testing.T) {

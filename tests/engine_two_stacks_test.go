@@ -36,8 +36,10 @@ func twoStacksProgram(names *[]string, stateDir string, engine host.Engine) pulu
 				Platform: &local.Platform{
 					Name: stack.Project + "/" + twoStacks + "/" + name, Subnet: twoStackSubnets[name], StateDir: stateDir,
 				},
-				Password: pulumi.ToSecret(pulumi.String(twoStacksPassword)).(pulumi.StringOutput),
-				Engine:   engine,
+				Password:  pulumi.ToSecret(pulumi.String(twoStacksPassword)).(pulumi.StringOutput),
+				Engine:    engine,
+				NoBackups: true, // not what this test is about
+
 			})
 			if err != nil {
 				return err

@@ -86,6 +86,8 @@ func newLocalEnv(t *testing.T, subnet string, clients []string, password string,
 		config: map[string]string{
 			"platform": "local", "localSubnet": subnet, "localStateDir": stateDir,
 			"clients": string(cl), "password": password, "engine": testEngine(t),
+			// Backups have tests of their own (engine_backups_test.go).
+			"backups": "off", "backupKeepOnDestroy": "false",
 		},
 		secrets:  []string{"password"},
 		stateDir: stateDir,

@@ -3,7 +3,7 @@ package backup
 import (
 	"embed"
 
-	"github.com/mysql-client-server/mysql-client-server/components/internal/stage"
+	"github.com/mysql-client-server/mysql-client-server/components/host/stage"
 	"github.com/mysql-client-server/mysql-client-server/components/mysql"
 )
 
@@ -24,7 +24,7 @@ var HostScripts = []string{"backup-install.sh", "backup-run.sh", "backup-verify.
 	"backup-proof.sh", "backup-schedule.sh", "backup-remove.sh", "backup-binlogs.sh", "backup-restore.sh"}
 
 // ScriptsDir is where the server keeps the backup scripts, one directory per
-// version of them (internal/stage), beside the MySQL scripts.
+// version of them (host/stage), beside the MySQL scripts.
 const ScriptsDir = "/etc/mysql/mysql-client-server-backup-scripts"
 
 // hostSet is HostScripts as staged: their lib.sh is the MySQL scripts'

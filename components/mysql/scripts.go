@@ -7,8 +7,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/host/stage"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/shell"
-	"github.com/mysql-client-server/mysql-client-server/components/internal/stage"
 )
 
 //go:embed scripts/*.sh

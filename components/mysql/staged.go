@@ -4,8 +4,8 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
+	"github.com/mysql-client-server/mysql-client-server/components/host/stage"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/names"
-	"github.com/mysql-client-server/mysql-client-server/components/internal/stage"
 )
 
 // HostScripts are the scripts that run on the hosts (closed-check.sh and
@@ -20,7 +20,7 @@ var HostScripts = []string{"client-install.sh", "client-login.sh", "server-insta
 // /etc/mysql, which each local host has of its own.
 const ScriptsDir = "/etc/mysql/mysql-client-server-scripts"
 
-// hostSet is HostScripts as staged on every host (internal/stage).
+// hostSet is HostScripts as staged on every host (host/stage).
 // An earlier version made the staging command with no parent, as
 // "<host>-mysql-scripts".
 var hostSet = &stage.Set{Dir: ScriptsDir, Lib: raw("lib.sh"), Names: HostScripts, Body: body, Name: "scripts",
