@@ -29,7 +29,14 @@ var scripts embed.FS
 
 // script returns scripts/lib.sh followed by scripts/<name> (without its
 // shebang line), as one program for bash -c.
-func script(name string) pulumi.String {
+func script(name string) pulumi.String { return scriptWith(name) }
+
+// storeScript is script with store-lib.sh between lib.sh and the script.
+func storeScript(name string) pulumi.String { return scriptWith("store-lib.sh", name) }
+
+// scriptWith returns scripts/lib.sh followed by each named script (without
+// its shebang line), as one program for bash -c.
+func scriptWith(names ...string) pulumi.String {
 	read := func(n string) string {
 		b, err := scripts.ReadFile("scripts/" + n)
 		if err != nil {
@@ -37,11 +44,15 @@ func script(name string) pulumi.String {
 		}
 		return string(b)
 	}
-	body := read(name)
-	if strings.HasPrefix(body, "#!") {
-		body = body[strings.Index(body, "\n")+1:]
+	program := read("lib.sh")
+	for _, name := range names {
+		body := read(name)
+		if strings.HasPrefix(body, "#!") {
+			body = body[strings.Index(body, "\n")+1:]
+		}
+		program += "\n" + body
 	}
-	return pulumi.String(read("lib.sh") + "\n" + body)
+	return pulumi.String(program)
 }
 
 // Defaults of the local platform's settings.

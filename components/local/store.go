@@ -163,8 +163,8 @@ func (p *Platform) serveStore(ctx *pulumi.Context, st *Store, name string, spec 
 		keep = "yes"
 	}
 	serve, err := local.NewCommand(ctx, name+"-serve", &local.CommandArgs{
-		Create: script("store-serve.sh"),
-		Delete: script("store-stop.sh"),
+		Create: storeScript("store-serve.sh"),
+		Delete: storeScript("store-stop.sh"),
 		Environment: pulumi.StringMap{
 			"MCS_NETNS": pulumi.String(h.NetnsName), "MCS_STORE_DIR": pulumi.String(dir), "MCS_STORE_ADDRESS": address,
 			"MCS_STORE_PORT": pulumi.String(fmt.Sprint(StorePort)), "MCS_STORE_BUCKET": pulumi.String(StoreBucket),

@@ -51,18 +51,3 @@ valid_port() { [[ $1 =~ ^[1-9][0-9]{0,4}$ ]] && (($1 <= 65535)); }
 # valid_host_dir: a normalised absolute path at least three levels deep, of
 # plain characters (host-delete removes it).
 valid_host_dir() { [[ $1 =~ ^(/[A-Za-z0-9_.@+-]+){3,}$ && ! $1 =~ /\.\.?(/|$) ]]; }
-
-# stop_store DIR stops the backup store that serves DIR, where one runs, and
-# waits until it is gone.
-stop_store() {
-	local dir=$1 pid i
-	pid=$(cat "$dir/versitygw.pid" 2>/dev/null || true)
-	[[ -n $pid ]] && kill -0 "$pid" 2>/dev/null || return 0
-	kill "$pid" 2>/dev/null || true
-	for i in $(seq 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		((i < 100)) && sleep 0.1
-	done
-	kill -9 "$pid" 2>/dev/null || true
-	rm -f -- "$dir/versitygw.pid"
-}
