@@ -77,3 +77,14 @@ func TestEveryHostScriptIsStaged(t *testing.T) {
 	}
 	assert.ElementsMatch(t, names, HostScripts, "every script but lib.sh runs on the server, staged")
 }
+
+// TestChecksumMismatchNamesTheTables: the comparison both the restore check
+// and make restore use names each table whose checksum differs, and prints
+// nothing when all match (checksums stubbed, as the scratch server's).
+func TestChecksumMismatchNamesTheTables(t *testing.T) {
+	manifest := t.TempDir() + "/manifest.txt"
+	stub := "set -euo pipefail; checksums() { printf 'app.a 1\\napp.b 2\\napp.c 3\\n'; }; "
+	write := "printf 'name: x\\nchecksum: app.a 1\\nchecksum: app.b %s\\nchecksum: app.c 3\\n' "
+	assert.Equal(t, "", lib(t, stub+write+"2 >"+manifest+"; checksum_mismatch "+manifest+" dir"))
+	assert.Equal(t, "app.b", lib(t, stub+write+"9 >"+manifest+"; checksum_mismatch "+manifest+" dir"))
+}

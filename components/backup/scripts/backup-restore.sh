@@ -37,8 +37,8 @@ gtid=$(manifest_get "$dir/manifest.txt" gtid)
 case $target in
 time=* | gtid=*) replay_binlogs "$dir" "$target" "$gtid" ;;
 *)
-	[ "$(sed -n 's/^checksum: //p' "$dir/manifest.txt")" = "$(checksums "$dir/data")" ] ||
-		die "backup $id: checksum mismatch after the restore"
+	tables=$(checksum_mismatch "$dir/manifest.txt" "$dir/data")
+	[ -z "$tables" ] || die "backup $id: checksum mismatch after the restore: $tables"
 	log "backup $id: every table's checksum matches its manifest"
 	;;
 esac

@@ -48,7 +48,7 @@ log "backup $id: taking a physical copy ($DIALECT_FLAVOR)"
 phase=$EPOCHREALTIME phases=""
 # lap NAME adds the seconds since the last lap to the manifest's phases.
 lap() {
-	phases+="${phases:+ }$1=$(awk -v a="$phase" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b - a}')s"
+	phases+="${phases:+ }$1=$(since "$phase")s"
 	phase=$EPOCHREALTIME
 }
 take_full "$work/data"
@@ -76,7 +76,7 @@ fault_point backup-run:uploaded
 		"$(cat "$MCS_BACKUP_DIR/stream")"
 	printf 'rawBytes: %s\nsizeBytes: %s\n' "$raw" "$(stat -c %s "$work/data.tar.zst")"
 	printf 'sha256: %s\nseconds: %s\nphases: %s\n' "$(sha256sum "$work/data.tar.zst" | awk '{print $1}')" \
-		"$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b - a}')" "$phases"
+		"$(since "$started")" "$phases"
 	sed 's/^/checksum: /' "$work/checksums"
 } >"$work/manifest.txt"
 store copyto "$work/manifest.txt" "vault:full/$id/manifest.txt" || die "upload of full/$id/manifest.txt failed: the store did not take it"

@@ -27,21 +27,17 @@ rm -rf --one-file-system "$work"
 
 # check prints the diagnosis of the restore, or nothing when it is good.
 check() {
-	local want got
+	local tables
 	fetch_backup "$id" "$work" || return 0
 	if ! scratch_start "$work/data"; then
 		printf 'restore: the restored copy did not start: %s\n' "$(scratch_error "$work/data")"
 		return 0
 	fi
-	want=$(sed -n 's/^checksum: //p' "$work/manifest.txt")
-	got=$(checksums "$work/data")
-	if [ "$want" != "$got" ]; then
-		printf 'checksum mismatch: %s\n' "$(diff <(printf '%s\n' "$want") <(printf '%s\n' "$got") |
-			sed -n 's/^[<>] \([^ ]*\) .*/\1/p' | sort -u | paste -sd, - | sed 's/,/, /g')"
-	fi
+	tables=$(checksum_mismatch "$work/manifest.txt" "$work/data")
+	if [ -n "$tables" ]; then printf 'checksum mismatch: %s\n' "$tables"; fi
 }
 diagnosis=$(check)
-seconds=$(awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b - a}')
+seconds=$(since "$started")
 {
 	if [ -z "$diagnosis" ]; then
 		printf 'verified: yes\nrestoreSeconds: %s\n' "$seconds"

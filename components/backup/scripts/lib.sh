@@ -67,6 +67,9 @@ id_time() {
 	printf '%s-%s-%sT%s:%s:%sZ\n' "${id:0:4}" "${id:4:2}" "${id:6:2}" "${id:9:2}" "${id:11:2}" "${id:13:2}"
 }
 
+# since START prints the seconds since START (an $EPOCHREALTIME), to 0.1 s.
+since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.1f", b - a}'; }
+
 # manifest_get FILE KEY prints KEY's value from a manifest.
 manifest_get() { sed -n "s/^$2: //p" "$1" | head -n1; }
 
@@ -181,6 +184,19 @@ checksums() {
 }
 
 # ---------------------------------------------------------------- restore
+
+# checksum_mismatch MANIFEST DIR prints the tables whose checksum on DIR's
+# scratch server differs from the manifest's ("a.t, b.u"), or nothing when
+# every table matches.
+checksum_mismatch() {
+	local want got
+	want=$(sed -n 's/^checksum: //p' "$1")
+	got=$(checksums "$2")
+	[ "$want" != "$got" ] || return 0
+	# diff exits 1 on the differences it prints.
+	{ diff <(printf '%s\n' "$want") <(printf '%s\n' "$got") || true; } |
+		sed -n 's/^[<>] \([^ ]*\) .*/\1/p' | sort -u | paste -sd, - | sed 's/,/, /g'
+}
 
 # fetch_backup ID DIR downloads backup ID into DIR (made here), checks the
 # object against its manifest, and unpacks the copy into DIR/data. On a
