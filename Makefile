@@ -49,7 +49,7 @@ endif
 T0 := $(shell date +%s)
 step = echo "==> [$$(( $$(date +%s) - $(T0) )) s] $(1)"
 
-.PHONY: help deps tools build lint check test bench up down client ssh preview outputs verify restore clean-image
+.PHONY: help deps tools build lint check test bench up down client ssh preview outputs verify restore restore-in-place clean-image
 
 help:
 	@echo "make up      deploy the local stack (root; builds the Pulumi CLI once if it is missing)"
@@ -57,7 +57,8 @@ help:
 	@echo "make ssh     open a shell on a host (HOST=mysql_server|mysql_client)"
 	@echo "make verify  re-run the proofs against the live hosts"
 	@echo "make restore restore the backups into a scratch server on the server host (AT=latest|NAME|time=...|gtid=...)"
-	@echo "make down    destroy the local stack and everything it made"
+	@echo "make restore-in-place  restore the server itself to AT, then re-seed its replicas"
+	@echo "make down    destroy the local stack (its backups stay, with their passphrase in the config)"
 	@echo "make check   lint and the wiring tests, without root (under a minute)"
 	@echo "make test    install test dependencies and run every test (root)"
 	@echo "make bench   time cold up, no-op up and down for both engines, with clients and replicas (root)"
@@ -105,7 +106,7 @@ test: deps lint tools
 	$(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v '/tests$$')
 	@for e in $(TEST_ENGINES); do \
 		$(call step,the local stack's tests on engine $$e); \
-		MCS_TEST_ENGINE=$$e $(GO) test -count=1 -timeout 25m ./tests/ || exit 1; \
+		MCS_TEST_ENGINE=$$e $(GO) test -count=1 -timeout 40m ./tests/ || exit 1; \
 	done
 
 # bench measures cold up, no-op up and down under the real engine, for each
@@ -157,8 +158,17 @@ restore: tools build
 	@source $(PULUMI_ENV) && save_key $(STACK) $(KEY) && ssh_to $(STACK) $(KEY) mysql_server \
 		"s=; [ \$$(id -u) -eq 0 ] || s='sudo -n'; \$$s env MCS_RESTORE_STOP='$(STOP)' bash /etc/mysql/mysql-client-server-backup/scripts/backup-restore.sh '$(AT)'"
 
+# restore-in-place restores the server itself to AT (latest, a backup's
+# name, time=2026-12-01T16:30:00Z or gtid=<GTID set>): writes stop, the
+# binary logs are archived, the restored data replaces the server's (the old
+# is kept until the restored rows are checked), and the replicas are seeded
+# again from it.
+restore-in-place: tools build
+	@[[ "$(AT)" =~ ^[A-Za-z0-9:=.,_-]+$$ ]] || { echo "make restore-in-place: AT=$(AT): expected latest, a backup's name, time=2026-12-01T16:30:00Z or gtid=<GTID set>" >&2; exit 2; }
+	@source $(PULUMI_ENV) && restore_in_place $(STACK) $(KEY) '$(AT)'
+
 down: tools build
-	@source $(PULUMI_ENV) && pulumi destroy --yes --stack $(STACK) && rm -f $(KEY)
+	@source $(PULUMI_ENV) && keep_backups $(STACK) && pulumi destroy --yes --stack $(STACK) && rm -f $(KEY)
 
 # clean-image removes the images of the mysql engine's hosts: a cache that
 # make down keeps and the next make up builds again (about 60 s). It refuses

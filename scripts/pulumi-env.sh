@@ -45,6 +45,49 @@ save_key() {
 	(umask 077 && pulumi stack output --stack "$1" privateKey --show-secrets >"$2")
 }
 
+# keep_backups STACK: before a destroy that keeps the backups, what a later
+# up needs to restore them (restoreFrom) goes from the state into the
+# stack's config: the generated passphrase, as a secret (on stdin, never in
+# argv), and on AWS the kept bucket (backupBucket), which the next up
+# adopts. What the config already sets stays as it is.
+keep_backups() {
+	local stack=$1 passphrase bucket
+	[ "$(pulumi config get --stack "$stack" backupKeepOnDestroy 2>/dev/null || true)" != false ] || return 0
+	if [ -z "$(pulumi config get --stack "$stack" backupPassphrase 2>/dev/null || true)" ]; then
+		passphrase=$(pulumi stack output --stack "$stack" --show-secrets backupPassphrase 2>/dev/null || true)
+		if [ -n "$passphrase" ]; then
+			printf '%s' "$passphrase" | pulumi config set --stack "$stack" --secret backupPassphrase >/dev/null
+			echo "kept the backups' passphrase in the stack's config (backupPassphrase, a secret): restoreFrom reads the backups with it"
+		fi
+	fi
+	bucket=$(pulumi stack export --stack "$stack" 2>/dev/null |
+		jq -r '[.deployment.resources[]? | select(.type == "aws:s3/bucketV2:BucketV2") | .outputs.bucket][0] // empty')
+	if [ -n "$bucket" ] && [ -z "$(pulumi config get --stack "$stack" backupBucket 2>/dev/null || true)" ]; then
+		pulumi config set --stack "$stack" backupBucket "$bucket"
+		echo "kept the backup bucket's name in the stack's config (backupBucket: $bucket): the next up adopts it"
+	fi
+}
+
+# restore_in_place STACK KEY AT: restores the stack's server itself to AT
+# (make restore-in-place). The replicas go first (replicas 0, pulumi up),
+# since their data is the server's old one, and come back afterwards,
+# seeded again from the restored server, also when the restore failed.
+restore_in_place() {
+	local stack=$1 key=$2 at=$3 replicas rc=0
+	replicas=$(pulumi config get --stack "$stack" replicas 2>/dev/null || true)
+	if [ -n "$replicas" ] && [ "$replicas" != 0 ]; then
+		echo "removing the $replicas replica(s) first: they are seeded again from the restored server"
+		pulumi config set --stack "$stack" replicas 0 && pulumi up --yes --skip-preview --stack "$stack" || return
+	fi
+	save_key "$stack" "$key" && ssh_to "$stack" "$key" mysql_server \
+		"s=; [ \$(id -u) -eq 0 ] || s='sudo -n'; \$s env MCS_RESTORE_IN_PLACE=yes MCS_RESTORE_TARGET='$at' bash /etc/mysql/mysql-client-server-backup/scripts/backup-restore-server.sh" || rc=$?
+	if [ -n "$replicas" ] && [ "$replicas" != 0 ]; then
+		echo "seeding the $replicas replica(s) again from the server"
+		pulumi config set --stack "$stack" replicas "$replicas" && pulumi up --yes --skip-preview --stack "$stack" || return
+	fi
+	return "$rc"
+}
+
 # ssh_to STACK KEY HOST [command...]: runs SSH to a host of the stack. The
 # host key is pinned where the stack knows it (the local platform's
 # hostKeys output); elsewhere it is trusted on first use and kept in

@@ -62,6 +62,8 @@ func TestRealEngineBackupPointInTime(t *testing.T) {
 	e.setConfig("backups", "on")
 	e.setConfig("backupSchedule", "1h")
 	e.setConfig("backupRecoveryPoint", "20s")
+	// The backups outlive make down, for the new stack made from them.
+	e.setConfig("backupKeepOnDestroy", "true")
 	_, err := e.up()
 	require.NoError(t, err, "cold pulumi up with backups")
 
@@ -97,32 +99,16 @@ func TestRealEngineBackupPointInTime(t *testing.T) {
 	// A ledger written after the full backup: only the binary logs hold it.
 	e.sql("CREATE TABLE app.ledger (id INT PRIMARY KEY, amount INT); " +
 		"INSERT INTO app.ledger SELECT seq, seq * 10 FROM (SELECT 1 seq UNION SELECT 2 UNION SELECT 3 UNION SELECT 4 UNION SELECT 5) s")
-	last := e.sql("SELECT UTC_TIMESTAMP()")
 	beforeDrop := e.gtidNow()
-	// T is the next second of the server's clock: every ledger commit is
-	// before it, the drop at or after it.
-	var at string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
-		if now := e.sql("SELECT UTC_TIMESTAMP()"); now != last {
-			at = strings.Replace(now, " ", "T", 1) + "Z"
-			break
-		}
-	}
-	require.NotEmpty(t, at, "the server's clock moved on")
+	// T: every ledger commit is before it, the drop at or after it.
+	at := e.nextSecond()
 	e.sql("DROP TABLE app.ledger; CREATE TABLE app.later (id INT PRIMARY KEY); INSERT INTO app.later VALUES (1)")
 
 	t.Run("the binary logs reach the store within the recovery-point bound", func(t *testing.T) {
 		dropped := seq(t, e.gtidNow())
-		var archived bool
 		start := time.Now()
-		for time.Since(start) < 40*time.Second && !archived {
-			out, rc := e.onServer(`bash -c 'source "$0/lib.sh"; store_env; d=$(mktemp -d); store copy "vault:binlog/$(cat "$MCS_BACKUP_DIR/stream")/" "$d/" && mysqlbinlog "$d"/* 2>/dev/null | grep -c "DROP TABLE" ; rm -rf "$d"' "$B"`)
-			archived = rc == 0 && regexp.MustCompile(`(?m)^[1-9][0-9]*$`).MatchString(out)
-			if !archived {
-				time.Sleep(2 * time.Second)
-			}
-		}
-		assert.True(t, archived, "the drop (GTID %d) is in the store within 40 s (the bound, 20 s, plus a round)", dropped)
+		assert.True(t, e.awaitArchived("DROP TABLE", 40*time.Second),
+			"the drop (GTID %d) is in the store within 40 s (the bound, 20 s, plus a round)", dropped)
 		t.Logf("the drop reached the store after %s", time.Since(start).Round(time.Second))
 	})
 
@@ -134,4 +120,104 @@ func TestRealEngineBackupPointInTime(t *testing.T) {
 	got = e.restore("time=" + time.Now().UTC().Add(2*time.Second).Format(time.RFC3339))
 	assert.NotContains(t, got, "app.ledger", "to after T: the table stays dropped")
 	assert.Regexp(t, `(?m)^rows: app\.later 1$`, got, "with what came after")
+
+	t.Run("the server lost: a new stack from its backups, to within the recovery point", func(t *testing.T) {
+		e.sql("INSERT INTO app.later VALUES (2), (3); CREATE TABLE app.final (id INT PRIMARY KEY)")
+		rows := e.sql("SELECT COUNT(*) FROM app.w")
+		require.True(t, e.awaitArchived("app.final", 40*time.Second), "the last commits reached the store")
+		out, err := e.make("", "down")
+		require.NoError(t, err, out)
+		assert.Contains(t, out, "kept the backups' passphrase in the stack's config")
+		assert.Empty(t, e.resources(), "make down destroyed the stack")
+		e.setConfig("backupKeepOnDestroy", "false") // the cleanup takes the store's data
+		e.setConfig("restoreFrom", "time=now")
+		e.setConfig("replicas", "1") // seeded from the restored data
+		res, err := e.up()
+		require.NoError(t, err, "a new stack from the backups")
+		assert.Equal(t, rows, e.sql("SELECT COUNT(*) FROM app.w"), "every row of the writer's table")
+		assert.Equal(t, "3", e.sql("SELECT COUNT(*) FROM app.later"), "up to the last commit archived")
+		assert.Equal(t, "0", e.sql("SELECT COUNT(*) FROM app.final"), "the last table is there, empty")
+		assert.Equal(t, "0", e.sql("SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = 'app' AND table_name = 'ledger'"),
+			"the table dropped by mistake stays dropped")
+		backups := res.Outputs["proofs"].Value.(map[string]any)["backups"].(map[string]any)
+		assert.Equal(t, true, backups["verified"], "the new server's first backup restores: %v", backups)
+		assert.Equal(t, "3", e.awaitReplica("SELECT COUNT(*) FROM app.later", "3"), "the replica has the restored data")
+		// The restore never runs again: the next up changes nothing.
+		e.requireNoChanges(t, (*res.Summary.ResourceChanges)["create"])
+	})
+
+	t.Run("an in-place restore of the server: writes stop, the old data stays until checked, the replicas are seeded again", func(t *testing.T) {
+		at := e.nextSecond()
+		e.sql("INSERT INTO app.later VALUES (4), (5)")
+		// A restore that fails once the restored data is in place puts the
+		// old data back, writable, and the replicas still come back.
+		_, rc := e.onServer(`echo backup-restore-server:started >>/etc/mysql/mysql-client-server-fault`)
+		require.Equal(t, 0, rc)
+		out, err := e.make("", "-s", "restore-in-place", "AT=time="+at)
+		require.Error(t, err, "the injected fault fails the restore: %s", out)
+		assert.Contains(t, out, "putting the server's old data back")
+		assert.Equal(t, "5", e.sql("SELECT COUNT(*) FROM app.later"), "the old data, whole")
+		assert.Equal(t, "0", e.sql("SELECT @@GLOBAL.read_only"), "and writable")
+		assert.Equal(t, "5", e.awaitReplica("SELECT COUNT(*) FROM app.later", "5"), "the replica is back, seeded from it")
+
+		out, err = e.make("", "-s", "restore-in-place", "AT=time="+at)
+		require.NoError(t, err, "make restore-in-place: %s", out)
+		assert.Contains(t, out, "removing the 1 replica(s) first")
+		assert.Regexp(t, `(?m)^rows: app\.later 3$`, out)
+		assert.Equal(t, "3", e.sql("SELECT COUNT(*) FROM app.later"), "back to before the two rows")
+		e.sql("INSERT INTO app.later VALUES (6)")
+		assert.Equal(t, "4", e.sql("SELECT COUNT(*) FROM app.later"), "and writable again")
+		left, rc := e.onServer(`ls -a /var/lib/mysql /etc/mysql/*/ | grep -c -e before-restore -e restoring.cnf`)
+		assert.Equal(t, 1, rc, "the old data and the read-only drop-in are gone: %s", left)
+		assert.Equal(t, "4", e.awaitReplica("SELECT COUNT(*) FROM app.later", "4"), "the replica, seeded again, follows the restored server")
+	})
+}
+
+// nextSecond waits for the next second of the server's clock and returns
+// it (RFC 3339, UTC): every commit before the call is before it.
+func (e *realEngine) nextSecond() string {
+	e.t.Helper()
+	last := e.sql("SELECT UTC_TIMESTAMP()")
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		if now := e.sql("SELECT UTC_TIMESTAMP()"); now != last {
+			return strings.Replace(now, " ", "T", 1) + "Z"
+		}
+	}
+	require.Fail(e.t, "the server's clock did not move on")
+	return ""
+}
+
+// awaitReplica polls the first replica with query, for at most a minute,
+// until it answers want (replication catches up); it returns the last
+// answer.
+func (e *realEngine) awaitReplica(query, want string) string {
+	e.t.Helper()
+	got := e.onReplica(query)
+	for deadline := time.Now().Add(time.Minute); got != want && time.Now().Before(deadline); got = e.onReplica(query) {
+		time.Sleep(time.Second) // replication's catch-up, bounded by the deadline
+	}
+	return got
+}
+
+// onReplica runs a query on the first replica, as root on its socket, and
+// returns its one value.
+func (e *realEngine) onReplica(query string) string {
+	e.t.Helper()
+	out, err := e.make("mysql -N -B -e '"+query+"'\n", "-s", "ssh", "HOST=mysql_replica_1")
+	require.NoError(e.t, err, "make ssh HOST=mysql_replica_1: %s", out)
+	return strings.TrimSpace(out)
+}
+
+// awaitArchived polls the store, on the server, until the archived binary
+// logs of the server's stream hold marker (a statement's text), for at most
+// limit; it tells whether they did.
+func (e *realEngine) awaitArchived(marker string, limit time.Duration) bool {
+	e.t.Helper()
+	for start := time.Now(); time.Since(start) < limit; time.Sleep(2 * time.Second) {
+		out, rc := e.onServer(`bash -c 'source "$0/lib.sh"; store_env; d=$(mktemp -d); store copy "vault:binlog/$(cat "$MCS_BACKUP_DIR/stream")/" "$d/" && mysqlbinlog "$d"/* 2>/dev/null | grep -c -F -- "$1"; rm -rf "$d"' "$B" '` + marker + `'`)
+		if rc == 0 && regexp.MustCompile(`(?m)^[1-9][0-9]*$`).MatchString(out) {
+			return true
+		}
+	}
+	return false
 }

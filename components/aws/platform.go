@@ -21,6 +21,7 @@ var (
 	instanceTypePattern = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9-]+$`)
 	subnetPattern       = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	vpcPattern          = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	bucketPattern       = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$`)
 )
 
 // MinOperatorPrefix is the widest operatorCidr accepted outside the tutorial
@@ -55,6 +56,11 @@ type Platform struct {
 	SubnetID string
 	// VpcID (vpcId) defaults to the default VPC. Give it with SubnetID.
 	VpcID string
+	// BackupBucket (backupBucket) is a bucket an earlier stack kept, whose
+	// backups this stack adopts (imports) as its store instead of making
+	// a new one: restoreFrom then finds them. A stack never deletes a
+	// bucket it adopted.
+	BackupBucket string
 
 	instances map[*host.Host]*Instance
 	// roles are the IAM roles of the hosts that write backups.
@@ -90,6 +96,10 @@ func (p *Platform) Validate() error {
 	}
 	if p.VpcID != "" && !vpcPattern.MatchString(p.VpcID) {
 		return fmt.Errorf("vpcId: %q is not a VPC id: expected vpc- and 8 or 17 hex digits", p.VpcID)
+	}
+	if p.BackupBucket != "" && !bucketPattern.MatchString(p.BackupBucket) {
+		return fmt.Errorf("backupBucket: %q is not a bucket name: expected 3 to 63 lowercase letters, digits, dots and hyphens, "+
+			"such as mysql-client-server-backups-20261201000000000000000001", p.BackupBucket)
 	}
 	if p.SubnetID != "" && p.VpcID == "" {
 		return errors.New("subnetId: given without vpcId: expected both or neither (the security groups must be in the subnet's VPC)")

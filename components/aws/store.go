@@ -50,17 +50,15 @@ func (p *Platform) NewStore(ctx *pulumi.Context, parent pulumi.Resource, spec ho
 		return nil, errors.New("aws.Platform.NewStore: the server was not made by this platform with Spec.Backups")
 	}
 	name := names.Of(parent, "backups")
-	keep := []pulumi.ResourceOption{pulumi.Parent(parent), pulumi.RetainOnDelete(spec.KeepOnDestroy),
-		pulumi.Protect(spec.KeepOnDestroy && !p.AllowServerDelete)}
-	bucket, err := s3.NewBucketV2(ctx, name, &s3.BucketV2Args{
-		BucketPrefix: pulumi.String("mysql-client-server-backups-"),
-		ForceDestroy: pulumi.Bool(!spec.KeepOnDestroy),
-	}, keep...)
+	bucket, err := p.bucket(ctx, name, parent, spec.KeepOnDestroy)
 	if err != nil {
 		return nil, err
 	}
 	prefix := spec.Server.Name
-	ready, err := p.bucketRules(ctx, name, bucket, spec.Retention, pulumi.Parent(bucket))
+	// The rules stay with a kept bucket: its backups stay private and TLS
+	// only, and expire.
+	ready, err := p.bucketRules(ctx, name, bucket, spec.Retention, pulumi.Parent(bucket),
+		pulumi.RetainOnDelete(spec.KeepOnDestroy || p.BackupBucket != ""))
 	if err != nil {
 		return nil, err
 	}
@@ -77,6 +75,21 @@ func (p *Platform) NewStore(ctx *pulumi.Context, parent pulumi.Resource, spec ho
 		AccessKey: pulumi.String("").ToStringOutput(), SecretKey: pulumi.String("").ToStringOutput(),
 		CACert: pulumi.String("").ToStringOutput(), Ready: append(ready, policy),
 	}, nil
+}
+
+// bucket makes the backup bucket, or adopts BackupBucket, a bucket an
+// earlier stack kept: it is imported, and kept by pulumi destroy whatever
+// keep says (this stack did not make it).
+func (p *Platform) bucket(ctx *pulumi.Context, name string, parent pulumi.Resource, keep bool) (*s3.BucketV2, error) {
+	args := &s3.BucketV2Args{BucketPrefix: pulumi.String("mysql-client-server-backups-"), ForceDestroy: pulumi.Bool(!keep)}
+	opts := []pulumi.ResourceOption{pulumi.Parent(parent), pulumi.RetainOnDelete(keep),
+		pulumi.Protect(keep && !p.AllowServerDelete)}
+	if p.BackupBucket != "" {
+		args = &s3.BucketV2Args{Bucket: pulumi.String(p.BackupBucket), ForceDestroy: pulumi.Bool(false)}
+		opts = []pulumi.ResourceOption{pulumi.Parent(parent), pulumi.RetainOnDelete(true),
+			pulumi.Protect(keep && !p.AllowServerDelete), pulumi.Import(pulumi.ID(p.BackupBucket))}
+	}
+	return s3.NewBucketV2(ctx, name, args, opts...)
 }
 
 // prefixPolicy may list, write, read and delete under bucket/prefix/ only.

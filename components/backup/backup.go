@@ -44,6 +44,13 @@ type Args struct {
 	Passphrase pulumi.StringInput
 	// Run re-reads the proof from the store when it changes (make verify).
 	Run pulumi.StringInput
+	// RestoreFrom, when set, fills the new server with its backups before
+	// the first backup is taken (CheckTarget: latest, a backup's name,
+	// time=<RFC 3339>|now, or gtid=<GTID set>). Passphrase must then be the
+	// one the backups were made with. It acts once, when the server is
+	// new, and refuses a server that holds data; a later change of it
+	// changes nothing.
+	RestoreFrom string
 }
 
 // Backup schedules the server's backups and proves the newest one restores.
@@ -54,6 +61,14 @@ type Backup struct {
 	Proof ProofOutput `pulumi:"proof"`
 	// Passphrase is the encryption passphrase, a secret: a restore needs it.
 	Passphrase pulumi.StringOutput `pulumi:"passphrase"`
+	// Restored is what RestoreFrom restored ("restored: <backup>", "target:
+	// ...", "gtid: ...", then a "rows: <table> <n>" line per table); empty
+	// without it.
+	Restored pulumi.StringOutput `pulumi:"restored"`
+
+	// Restore is the command that fills the server (RestoreFrom), nil
+	// without it: whatever needs the server's data waits for it.
+	Restore pulumi.Resource
 }
 
 func (a *Args) validate() error {
@@ -65,6 +80,12 @@ func (a *Args) validate() error {
 	}
 	if err := CheckTimes(&a.Schedule, &a.Retention, &a.RecoveryPoint); err != nil {
 		return fmt.Errorf("BackupArgs.%w", err)
+	}
+	switch err := CheckRestore(a.RestoreFrom, a.Passphrase); {
+	case errors.Is(err, ErrRestoreNeedsPassphrase):
+		return fmt.Errorf("BackupArgs.Passphrase: %w", err)
+	case err != nil:
+		return fmt.Errorf("BackupArgs.RestoreFrom: %w", err)
 	}
 	return nil
 }
@@ -121,7 +142,7 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 		return nil, err
 	}
 	b.Proof = proof.ApplyT(ParseProof).(ProofOutput)
-	return b, ctx.RegisterResourceOutputs(b, pulumi.Map{"proof": b.Proof, "passphrase": b.Passphrase})
+	return b, ctx.RegisterResourceOutputs(b, pulumi.Map{"proof": b.Proof, "passphrase": b.Passphrase, "restored": b.Restored})
 }
 
 // commands installs the backups on the server, takes the first one (once,
@@ -144,9 +165,13 @@ func (b *Backup) commands(ctx *pulumi.Context, name string, args *Args) (pulumi.
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
+	before, err := b.restore(ctx, name, args, install)
+	if err != nil {
+		return pulumi.StringOutput{}, err
+	}
 	first, err := hostSet.Command(ctx, b, name+"-first", h, &remote.CommandArgs{
 		Create: hostSet.Run("backup-run.sh", nil),
-	}, pulumi.DependsOn([]pulumi.Resource{install}))
+	}, pulumi.DependsOn([]pulumi.Resource{before}))
 	if err != nil {
 		return pulumi.StringOutput{}, err
 	}
@@ -162,4 +187,25 @@ func (b *Backup) commands(ctx *pulumi.Context, name string, args *Args) (pulumi.
 		return pulumi.StringOutput{}, err
 	}
 	return proof.Stdout, nil
+}
+
+// restore fills the new server with its backups (RestoreFrom), once: the
+// command ignores later changes of its script and target, so an up never
+// restores over a running server. It returns what the first backup waits
+// for: the restore, or the install without one.
+func (b *Backup) restore(ctx *pulumi.Context, name string, args *Args, install pulumi.Resource) (pulumi.Resource, error) {
+	b.Restored = pulumi.String("").ToStringOutput()
+	if args.RestoreFrom == "" {
+		return install, nil
+	}
+	cmd, err := hostSet.Command(ctx, b, name+"-restore", args.Server.Host, &remote.CommandArgs{
+		Create: hostSet.Run("backup-restore-server.sh", map[string]pulumi.StringInput{
+			"MCS_RESTORE_TARGET": pulumi.String(args.RestoreFrom),
+		}),
+	}, pulumi.DependsOn([]pulumi.Resource{install}), pulumi.IgnoreChanges([]string{"create"}))
+	if err != nil {
+		return nil, err
+	}
+	b.Restore, b.Restored = cmd, cmd.Stdout
+	return cmd, nil
 }

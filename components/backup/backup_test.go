@@ -88,3 +88,19 @@ func TestChecksumMismatchNamesTheTables(t *testing.T) {
 	assert.Equal(t, "", lib(t, stub+write+"2 >"+manifest+"; checksum_mismatch "+manifest+" dir"))
 	assert.Equal(t, "app.b", lib(t, stub+write+"9 >"+manifest+"; checksum_mismatch "+manifest+" dir"))
 }
+
+func TestCheckTarget(t *testing.T) {
+	for _, ok := range []string{"latest", "20261201T163000Z", "time=2026-12-01T16:30:00Z", "time=now",
+		"gtid=f252d301-eda3-11f1-b073-02000ad5000a:1-42", "gtid=0-1-42"} {
+		assert.NoError(t, CheckTarget(ok), ok)
+	}
+	for _, bad := range []string{"", "newest", "2026-12-01", "time=", "time=16:30", "gtid=", "gtid=1; DROP", "latest "} {
+		err := CheckTarget(bad)
+		require.Error(t, err, bad)
+		assert.Contains(t, err.Error(), "expected latest, a backup's name such as 20261201T163000Z", bad)
+	}
+	// The scripts' own check (make restore) takes the same forms.
+	for _, ok := range []string{"latest", "20261201T163000Z", "time=2026-12-01T16:30:00Z", "time=now", "gtid=0-1-42"} {
+		lib(t, "check_target '"+ok+"'")
+	}
+}

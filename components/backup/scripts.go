@@ -21,7 +21,8 @@ func body(name string) string {
 
 // HostScripts are the backup scripts that run on the server.
 var HostScripts = []string{"backup-install.sh", "backup-run.sh", "backup-verify.sh", "backup-prune.sh",
-	"backup-proof.sh", "backup-schedule.sh", "backup-remove.sh", "backup-binlogs.sh", "backup-restore.sh"}
+	"backup-proof.sh", "backup-schedule.sh", "backup-remove.sh", "backup-binlogs.sh", "backup-restore.sh",
+	"backup-restore-server.sh"}
 
 // ScriptsDir is where the server keeps the backup scripts, one directory per
 // version of them (host/stage), beside the MySQL scripts.

@@ -107,6 +107,12 @@ type Args struct {
 	// BackupPassphrase encrypts the backups, a secret. When nil, one is
 	// generated once and kept stable.
 	BackupPassphrase pulumi.StringInput
+	// RestoreFrom fills a new server with the backups in its store before
+	// any account or replica is made: latest, a backup's name,
+	// time=<RFC 3339>|now (the data to within the recovery point), or
+	// gtid=<GTID set> (backup.CheckTarget). It needs BackupPassphrase, the
+	// backups' own, and acts once, when the server is new.
+	RestoreFrom string
 
 	// warnings are what validate found to warn about.
 	warnings []string

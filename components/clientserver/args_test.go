@@ -25,6 +25,10 @@ func TestArgsErrorsNameTheFieldAndTheExpectedForm(t *testing.T) {
 		{"empty clients", Args{Clients: []string{}}, "ClientServerArgs.Clients: is empty: expected at least one client name"},
 		{"a bad client", Args{Clients: []string{"ok", "not ok"}}, `ClientServerArgs.Clients[1]: "not ok": expected a letter`},
 		{"port", Args{Port: 22}, "ClientServerArgs.Port: 22: expected a TCP port 1024-65535"},
+		{"restoreFrom without a store", Args{RestoreFrom: "latest"},
+			"ClientServerArgs.RestoreFrom: the platform *clientserver.fakePlatform makes no backup store (host.Stores) to restore from"},
+		{"restoreFrom with backups off", Args{RestoreFrom: "latest", NoBackups: true},
+			"ClientServerArgs.RestoreFrom: needs backups on: the restore reads the backup store"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := tc.args

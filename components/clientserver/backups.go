@@ -1,6 +1,7 @@
 package clientserver
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -20,12 +21,18 @@ const BackupsKey = "backups"
 // make their store on this machine.
 func (a *Args) validateBackups() error {
 	if a.NoBackups {
+		if a.RestoreFrom != "" {
+			return errors.New("ClientServerArgs.RestoreFrom: needs backups on: the restore reads the backup store")
+		}
 		return nil
 	}
 	stores, ok := a.Platform.(host.Stores)
 	if !ok {
 		// A platform of an importer's own, written before backups: the
 		// stack it runs keeps running as it did, and says why it has none.
+		if a.RestoreFrom != "" {
+			return fmt.Errorf("ClientServerArgs.RestoreFrom: the platform %T makes no backup store (host.Stores) to restore from", a.Platform)
+		}
 		a.NoBackups = true
 		a.warnings = append(a.warnings, fmt.Sprintf("backups are off: the platform %T makes no backup store (host.Stores)", a.Platform))
 		return nil
@@ -36,11 +43,17 @@ func (a *Args) validateBackups() error {
 	if err := stores.CheckStore(); err != nil {
 		return fmt.Errorf("ClientServerArgs.NoBackups: %w", err)
 	}
+	switch err := backup.CheckRestore(a.RestoreFrom, a.BackupPassphrase); {
+	case errors.Is(err, backup.ErrRestoreNeedsPassphrase):
+		return fmt.Errorf("ClientServerArgs.BackupPassphrase: %w", err)
+	case err != nil:
+		return fmt.Errorf("ClientServerArgs.RestoreFrom: %w", err)
+	}
 	return nil
 }
 
 // newBackups makes the backup store and the server's backups, unless they
-// are off.
+// are off, and restores the backups into a new server (RestoreFrom).
 func (cs *ClientServer) newBackups(ctx *pulumi.Context, args *Args, r roles, keys host.KeyMaterial) error {
 	if args.NoBackups {
 		return nil
@@ -55,11 +68,15 @@ func (cs *ClientServer) newBackups(ctx *pulumi.Context, args *Args, r roles, key
 	b, err := backup.New(ctx, names.Of(cs, "backup"), &backup.Args{
 		Server: cs.Server, Store: store, Schedule: args.BackupSchedule, Retention: args.BackupRetention,
 		RecoveryPoint: args.BackupRecoveryPoint,
-		Passphrase:    args.BackupPassphrase, Run: args.VerifyRun,
+		Passphrase:    args.BackupPassphrase, Run: args.VerifyRun, RestoreFrom: args.RestoreFrom,
 	}, pulumi.Parent(cs))
 	if err != nil {
 		return err
 	}
 	cs.Backup = b
+	if b.Restore != nil {
+		// The accounts and the replicas are made on the restored data.
+		cs.Server.Filled(b.Restore)
+	}
 	return nil
 }

@@ -171,15 +171,17 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	if err != nil {
 		return nil, err
 	}
+	// The backups come before the accounts: a restore (RestoreFrom) fills
+	// the server first.
+	if err := cs.newBackups(ctx, args, r, keys.Material()); err != nil {
+		return nil, err
+	}
 	clients, err := cs.newClients(ctx, args, r.clients, password, ingress)
 	if err != nil {
 		return nil, err
 	}
 	replicaProofs, err := cs.newReplicas(ctx, name, args, r.replicas, r.clients, ingress, clients.proofAfter)
 	if err != nil {
-		return nil, err
-	}
-	if err := cs.newBackups(ctx, args, r, keys.Material()); err != nil {
 		return nil, err
 	}
 	cs.ClientProofs = byName[ClientProof](clients.proofs).(mysql.ClientProofMapOutput)

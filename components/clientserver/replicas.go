@@ -1,6 +1,9 @@
 package clientserver
 
 import (
+	"maps"
+	"slices"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
@@ -31,11 +34,16 @@ func (cs *ClientServer) newReplicas(ctx *pulumi.Context, name string, args *Args
 	}
 	operatorChecks := map[string]pulumi.StringOutput{}
 	after := append([]pulumi.Resource{}, proofAfter...)
+	// A new replica is seeded once the accounts are on the primary.
+	var accounts []pulumi.Resource
+	for _, n := range slices.Sorted(maps.Keys(cs.Users)) {
+		accounts = append(accounts, cs.Users[n].Command)
+	}
 	for k, rh := range replicaHosts {
 		n := names.OfHost(cs, rh.Name, "replica")
 		r, err := mysql.NewReplica(ctx, n, &mysql.ReplicaArgs{
 			Host: rh, Source: cs.Server, ServerID: k + 2, Password: password, Run: args.VerifyRun,
-			After: []pulumi.Resource{primaryIngress},
+			After: []pulumi.Resource{primaryIngress}, SeedAfter: accounts,
 		}, parent, names.Was(n, rh.Name+"-mysql-replica"))
 		if err != nil {
 			return nil, err

@@ -34,6 +34,10 @@ type ReplicaArgs struct {
 	// After are the resources replication waits for: the primary's ingress,
 	// which must admit the replica.
 	After []pulumi.Resource
+	// SeedAfter are the resources the seed waits for on the primary: its
+	// accounts, so that a new replica's copy holds them, and serves them
+	// from its start.
+	SeedAfter []pulumi.Resource
 }
 
 // Replica is a read-only MySQL server that follows a primary by GTID. It
@@ -154,7 +158,7 @@ func NewReplica(ctx *pulumi.Context, name string, args *ReplicaArgs, opts ...pul
 		return nil, err
 	}
 	seed, err := replicaSeed(ctx, r, name+"-seed", src, server, run,
-		pulumi.DependsOn([]pulumi.Resource{src.Install, server.Install}))
+		pulumi.DependsOn(append([]pulumi.Resource{src.Ready, server.Install}, args.SeedAfter...)))
 	if err != nil {
 		return nil, err
 	}

@@ -95,15 +95,24 @@ type Server struct {
 	CertificateExpiry pulumi.StringOutput `pulumi:"certificateExpiry"`
 	// Host is the host the server runs on.
 	Host *host.Host
-	// Install is the install command; commands that need a running server
-	// depend on it.
+	// Install is the install command.
 	Install *remote.Command
+	// Ready is what commands that need the running server and its data
+	// depend on: Install, or the command that filled the new server with
+	// its data (Filled).
+	Ready pulumi.Resource
 
 	port int
 	// renewStart is the start of the current renewal period (epoch seconds),
 	// of this server's CA.
 	renewStart pulumi.StringOutput
 }
+
+// Filled makes cmd, the command that filled the new server with its data (a
+// restore from its backups), the server's Ready: every command made after
+// this call that needs the running server and its data (accounts, replicas)
+// waits for it.
+func (s *Server) Filled(cmd pulumi.Resource) { s.Ready = cmd }
 
 // portEnv is the port as the scripts' MCS_PORT.
 func (s *Server) portEnv() pulumi.String { return pulumi.String(fmt.Sprint(s.port)) }
@@ -176,7 +185,7 @@ func NewServer(ctx *pulumi.Context, name string, args *ServerArgs, opts ...pulum
 	if err != nil {
 		return nil, err
 	}
-	s.Install = cmd
+	s.Install, s.Ready = cmd, cmd
 	s.Version = cmd.Stdout.ApplyT(func(out string) string { return parseInstall(out).version }).(pulumi.StringOutput)
 	s.CACert = cmd.Stdout.ApplyT(func(out string) string { return parseInstall(out).ca }).(pulumi.StringOutput)
 	if args.SignedBy != nil {

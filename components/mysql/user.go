@@ -177,7 +177,7 @@ func NewUser(ctx *pulumi.Context, name string, args *UserArgs, opts ...pulumi.Re
 		// The old account is dropped before the new one is made: a
 		// replacement of the same user@host (pulumi up --replace) must not
 		// drop its successor, as create-before-delete would.
-	}, pulumi.DependsOn([]pulumi.Resource{args.Server.Install}), pulumi.DeleteBeforeReplace(true))
+	}, pulumi.DependsOn([]pulumi.Resource{args.Server.Ready}), pulumi.DeleteBeforeReplace(true))
 	if err != nil {
 		return nil, err
 	}

@@ -114,3 +114,69 @@ func mustJSON(t *testing.T, v any) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+// TestAWSRestoreFromFillsTheServerFirst: with restoreFrom, the server is
+// filled from its backups after the backups' install and before the first
+// backup, the accounts and the replicas; the fill never runs again on a
+// change of its script or target; the passphrase stays a secret.
+func TestAWSRestoreFromFillsTheServerFirst(t *testing.T) {
+	cfg := map[string]string{"restoreFrom": "time=now", "backupPassphrase": "the-earlier-stacks-passphrase", "replicas": "1"}
+	for k, v := range awsConfig {
+		cfg[k] = v
+	}
+	m, _ := runAWS(t, cfg, []string{"backupPassphrase"})
+	restore := named(t, m, "command:remote:Command", "mysql-backup-restore")
+	create, _ := mocktest.Str(restore.Inputs, "create")
+	assert.Contains(t, create, "MCS_RESTORE_TARGET='time=now'")
+	assert.Contains(t, create, "backup-restore-server.sh")
+	assert.NotContains(t, create, "the-earlier-stacks-passphrase")
+	assert.Equal(t, []string{"create"}, restore.IgnoreChanges, "an up never restores over a running server")
+	install := named(t, m, "command:remote:Command", "mysql-backup-install")
+	assert.True(t, dependsOn(restore, install.Type, install.Name), "the restore reads the store the install set up")
+	assert.True(t, install.Inputs["stdin"].IsSecret())
+	for _, after := range []mocktest.Resource{
+		named(t, m, "command:remote:Command", "mysql-backup-first"),
+		named(t, m, "command:remote:Command", "mysql_client-mysql-user-account"),
+		named(t, m, "command:remote:Command", "mysql_replica_1-mysql-replica-user-account"),
+		named(t, m, "command:local:Command", "mysql_replica_1-mysql-replica-seed"),
+	} {
+		assert.True(t, dependsOn(after, restore.Type, restore.Name), "%s waits for the restore", after.Name)
+	}
+	seed := named(t, m, "command:local:Command", "mysql_replica_1-mysql-replica-seed")
+	assert.True(t, dependsOn(seed, "command:remote:Command", "mysql_client-mysql-user-account"),
+		"a new replica is seeded once the accounts are on the primary")
+}
+
+// TestAWSWithoutRestoreFromNothingWaitsForARestore: the default stack has
+// no restore, and its accounts wait for the install, as before.
+func TestAWSWithoutRestoreFromNothingWaitsForARestore(t *testing.T) {
+	m, _ := runAWS(t, awsConfig, nil)
+	_, has := m.Named("command:remote:Command", "mysql-backup-restore")
+	assert.False(t, has)
+	user := named(t, m, "command:remote:Command", "mysql_client-mysql-user-account")
+	install := named(t, m, "command:remote:Command", "mysql-server-install")
+	assert.True(t, dependsOn(user, install.Type, install.Name))
+}
+
+// TestAWSBackupBucketAdoptsAKeptBucket: backupBucket imports the bucket an
+// earlier stack kept, which this stack then never deletes, and gives the
+// new server's role its prefix; its rules are kept with it.
+func TestAWSBackupBucketAdoptsAKeptBucket(t *testing.T) {
+	const kept = "mysql-client-server-backups-20261201000000000000000001"
+	cfg := map[string]string{"backupBucket": kept, "backupKeepOnDestroy": "false"}
+	for k, v := range awsConfig {
+		cfg[k] = v
+	}
+	m, _ := runAWS(t, cfg, nil)
+	bucket := named(t, m, "aws:s3/bucketV2:BucketV2", "mysql-backups")
+	assert.Equal(t, kept, bucket.ImportID, "imported, not made")
+	got, _ := mocktest.Str(bucket.Inputs, "bucket")
+	assert.Equal(t, kept, got)
+	assert.True(t, bucket.RetainOnDelete, "a stack never deletes a bucket it adopted")
+	assert.Equal(t, false, plainJSON(t, bucket.Inputs["forceDestroy"]))
+	lifecycle := named(t, m, "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2", "mysql-backups-lifecycle")
+	assert.True(t, lifecycle.RetainOnDelete, "the rules stay with the bucket")
+	rolePolicy := named(t, m, "aws:iam/rolePolicy:RolePolicy", "mysql_server-mysql-backup-policy")
+	doc, _ := mocktest.Str(rolePolicy.Inputs, "policy")
+	assert.Contains(t, doc, "arn:aws:s3:::"+kept+"/mysql_server/*")
+}

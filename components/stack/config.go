@@ -231,8 +231,8 @@ func (l *loader) flags() error {
 }
 
 // backups parses the backups' keys: on or off, the schedule, the retention
-// and the recovery point, and the passphrase (a secret); Args checks their
-// bounds. backupKeepOnDestroy is read with the other booleans.
+// and the recovery point, the passphrase (a secret) and restoreFrom; Args
+// checks their bounds. backupKeepOnDestroy is read with the other booleans.
 func (l *loader) backups() error {
 	switch v := l.cfg.Get("backups"); v {
 	case "", "on":
@@ -253,6 +253,7 @@ func (l *loader) backups() error {
 			*f.dst = d
 		}
 	}
+	l.a.RestoreFrom = l.cfg.Get("restoreFrom")
 	var err error
 	l.a.BackupPassphrase, err = secret(l.ctx, l.cfg, "backupPassphrase", func(s string) error {
 		if len(s) < 16 || strings.ContainsAny(s, "\n\r") {
@@ -296,6 +297,7 @@ func (l *loader) awsPlatform() *aws.Platform {
 		InstanceType:         l.cfg.Get("instanceType"),
 		SubnetID:             l.cfg.Get("subnetId"),
 		VpcID:                l.cfg.Get("vpcId"),
+		BackupBucket:         l.cfg.Get("backupBucket"),
 	}
 }
 

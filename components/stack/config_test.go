@@ -100,6 +100,11 @@ func TestInvalidConfigFailsBeforeAnythingIsCreated(t *testing.T) {
 		{"local state dir /", map[string]string{"platform": "local", "localStateDir": "/"}, nil, "localStateDir", "expected a clean absolute path"},
 		{"local state dir /var", map[string]string{"platform": "local", "localStateDir": "/var"}, nil, "localStateDir", "is a system directory"},
 		{"local state dir /usr", map[string]string{"platform": "local", "localStateDir": "/usr"}, nil, "localStateDir", "is a system directory"},
+		{"backupBucket not a bucket name", aws("backupBucket", "My_Bucket"), nil, "backupBucket", "expected 3 to 63 lowercase letters"},
+		{"restoreFrom not a target", aws("restoreFrom", "yesterday"), nil, "restoreFrom", "expected latest, a backup's name"},
+		{"restoreFrom a bad time", aws("restoreFrom", "time=16:30"), nil, "restoreFrom", "time=2026-12-01T16:30:00Z"},
+		{"restoreFrom without the passphrase", aws("restoreFrom", "latest"), nil, "backupPassphrase", "the passphrase the backups were made with"},
+		{"restoreFrom with backups off", aws("restoreFrom", "latest", "backups", "off"), nil, "restoreFrom", "needs backups on"},
 		{"local state dir /etc/x", map[string]string{"platform": "local", "localStateDir": "/etc/mcs"}, nil, "localStateDir", "is under /etc, a system directory"},
 	}
 	for _, tc := range cases {
@@ -135,7 +140,7 @@ func TestEngineConfigHasEveryDeclaredKeyWithItsDefault(t *testing.T) {
 		"instanceType", "allowServerDelete", "subnetId", "vpcId", "localSubnet", "localStateDir", "replicas", "engine"} {
 		assert.Contains(t, c, "mysql-client-server:"+key, "Pulumi.yaml declares %s", key)
 	}
-	assert.Len(t, c, 28, "no other key")
+	assert.Len(t, c, 30, "no other key")
 	assert.Equal(t, "", c["mysql-client-server:engine"], "the engine the server runs, else mysql")
 	assert.Equal(t, "0", c["mysql-client-server:replicas"], "no replica unless asked")
 	assert.Equal(t, `["mysql_client"]`, c["mysql-client-server:clients"], "a list is passed as JSON")

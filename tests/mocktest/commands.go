@@ -206,6 +206,10 @@ var standardAnswers = []standardAnswer{
 	{RemoteCommand, "*-install", "backup-install.sh", printsNothing},
 	{RemoteCommand, "*-first", "", func(*Mocks, pulumi.MockResourceArgs) string { return "20261201T000000Z" }},
 	{RemoteCommand, "*-proof", "backup-proof.sh", func(*Mocks, pulumi.MockResourceArgs) string { return BackupProof }},
+	// restoreFrom's fill of a new server (backup-restore-server.sh).
+	{RemoteCommand, "*-restore", "backup-restore-server.sh", func(*Mocks, pulumi.MockResourceArgs) string {
+		return "restored: 20261201T000000Z\ntarget: latest\ngtid: 0-1-6\nrows: app.t 3"
+	}},
 	// A replica's seed, on the operator's machine (replica-seed.sh).
 	{LocalCommand, "*-seed", "", func(*Mocks, pulumi.MockResourceArgs) string { return "seeded from 203.0.113.1" }},
 	// A replica's start (replica-start.sh): the status ParseReplicaStatus reads.

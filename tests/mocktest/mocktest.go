@@ -43,6 +43,9 @@ type Resource struct {
 	IgnoreChanges                                []string
 	Protect, RetainOnDelete, DeleteBeforeReplace bool
 	DeletedWith                                  string
+	// ImportID is the id of the existing resource the registration adopts
+	// (the import option), or empty.
+	ImportID string
 	// ReplaceOnChanges and AdditionalSecretOutputs are resource options too
 	// (an SDK may add some: pulumi-command's "triggers[*]").
 	ReplaceOnChanges, AdditionalSecretOutputs []string
@@ -190,9 +193,13 @@ func (m *Mocks) NewResource(args pulumi.MockResourceArgs) (string, resource.Prop
 	case "aws:ec2/securityGroup:SecurityGroup":
 		id = "sg-" + args.Name
 	case "aws:s3/bucketV2:BucketV2":
-		// A bucket prefix gets a suffix, as S3 names it.
+		// A bucket prefix gets a suffix, as S3 names it; a named bucket
+		// (an imported one) is its name.
 		prefix, _ := Str(args.Inputs, "bucketPrefix")
 		id = prefix + "0123456789"
+		if named, ok := Str(args.Inputs, "bucket"); ok && named != "" {
+			id = named
+		}
 		state["bucket"] = resource.NewStringProperty(id)
 		state["arn"] = resource.NewStringProperty("arn:aws:s3:::" + id)
 		state["region"] = resource.NewStringProperty("us-east-1")
@@ -218,6 +225,7 @@ func (r *Resource) withOptions(rpc *pulumirpc.RegisterResourceRequest) {
 	r.RetainOnDelete = rpc.GetRetainOnDelete()
 	r.DeleteBeforeReplace = rpc.GetDeleteBeforeReplace()
 	r.DeletedWith = rpc.GetDeletedWith()
+	r.ImportID = rpc.GetImportId()
 	r.URN = fmt.Sprintf("%s::%s", rpc.GetType(), rpc.GetName())
 	r.ReplaceOnChanges = rpc.GetReplaceOnChanges()
 	r.AdditionalSecretOutputs = rpc.GetAdditionalSecretOutputs()

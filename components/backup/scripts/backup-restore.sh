@@ -16,34 +16,14 @@ target=${1:?usage: backup-restore.sh latest|NAME|time=2026-12-01T16:30:00Z|gtid=
 use_dialect
 store_env
 dir=${MCS_RESTORE_DIR:-/tmp/mysql-client-server-restore}
-case $target in
-latest | [0-9]*T*Z | time=* | gtid=*) ;;
-*) die "$target: expected latest, a backup's name such as 20261201T163000Z, time=2026-12-01T16:30:00Z or gtid=<GTID set>" ;;
-esac
-if [[ $target == time=* ]]; then
-	at=$(date -u -d "${target#time=}" +%s 2>/dev/null) || die "${target#time=}: expected an ISO 8601 time such as 2026-12-01T16:30:00Z"
-fi
+check_target "$target"
 if [[ $target == time=* || $target == gtid=* ]] && server_running; then
 	log "archiving this server's binary logs first"
 	bash "${BASH_SOURCE[0]%/*}/backup-binlogs.sh" >/dev/null
 fi
-id=$(choose_backup "$target" "${at:-}") || die "no complete backup in the store fits $target"
-scratch_stop "$dir/data"
-rm -rf --one-file-system "$dir"
-log "restoring backup $id into $dir"
-if ! diagnosis=$(fetch_backup "$id" "$dir"); then die "backup $id: $diagnosis"; fi
-scratch_start "$dir/data" || die "backup $id: the restored copy did not start: $(scratch_error "$dir/data")"
-gtid=$(manifest_get "$dir/manifest.txt" gtid)
-case $target in
-time=* | gtid=*) replay_binlogs "$dir" "$target" "$gtid" ;;
-*)
-	tables=$(checksum_mismatch "$dir/manifest.txt" "$dir/data")
-	[ -z "$tables" ] || die "backup $id: checksum mismatch after the restore: $tables"
-	log "backup $id: every table's checksum matches its manifest"
-	;;
-esac
+restore_scratch "$target" "$dir"
 reached=$(scratch_gtid "$dir/data")
-printf 'restored: %s\ntarget: %s\nengine: %s\ngtid: %s\nsocket: %s\n' "$id" "$target" "$DIALECT_FLAVOR" "${reached:-$gtid}" "$dir/data.sock"
+printf 'restored: %s\ntarget: %s\nengine: %s\ngtid: %s\nsocket: %s\n' "$RESTORED_ID" "$target" "$DIALECT_FLAVOR" "${reached:-$RESTORED_GTID}" "$dir/data.sock"
 row_counts "$dir/data"
 if [ "${MCS_RESTORE_STOP:-}" = yes ]; then
 	scratch_stop "$dir/data"

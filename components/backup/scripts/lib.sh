@@ -150,11 +150,11 @@ scratch_sql() {
 	mysql --socket="$dir.sock" -uroot --batch --skip-column-names "$@"
 }
 
-# scratch_gtid DIR prints the executed GTID set of DIR's scratch server
-# (MariaDB: the GTIDs it applied since it started; a restored copy starts
-# with none).
+# scratch_gtid DIR prints the executed GTID set of DIR's scratch server, on
+# one line (MySQL's has a line per source; MariaDB: the GTIDs it applied
+# since it started, a restored copy starts with none).
 scratch_gtid() {
-	if is_mariadb; then scratch_sql "$1" -e 'SELECT @@GLOBAL.gtid_binlog_pos'; else scratch_sql "$1" -e 'SELECT @@GLOBAL.gtid_executed' | tr -d '\n'; fi
+	if is_mariadb; then scratch_sql "$1" -e 'SELECT @@GLOBAL.gtid_binlog_pos'; else scratch_sql "$1" -e "SELECT REPLACE(@@GLOBAL.gtid_executed, '\n', '')"; fi
 }
 
 # scratch_stop DIR shuts DIR's scratch server down and waits until it is gone.
@@ -183,7 +183,58 @@ checksums() {
 	scratch_sql "$dir" -e "CHECKSUM TABLE $list" | awk -F'\t' '{print $1, ($2 == "" ? "NULL" : $2)}' | sort
 }
 
+# keep_local_maint gives Ubuntu's debian-sys-maint account, which restored
+# data brings from the backed-up server, this host's password back
+# (/etc/mysql/debian.cnf, which the package's scripts log in with), outside
+# the binary log. The MySQL scripts' seed-load.sh does the same for a
+# replica's dump.
+keep_local_maint() {
+	local maint
+	is_mariadb && return 0
+	maint=$(sed -n 's/^password *= *//p' /etc/mysql/debian.cnf 2>/dev/null | head -n 1)
+	[ -n "$maint" ] || return 0
+	printf "SET SESSION sql_log_bin = 0; ALTER USER IF EXISTS 'debian-sys-maint'@'localhost' IDENTIFIED BY %s;\n" \
+		"$(sql_str "$maint")" | admin
+}
+
 # ---------------------------------------------------------------- restore
+
+# check_target TARGET dies unless TARGET is a restore's target: latest, a
+# backup's name, time=<a time date(1) reads, such as 2026-12-01T16:30:00Z or
+# now> or gtid=<GTID set>.
+check_target() {
+	case $1 in
+	latest | [0-9]*T*Z | gtid=?*) ;;
+	time=?*) date -u -d "${1#time=}" +%s >/dev/null 2>&1 || die "${1#time=}: expected an ISO 8601 time such as 2026-12-01T16:30:00Z, or now" ;;
+	*) die "$1: expected latest, a backup's name such as 20261201T163000Z, time=2026-12-01T16:30:00Z (or time=now) or gtid=<GTID set>" ;;
+	esac
+}
+
+# restore_scratch TARGET DIR restores TARGET from the store into DIR/data
+# (DIR made anew) and starts a scratch server there. A full backup is
+# checked table by table against its manifest; for a point in time, the
+# binary logs are replayed up to it. It sets RESTORED_ID, the backup
+# restored from, and RESTORED_GTID, its position.
+restore_scratch() {
+	local target=$1 dir=$2 at="" id diagnosis tables
+	if [[ $target == time=* ]]; then at=$(date -u -d "${target#time=}" +%s); fi
+	id=$(choose_backup "$target" "$at") || die "no complete backup in the store fits $target"
+	scratch_stop "$dir/data"
+	rm -rf --one-file-system "$dir"
+	log "restoring backup $id into $dir"
+	if ! diagnosis=$(fetch_backup "$id" "$dir"); then die "backup $id: $diagnosis"; fi
+	scratch_start "$dir/data" || die "backup $id: the restored copy did not start: $(scratch_error "$dir/data")"
+	RESTORED_ID=$id
+	RESTORED_GTID=$(manifest_get "$dir/manifest.txt" gtid)
+	case $target in
+	time=* | gtid=*) replay_binlogs "$dir" "$target" "$RESTORED_GTID" ;;
+	*)
+		tables=$(checksum_mismatch "$dir/manifest.txt" "$dir/data")
+		[ -z "$tables" ] || die "backup $id: checksum mismatch after the restore: $tables"
+		log "backup $id: every table's checksum matches its manifest"
+		;;
+	esac
+}
 
 # checksum_mismatch MANIFEST DIR prints the tables whose checksum on DIR's
 # scratch server differs from the manifest's ("a.t, b.u"), or nothing when
@@ -303,12 +354,14 @@ replay_binlogs() {
 }
 
 # row_counts DIR prints "rows: schema.table N" for every base table of DIR's
-# scratch server but the system schemas'.
+# scratch server (DIR "live": this host's own server) but the system
+# schemas'.
 row_counts() {
-	local s t
+	local s t sql=(scratch_sql "$1")
+	[ "$1" != live ] || sql=(admin)
 	while IFS=$'\t' read -r s t; do
-		printf 'rows: %s.%s %s\n' "$s" "$t" "$(scratch_sql "$1" -e "SELECT COUNT(*) FROM $(sql_ident "$s").$(sql_ident "$t")")"
-	done < <(scratch_sql "$1" -e "SELECT table_schema, table_name FROM information_schema.tables
+		printf 'rows: %s.%s %s\n' "$s" "$t" "$("${sql[@]}" -e "SELECT COUNT(*) FROM $(sql_ident "$s").$(sql_ident "$t")")"
+	done < <("${sql[@]}" -e "SELECT table_schema, table_name FROM information_schema.tables
 		WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('mysql', 'sys', 'information_schema', 'performance_schema')
 		ORDER BY 1, 2")
 }
