@@ -49,7 +49,7 @@ source "$B/lib.sh"
 store_env
 name=$(bash "$B/backup-run.sh" 2>/dev/null | head -n1)
 store cat "vault:full/$name/manifest.txt" | grep -E '^(seconds|rawBytes|sizeBytes|phases): '
-store cat "vault:full/$name/verify.txt" | grep -E '^(verified|restoreSeconds|diagnosis): '
+store cat "vault:full/$name/verify.txt" | grep -E '^(verified|restoreSeconds|restorePhases|diagnosis): '
 `
 
 // latencyScript commits %d single-row INSERTs in one session on the client
@@ -163,17 +163,20 @@ func benchBackups(ctx context.Context, sizeMB int) (string, error) {
 	}
 	raw := field(backupOut, "rawBytes") / 1e6
 	took, restore := field(backupOut, "seconds"), field(backupOut, "restoreSeconds")
-	phases := ""
+	phases, restorePhases := "", ""
 	for _, line := range strings.Split(backupOut, "\n") {
 		if v, ok := strings.CutPrefix(line, "phases: "); ok {
 			phases = strings.TrimSpace(v)
 		}
+		if v, ok := strings.CutPrefix(line, "restorePhases: "); ok {
+			restorePhases = strings.TrimSpace(v)
+		}
 	}
-	fmt.Fprintf(os.Stderr, "%-7s floor %.1f s, backup %.1f s (%s), restore %.1f s\n", engine, floor, took, phases, restore)
+	fmt.Fprintf(os.Stderr, "%-7s floor %.1f s, backup %.1f s (%s), restore %.1f s (%s)\n", engine, floor, took, phases, restore, restorePhases)
 	idleMs, duringMs := median(idle), median(during)
-	return fmt.Sprintf("| %s | %.0f MB copied (%.0f MB compressed); data directory %.0f MB | %.1f s, %.0f MB/s | %.1f s, %.0f MB/s (%s) | **%.2f×** | %.1f s, %.0f MB/s | **%.2f×** | %.1f / %.1f ms | **%.2f×** |\n",
+	return fmt.Sprintf("| %s | %.0f MB copied (%.0f MB compressed); data directory %.0f MB | %.1f s, %.0f MB/s | %.1f s, %.0f MB/s (%s) | **%.2f×** | %.1f s, %.0f MB/s (%s) | **%.2f×** | %.1f / %.1f ms | **%.2f×** |\n",
 		engine, raw, field(backupOut, "sizeBytes")/1e6, mb, floor, floorMBs, took, raw/took, phases, raw/took/floorMBs,
-		restore, raw/restore, raw/restore/floorMBs, idleMs, duringMs, duringMs/idleMs), nil
+		restore, raw/restore, restorePhases, raw/restore/floorMBs, idleMs, duringMs, duringMs/idleMs), nil
 }
 
 // median is the middle of sorted values.

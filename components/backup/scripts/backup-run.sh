@@ -63,7 +63,7 @@ lap checksums
 rm -f "$work/data.sock" "$work/data.pid" "$work/data.err" "$work/data.out"
 raw=$(du -sb "$work/data" | awk '{print $1}')
 fault_point backup-run:copied
-tar -C "$work/data" -cf - . | zstd -q -T0 -3 -o "$work/data.tar.zst"
+tar -C "$work/data" -cf - . | zstd -q -T0 -1 -o "$work/data.tar.zst"
 lap compress
 log "backup $id: uploading $(du -h "$work/data.tar.zst" | awk '{print $1}')"
 store_answers || die "upload of full/$id/data.tar.zst failed: the store at $RCLONE_CONFIG_STORE_ENDPOINT does not answer"

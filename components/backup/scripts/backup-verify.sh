@@ -33,14 +33,16 @@ check() {
 		printf 'restore: the restored copy did not start: %s\n' "$(scratch_error "$work/data")"
 		return 0
 	fi
+	lap_to "$work" start
 	tables=$(checksum_mismatch "$work/manifest.txt" "$work/data")
+	lap_to "$work" checksums
 	if [ -n "$tables" ]; then printf 'checksum mismatch: %s\n' "$tables"; fi
 }
 diagnosis=$(check)
 seconds=$(since "$started")
 {
 	if [ -z "$diagnosis" ]; then
-		printf 'verified: yes\nrestoreSeconds: %s\n' "$seconds"
+		printf 'verified: yes\nrestoreSeconds: %s\nrestorePhases: %s\n' "$seconds" "$(cat "$work/phases" 2>/dev/null || true)"
 	else
 		printf 'verified: no\ndiagnosis: %s\n' "$diagnosis"
 	fi
