@@ -153,10 +153,12 @@ verify: tools build
 # (20261201T163000Z), time=2026-12-01T16:30:00Z or gtid=<GTID set>; STOP=yes
 # stops it again once checked.
 AT ?= latest
+# check_at TARGET refuses an AT that is not a restore target's form before
+# anything runs (the server's script checks it in full).
+check_at = [[ "$(AT)" =~ ^[A-Za-z0-9:=.,_-]+$$ ]] || { echo "make $(1): AT=$(AT): expected latest, a backup's name, time=2026-12-01T16:30:00Z or gtid=<GTID set>" >&2; exit 2; }
 restore: tools build
-	@[[ "$(AT)" =~ ^[A-Za-z0-9:=.,_-]+$$ ]] || { echo "make restore: AT=$(AT): expected latest, a backup's name, time=2026-12-01T16:30:00Z or gtid=<GTID set>" >&2; exit 2; }
-	@source $(PULUMI_ENV) && save_key $(STACK) $(KEY) && ssh_to $(STACK) $(KEY) mysql_server \
-		"s=; [ \$$(id -u) -eq 0 ] || s='sudo -n'; \$$s env MCS_RESTORE_STOP='$(STOP)' bash /etc/mysql/mysql-client-server-backup/scripts/backup-restore.sh '$(AT)'"
+	@$(call check_at,restore)
+	@source $(PULUMI_ENV) && backup_script $(STACK) $(KEY) "MCS_RESTORE_STOP='$(STOP)'" backup-restore.sh '$(AT)'
 
 # restore-in-place restores the server itself to AT (latest, a backup's
 # name, time=2026-12-01T16:30:00Z or gtid=<GTID set>): writes stop, the
@@ -164,7 +166,7 @@ restore: tools build
 # is kept until the restored rows are checked), and the replicas are seeded
 # again from it.
 restore-in-place: tools build
-	@[[ "$(AT)" =~ ^[A-Za-z0-9:=.,_-]+$$ ]] || { echo "make restore-in-place: AT=$(AT): expected latest, a backup's name, time=2026-12-01T16:30:00Z or gtid=<GTID set>" >&2; exit 2; }
+	@$(call check_at,restore-in-place)
 	@source $(PULUMI_ENV) && restore_in_place $(STACK) $(KEY) '$(AT)'
 
 down: tools build

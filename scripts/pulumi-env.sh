@@ -68,6 +68,16 @@ keep_backups() {
 	fi
 }
 
+# backup_script STACK KEY ENV SCRIPT [ARG]: runs one of the backup scripts
+# the server has in force, as root (sudo -n where the login is not root),
+# with ENV ("NAME='value' ...") and ARG, quoted.
+backup_script() {
+	local stack=$1 key=$2 env=$3 script=$4 arg=
+	[ -z "${5:-}" ] || arg=" '$5'"
+	save_key "$stack" "$key" && ssh_to "$stack" "$key" mysql_server \
+		"s=; [ \$(id -u) -eq 0 ] || s='sudo -n'; \$s env $env bash /etc/mysql/mysql-client-server-backup/scripts/$script$arg"
+}
+
 # restore_in_place STACK KEY AT: restores the stack's server itself to AT
 # (make restore-in-place). The replicas go first (replicas 0, pulumi up),
 # since their data is the server's old one, and come back afterwards,
@@ -79,8 +89,7 @@ restore_in_place() {
 		echo "removing the $replicas replica(s) first: they are seeded again from the restored server"
 		pulumi config set --stack "$stack" replicas 0 && pulumi up --yes --skip-preview --stack "$stack" || return
 	fi
-	save_key "$stack" "$key" && ssh_to "$stack" "$key" mysql_server \
-		"s=; [ \$(id -u) -eq 0 ] || s='sudo -n'; \$s env MCS_RESTORE_IN_PLACE=yes MCS_RESTORE_TARGET='$at' bash /etc/mysql/mysql-client-server-backup/scripts/backup-restore-server.sh" || rc=$?
+	backup_script "$stack" "$key" "MCS_RESTORE_IN_PLACE=yes MCS_RESTORE_TARGET='$at'" backup-restore-server.sh || rc=$?
 	if [ -n "$replicas" ] && [ "$replicas" != 0 ]; then
 		echo "seeding the $replicas replica(s) again from the server"
 		pulumi config set --stack "$stack" replicas "$replicas" && pulumi up --yes --skip-preview --stack "$stack" || return

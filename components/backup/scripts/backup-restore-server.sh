@@ -48,15 +48,18 @@ swapped="" kept=$datadir/.before-restore readonly=""
 dropin=$(find /etc/mysql -name zz-mysql-client-server.cnf -print -quit 2>/dev/null || true)
 dropin=${dropin:-/etc/mysql/conf.d/zz-mysql-client-server.cnf}
 dropin=${dropin%.cnf}-restoring.cnf
-# move_entries FROM TO moves every entry of FROM, hidden ones too, into TO
-# (but TO itself): the data directory may be a mount point, whose siblings
+# each_entry DIR SKIP CMD... runs CMD on every entry of DIR, hidden ones
+# too, but SKIP: the data directory may be a mount point, whose siblings
 # cannot be written, so its contents are swapped, not the directory.
-move_entries() {
-	local e
-	for e in "$1"/* "$1"/.[!.]*; do
-		if [ -e "$e" ] && [ "$e" != "$2" ]; then mv "$e" "$2/"; fi
+each_entry() {
+	local dir=$1 skip=$2 e
+	shift 2
+	for e in "$dir"/* "$dir"/.[!.]*; do
+		if [ -e "$e" ] && [ "$e" != "$skip" ]; then "$@" "$e"; fi
 	done
 }
+# move_entries FROM TO moves every entry of FROM into TO (but TO itself).
+move_entries() { each_entry "$1" "$2" mv -t "$2"; }
 # writable ends the read-only of an in-place restore.
 writable() {
 	rm -f "$dropin"
@@ -67,14 +70,12 @@ writable() {
 # data back and starts the server on it, and makes it writable again (in
 # subshells: a failure there must not end the trap).
 cleanup() {
-	local rc=$? e
+	local rc=$?
 	(scratch_stop "$work/data") || true
 	if [ "$rc" -ne 0 ] && [ -n "$swapped" ]; then
 		log "putting the server's old data back"
 		(server_ctl stop) || true
-		for e in "$datadir"/* "$datadir"/.[!.]*; do
-			if [ -e "$e" ] && [ "$e" != "$kept" ]; then rm -rf --one-file-system "$e"; fi
-		done
+		each_entry "$datadir" "$kept" rm -rf --one-file-system
 		move_entries "$kept" "$datadir"
 		rmdir "$kept"
 		(server_ctl start 7>&- 8>&-) || log "the server did not start on its old data either"
