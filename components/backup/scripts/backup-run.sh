@@ -81,7 +81,7 @@ fault_point backup-run:uploaded
 	printf 'name: %s\nengine: %s\nversion: %s\ngtid: %s\nstream: %s\n' "$id" "$DIALECT_FLAVOR" "$version" "$gtid" \
 		"$(cat "$MCS_BACKUP_DIR/stream")"
 	printf 'rawBytes: %s\nsizeBytes: %s\n' "$raw" "$(stat -c %s "$work/data.tar.zst")"
-	printf 'sha256: %s\nseconds: %s\nphases: %s\n' "$(sha256sum "$work/data.tar.zst" | awk '{print $1}')" \
+	printf 'sha256: %s\nseconds: %s\nphases: %s\n' "$(sha256_of "$work/data.tar.zst")" \
 		"$(since "$started")" "$phases"
 	sed 's/^/checksum: /' "$work/checksums"
 } >"$work/manifest.txt"
