@@ -75,19 +75,24 @@ func onHost(ctx context.Context, host, script string) (string, error) {
 	return string(b), nil
 }
 
-// field is the number after "key " or "key: " in out.
-func field(out, key string) float64 {
+// text is what follows "key " or "key: " on the first such line of out,
+// trimmed; empty when no line has it.
+func text(out, key string) string {
 	for _, line := range strings.Split(out, "\n") {
 		if v, ok := strings.CutPrefix(line, key+" "); ok {
-			f, _ := strconv.ParseFloat(strings.TrimSpace(strings.TrimPrefix(v, " ")), 64)
-			return f
+			return strings.TrimSpace(v)
 		}
 		if v, ok := strings.CutPrefix(line, key+": "); ok {
-			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return f
+			return strings.TrimSpace(v)
 		}
 	}
-	return 0
+	return ""
+}
+
+// field is the number after "key " or "key: " in out (0 when none).
+func field(out, key string) float64 {
+	f, _ := strconv.ParseFloat(text(out, key), 64)
+	return f
 }
 
 // latencies measures the client's mean commit latency in rounds of 200
@@ -163,15 +168,7 @@ func benchBackups(ctx context.Context, sizeMB int) (string, error) {
 	}
 	raw := field(backupOut, "rawBytes") / 1e6
 	took, restore := field(backupOut, "seconds"), field(backupOut, "restoreSeconds")
-	phases, restorePhases := "", ""
-	for _, line := range strings.Split(backupOut, "\n") {
-		if v, ok := strings.CutPrefix(line, "phases: "); ok {
-			phases = strings.TrimSpace(v)
-		}
-		if v, ok := strings.CutPrefix(line, "restorePhases: "); ok {
-			restorePhases = strings.TrimSpace(v)
-		}
-	}
+	phases, restorePhases := text(backupOut, "phases"), text(backupOut, "restorePhases")
 	fmt.Fprintf(os.Stderr, "%-7s floor %.1f s, backup %.1f s (%s), restore %.1f s (%s)\n", engine, floor, took, phases, restore, restorePhases)
 	idleMs, duringMs := median(idle), median(during)
 	return fmt.Sprintf("| %s | %.0f MB copied (%.0f MB compressed); data directory %.0f MB | %.1f s, %.0f MB/s | %.1f s, %.0f MB/s (%s) | **%.2f×** | %.1f s, %.0f MB/s (%s) | **%.2f×** | %.1f / %.1f ms | **%.2f×** |\n",

@@ -49,40 +49,36 @@ die() {
 }
 mkdir -p "$work"
 log "backup $id: taking a physical copy ($DIALECT_FLAVOR)"
-phase=$EPOCHREALTIME phases=""
-# lap NAME adds the seconds since the last lap to the manifest's phases.
-lap() {
-	phases+="${phases:+ }$1=$(since "$phase")s"
-	phase=$EPOCHREALTIME
-}
+# The manifest's phases: lap_to adds each one's seconds to $work/phases.
+lap_begin "$work"
 take_full "$work/data"
-lap copy
+lap_to "$work" copy
 gtid=$(recorded_gtid "$work/data")
 scratch_start "$work/data" || die "the copy did not start: $(scratch_error "$work/data")"
-lap start
+lap_to "$work" start
 [ -n "$gtid" ] || gtid=$(scratch_gtid "$work/data")
 version=$(scratch_sql "$work/data" -e 'SELECT VERSION()')
 checksums "$work/data" >"$work/checksums"
-lap checksums
+lap_to "$work" checksums
 scratch_stop "$work/data"
-lap stop
+lap_to "$work" stop
 rm -f "$work/data.sock" "$work/data.pid" "$work/data.err" "$work/data.out"
 raw=$(du -sb "$work/data" | awk '{print $1}')
 fault_point backup-run:copied
 tar -C "$work/data" -cf - . | zstd -q -T0 -1 -o "$work/data.tar.zst"
-lap compress
+lap_to "$work" compress
 log "backup $id: uploading $(du -h "$work/data.tar.zst" | awk '{print $1}')"
 store_answers || die "upload of full/$id/data.tar.zst failed: the store at $RCLONE_CONFIG_STORE_ENDPOINT does not answer"
 uploading=yes
 store copyto "$work/data.tar.zst" "vault:full/$id/data.tar.zst" || die "upload of full/$id/data.tar.zst failed: the store did not take it"
-lap upload
+lap_to "$work" upload
 fault_point backup-run:uploaded
 {
 	printf 'name: %s\nengine: %s\nversion: %s\ngtid: %s\nstream: %s\n' "$id" "$DIALECT_FLAVOR" "$version" "$gtid" \
 		"$(cat "$MCS_BACKUP_DIR/stream")"
 	printf 'rawBytes: %s\nsizeBytes: %s\n' "$raw" "$(stat -c %s "$work/data.tar.zst")"
 	printf 'sha256: %s\nseconds: %s\nphases: %s\n' "$(sha256_of "$work/data.tar.zst")" \
-		"$(since "$started")" "$phases"
+		"$(since "$started")" "$(cat "$work/phases")"
 	sed 's/^/checksum: /' "$work/checksums"
 } >"$work/manifest.txt"
 store copyto "$work/manifest.txt" "vault:full/$id/manifest.txt" || die "upload of full/$id/manifest.txt failed: the store did not take it"

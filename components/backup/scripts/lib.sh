@@ -283,9 +283,9 @@ checksum_mismatch() {
 
 # fetch_backup ID DIR downloads backup ID into DIR (made here), checks the
 # object against its manifest, and unpacks the copy into DIR/data, timing
-# each phase (DIR/phases). On a
-# failure it prints the diagnosis, one line, on stdout and returns 1:
-# "download: ..." (the store did not answer) or "corrupt object ...".
+# each phase (DIR/phases). On a failure it prints the diagnosis, one line,
+# on stdout and returns 1: "download: ..." (the store did not answer) or
+# "corrupt object ...".
 fetch_backup() {
 	local id=$1 dir=$2 obj="full/$1/data.tar.zst" err want got
 	mkdir -p "$dir"
