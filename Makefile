@@ -56,7 +56,7 @@ help:
 	@echo "make client  open a mysql shell on the client host, logged in (or pipe SQL into it)"
 	@echo "make ssh     open a shell on a host (HOST=mysql_server|mysql_client)"
 	@echo "make verify  re-run the proofs against the live hosts"
-	@echo "make restore restore the backups into a scratch server on the server host (AT=latest|NAME|time=...|gtid=...)"
+	@echo "make restore restore the backups onto the restore host, mysql_restore (AT=latest|NAME|time=...|gtid=...)"
 	@echo "make restore-in-place  restore the server itself to AT, then re-seed its replicas"
 	@echo "make down    destroy the local stack (its backups stay, with their passphrase in the config)"
 	@echo "make check   lint and the wiring tests, without root (under a minute)"
@@ -147,18 +147,19 @@ verify: tools build
 	pulumi up --yes --skip-preview --stack $(STACK) && pulumi stack output --stack $(STACK) proofs --json && \
 	pulumi stack output --stack $(STACK) operatorCheck
 
-# restore restores the server's backups into a scratch data directory on the
-# server and starts a server of its own there (its socket is printed): the
-# live server is not touched. AT is latest (the default), a backup's name
+# restore restores the server's backups onto the restore host,
+# mysql_restore (added for the run when the stack has none: restoreHost),
+# and starts a server of its own there (its socket is printed): the live
+# server is not touched. AT is latest (the default), a backup's name
 # (20261201T163000Z), time=2026-12-01T16:30:00Z or gtid=<GTID set>; STOP=yes
-# stops it again once checked.
+# stops it again once checked, and removes a restore host the run added.
 AT ?= latest
 # check_at TARGET refuses an AT that is not a restore target's form before
 # anything runs (the server's script checks it in full).
 check_at = [[ "$(AT)" =~ ^[A-Za-z0-9:=.,_-]+$$ ]] || { echo "make $(1): AT=$(AT): expected latest, a backup's name, time=2026-12-01T16:30:00Z or gtid=<GTID set>" >&2; exit 2; }
 restore: tools build
 	@$(call check_at,restore)
-	@source $(PULUMI_ENV) && backup_script $(STACK) $(KEY) "MCS_RESTORE_STOP='$(STOP)'" backup-restore.sh '$(AT)'
+	@source $(PULUMI_ENV) && restore_on_host $(STACK) $(KEY) '$(AT)' '$(STOP)'
 
 # restore-in-place restores the server itself to AT (latest, a backup's
 # name, time=2026-12-01T16:30:00Z or gtid=<GTID set>): writes stop, the

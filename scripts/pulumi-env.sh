@@ -70,12 +70,41 @@ keep_backups() {
 
 # backup_script STACK KEY ENV SCRIPT [ARG]: runs one of the backup scripts
 # the server has in force, as root (sudo -n where the login is not root),
-# with ENV ("NAME='value' ...") and ARG, quoted.
+# with ENV ("NAME='value' ...") and ARG, quoted. BACKUP_HOST, when set,
+# runs it on that host instead (the restore host).
 backup_script() {
 	local stack=$1 key=$2 env=$3 script=$4 arg=
 	[ -z "${5:-}" ] || arg=" '$5'"
-	save_key "$stack" "$key" && ssh_to "$stack" "$key" mysql_server \
+	save_key "$stack" "$key" && ssh_to "$stack" "$key" "${BACKUP_HOST:-mysql_server}" \
 		"s=; [ \$(id -u) -eq 0 ] || s='sudo -n'; \$s env $env bash /etc/mysql/mysql-client-server-backup/scripts/$script$arg"
+}
+
+# restore_on_host STACK KEY AT STOP: make restore. It restores AT onto the
+# restore host, mysql_restore, which may read the backups and write none:
+# when the stack has no restore host, restoreHost is set and an up adds
+# one, and with STOP=yes a second up removes it again afterwards. For a
+# point in time, the server archives its binary logs first.
+restore_on_host() {
+	local stack=$1 key=$2 at=$3 stop=$4 made=no rc=0
+	if ! pulumi stack output --stack "$stack" --json | jq -e '.sshCommands.mysql_restore' >/dev/null; then
+		echo "adding the restore host mysql_restore (pulumi config set restoreHost true, then pulumi up)"
+		made=yes
+		pulumi config set --stack "$stack" restoreHost true && pulumi up --yes --skip-preview --stack "$stack" || rc=$?
+	fi
+	if [ "$rc" = 0 ] && [[ $at == time=* || $at == gtid=* ]]; then
+		echo "archiving the server's binary logs first"
+		backup_script "$stack" "$key" "" backup-binlogs.sh >/dev/null || rc=$?
+	fi
+	if [ "$rc" = 0 ]; then
+		BACKUP_HOST=mysql_restore backup_script "$stack" "$key" "MCS_RESTORE_STOP='$stop'" backup-restore.sh "$at" || rc=$?
+	fi
+	if [ "$made" = yes ] && { [ "$stop" = yes ] || [ -z "$(pulumi stack output --stack "$stack" --json | jq -r '.sshCommands.mysql_restore // empty')" ]; }; then
+		echo "removing the restore host again (pulumi config rm restoreHost, then pulumi up)"
+		pulumi config rm --stack "$stack" restoreHost && pulumi up --yes --skip-preview --stack "$stack" >/dev/null || return
+	elif [ "$stop" != yes ]; then
+		echo "the restore host stays; remove it with: pulumi config rm restoreHost && make up"
+	fi
+	return "$rc"
 }
 
 # restore_in_place STACK KEY AT: restores the stack's server itself to AT

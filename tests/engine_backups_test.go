@@ -21,7 +21,13 @@ import (
 // output and the snippet's exit code.
 func (e *realEngine) onServer(snippet string) (string, int) {
 	e.t.Helper()
-	out, err := e.make("B=$(ls -d "+backup.ScriptsDir+"/*/ | head -n1)\n"+snippet+"\necho \"rc=$?\"\n", "-s", "ssh", "HOST=mysql_server")
+	return e.onHost("mysql_server", snippet)
+}
+
+// onHost is onServer on the named host.
+func (e *realEngine) onHost(name, snippet string) (string, int) {
+	e.t.Helper()
+	out, err := e.make("B=$(ls -d "+backup.ScriptsDir+"/*/ | head -n1)\n"+snippet+"\necho \"rc=$?\"\n", "-s", "ssh", "HOST="+name)
 	require.NoError(e.t, err, "make ssh: %s", out)
 	m := regexp.MustCompile(`rc=([0-9]+)\s*$`).FindStringSubmatch(out)
 	require.NotNil(e.t, m, "the snippet's exit code: %s", out)

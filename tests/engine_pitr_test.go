@@ -43,11 +43,14 @@ func seq(t *testing.T, gtid string) int {
 }
 
 // restore runs make restore as a user would, with STOP=yes, and returns
-// its output.
+// its output. It restores onto the restore host, which it adds for the run
+// and removes again.
 func (e *realEngine) restore(at string) string {
 	e.t.Helper()
 	out, err := e.make("", "-s", "restore", "AT="+at, "STOP=yes")
 	require.NoError(e.t, err, "make restore AT=%s: %s", at, out)
+	assert.Regexp(e.t, `(?m)^host: mysql-restore$`, out, "restored on the restore host, not on the server")
+	assert.NotContains(e.t, e.outputs()["sshCommands"].Value, "mysql_restore", "STOP=yes removes the restore host the run added")
 	return out
 }
 
@@ -95,6 +98,7 @@ func TestRealEngineBackupPointInTime(t *testing.T) {
 		assert.Greater(t, after, want, "the writer went on committing after the copy")
 	})
 	_, _ = e.make("pkill -f 'INSERT INTO app.w' || true\n", "-s", "ssh", "HOST=mysql_client")
+	t.Run("the restore host reads the backups and can write none", e.restoreHostReadsOnly)
 
 	// A ledger written after the full backup: only the binary logs hold it.
 	e.sql("CREATE TABLE app.ledger (id INT PRIMARY KEY, amount INT); " +
@@ -220,4 +224,32 @@ func (e *realEngine) awaitArchived(marker string, limit time.Duration) bool {
 		}
 	}
 	return false
+}
+
+// restoreHostReadsOnly: the restore host lists the backups through its
+// read-only gateway, is refused a write, and does not reach the store's own
+// port; the server does not reach the restore host's gateway. Removed, the
+// host leaves no gateway running.
+func (e *realEngine) restoreHostReadsOnly(t *testing.T) {
+	e.setConfig("restoreHost", "true")
+	_, err := e.up()
+	require.NoError(t, err, "pulumi up with restoreHost")
+	server := e.outputs()["serverPrivateAddress"].Value.(string)
+	subnet := server[:strings.LastIndex(server, ".")]
+	out, rc := e.onHost("mysql_restore", `bash -c 'source "$0/lib.sh"; store_env; echo "backups: $(backup_ids | wc -l)"
+		echo x >/tmp/intruder; if store --retries 1 copyto /tmp/intruder vault:intruder 2>/dev/null; then echo write: done; else echo write: refused; fi
+		if timeout 3 bash -c "exec 3<>/dev/tcp/$1.9/7070" 2>/dev/null; then echo store: reached; else echo store: unreachable; fi' "$B" `+subnet)
+	require.Equal(t, 0, rc, out)
+	assert.Regexp(t, `(?m)^backups: [1-9][0-9]*$`, out, "it lists the backups")
+	assert.Contains(t, out, "write: refused", "and may write none")
+	assert.Contains(t, out, "store: unreachable", "the store's own port is the server's only")
+	out, rc = e.onServer(`timeout 3 bash -c "exec 3<>/dev/tcp/` + subnet + `.8/7071" 2>/dev/null && echo reached || echo unreachable`)
+	require.Equal(t, 0, rc, out)
+	assert.Contains(t, out, "unreachable", "the restore host's gateway is on its own loopback")
+	e.restoreConfig("restoreHost")
+	_, err = e.up()
+	require.NoError(t, err, "pulumi up without restoreHost")
+	assert.NotContains(t, e.outputs()["sshCommands"].Value, "mysql_restore", "the restore host is gone")
+	left, _ := e.run("", "bash", "-c", "pgrep -f -c -- '[v]ersitygw --readonly' || true")
+	assert.Equal(t, "0", strings.TrimSpace(left), "and its gateway with it")
 }

@@ -141,7 +141,7 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 		name := names.Host(parent, s.Name)
 		var role *iam.Role
 		var profile pulumi.StringInput
-		if s.Backups {
+		if s.Backups || s.ReadsBackups {
 			r, ip, err := p.backupRole(ctx, parent, s.Name)
 			if err != nil {
 				return nil, err

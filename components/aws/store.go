@@ -69,12 +69,57 @@ func (p *Platform) NewStore(ctx *pulumi.Context, parent pulumi.Resource, spec ho
 	if err != nil {
 		return nil, err
 	}
+	endpoint, none := pulumi.Sprintf("https://s3.%s.amazonaws.com", bucket.Region), pulumi.String("").ToStringOutput()
+	reader, err := p.storeReader(ctx, parent, spec, bucket, endpoint)
+	if err != nil {
+		return nil, err
+	}
 	return &host.Store{
-		Endpoint: pulumi.Sprintf("https://s3.%s.amazonaws.com", bucket.Region), Region: bucket.Region,
+		Endpoint: endpoint, Region: bucket.Region,
 		Bucket: bucket.Bucket, Prefix: pulumi.String(prefix).ToStringOutput(),
-		AccessKey: pulumi.String("").ToStringOutput(), SecretKey: pulumi.String("").ToStringOutput(),
-		CACert: pulumi.String("").ToStringOutput(), Ready: append(ready, policy),
+		AccessKey: none, SecretKey: none, CACert: none, Ready: append(ready, policy), Reader: reader,
 	}, nil
+}
+
+// storeReader gives spec.Reader, where there is one, a policy on its own
+// role that may list and read the server's prefix, and write nothing. Nil
+// without a reader.
+func (p *Platform) storeReader(ctx *pulumi.Context, parent pulumi.Resource, spec host.StoreSpec, bucket *s3.BucketV2,
+	endpoint pulumi.StringOutput) (*host.StoreAccess, error) {
+	if spec.Reader == nil {
+		return nil, nil
+	}
+	role, ok := p.roles[spec.Reader]
+	if !ok {
+		return nil, errors.New("aws.Platform.NewStore: the reader was not made by this platform with Spec.ReadsBackups")
+	}
+	policy, err := iam.NewRolePolicy(ctx, names.OfHost(parent, spec.Reader.Name, "backup-read-policy"), &iam.RolePolicyArgs{
+		Role:   role.Name,
+		Policy: readPolicy(bucket.Arn, spec.Server.Name),
+	}, pulumi.Parent(parent))
+	if err != nil {
+		return nil, err
+	}
+	none := pulumi.String("").ToStringOutput()
+	return &host.StoreAccess{Endpoint: endpoint, AccessKey: none, SecretKey: none, CACert: none,
+		Ready: []pulumi.Resource{policy}}, nil
+}
+
+// readPolicy may list and read under bucket/prefix/ only.
+func readPolicy(bucketArn pulumi.StringOutput, prefix string) pulumi.StringOutput {
+	return bucketArn.ApplyT(func(arn string) (string, error) {
+		b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []map[string]any{
+			{"Effect": "Allow", "Action": []string{"s3:GetObject"}, "Resource": arn + "/" + prefix + "/*"},
+			listStatement(arn, prefix),
+		}})
+		return string(b), err
+	}).(pulumi.StringOutput)
+}
+
+// listStatement may list bucket arn's keys under prefix/ only.
+func listStatement(arn, prefix string) map[string]any {
+	return map[string]any{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": arn,
+		"Condition": map[string]any{"StringLike": map[string]any{"s3:prefix": []string{prefix + "/*", prefix + "/"}}}}
 }
 
 // bucket makes the backup bucket, or adopts BackupBucket, a bucket an
@@ -98,8 +143,7 @@ func prefixPolicy(bucketArn pulumi.StringOutput, prefix string) pulumi.StringOut
 		b, err := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []map[string]any{
 			{"Effect": "Allow", "Action": []string{"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:AbortMultipartUpload"},
 				"Resource": arn + "/" + prefix + "/*"},
-			{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": arn,
-				"Condition": map[string]any{"StringLike": map[string]any{"s3:prefix": []string{prefix + "/*", prefix + "/"}}}},
+			listStatement(arn, prefix),
 		}})
 		return string(b), err
 	}).(pulumi.StringOutput)

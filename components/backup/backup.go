@@ -51,6 +51,10 @@ type Args struct {
 	// new, and refuses a server that holds data; a later change of it
 	// changes nothing.
 	RestoreFrom string
+	// Reader, when set, is the restore host (host.RoleRestore): it gets the
+	// store's read-only access (Store.Reader) and no schedule, for make
+	// restore to restore onto.
+	Reader *host.Host
 }
 
 // Backup schedules the server's backups and proves the newest one restores.
@@ -77,6 +81,8 @@ func (a *Args) validate() error {
 		return errors.New("BackupArgs.Server: required: the primary to back up")
 	case a.Store == nil:
 		return errors.New("BackupArgs.Store: required: where the backups go (a platform's NewStore)")
+	case a.Reader != nil && a.Store.Reader == nil:
+		return errors.New("BackupArgs.Reader: the store gives it no access: expected a store made with host.StoreSpec.Reader")
 	}
 	if err := CheckTimes(&a.Schedule, &a.Retention, &a.RecoveryPoint); err != nil {
 		return fmt.Errorf("BackupArgs.%w", err)
@@ -139,6 +145,9 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 	b.Passphrase = pulumi.ToSecret(passphrase.ToStringOutput()).(pulumi.StringOutput)
 	proof, err := b.commands(ctx, name, args)
 	if err != nil {
+		return nil, err
+	}
+	if err := b.reader(ctx, name, args); err != nil {
 		return nil, err
 	}
 	b.Proof = proof.ApplyT(ParseProof).(ProofOutput)

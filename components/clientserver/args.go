@@ -113,6 +113,11 @@ type Args struct {
 	// gtid=<GTID set> (backup.CheckTarget). It needs BackupPassphrase, the
 	// backups' own, and acts once, when the server is new.
 	RestoreFrom string
+	// RestoreHost adds the scratch host that make restore restores onto,
+	// RestoreHostName: it may read the backups and write nothing, and no
+	// client reaches it. Off by default; make restore turns it on for its
+	// run. It needs backups on.
+	RestoreHost bool
 
 	// warnings are what validate found to warn about.
 	warnings []string
@@ -224,7 +229,7 @@ func (a *Args) validateReplicas() error {
 }
 
 // specs are the hosts the stack asks its platform for: the server, the
-// clients, then the replicas.
+// clients, the replicas, then the restore host.
 func (a *Args) specs() []host.Spec {
 	specs := []host.Spec{{Name: a.ServerName, Role: host.RoleServer, Engine: a.Engine, Backups: !a.NoBackups}}
 	for _, c := range a.Clients {
@@ -232,6 +237,9 @@ func (a *Args) specs() []host.Spec {
 	}
 	for k := 1; k <= a.Replicas; k++ {
 		specs = append(specs, host.Spec{Name: ReplicaName(k), Role: host.RoleReplica, Engine: a.Engine})
+	}
+	if a.RestoreHost && !a.NoBackups {
+		specs = append(specs, host.Spec{Name: RestoreHostName, Role: host.RoleRestore, Engine: a.Engine, ReadsBackups: true})
 	}
 	return specs
 }

@@ -3,6 +3,7 @@ package clientserver
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
@@ -14,6 +15,10 @@ import (
 // StoreName is the local platform's backup store host.
 const StoreName = "mysql_backup_store"
 
+// RestoreHostName is the scratch host make restore restores onto
+// (Args.RestoreHost).
+const RestoreHostName = "mysql_restore"
+
 // BackupsKey is the key of the backups' proof in Proofs.
 const BackupsKey = "backups"
 
@@ -24,13 +29,19 @@ func (a *Args) validateBackups() error {
 		if a.RestoreFrom != "" {
 			return errors.New("ClientServerArgs.RestoreFrom: needs backups on: the restore reads the backup store")
 		}
+		if a.RestoreHost {
+			return errors.New("ClientServerArgs.RestoreHost: needs backups on: the restore host reads the backup store")
+		}
 		return nil
+	}
+	if a.RestoreHost && slices.Contains(a.Clients, RestoreHostName) {
+		return fmt.Errorf("ClientServerArgs.RestoreHost: a client is named %s, the restore host's name: expected another client name", RestoreHostName)
 	}
 	stores, ok := a.Platform.(host.Stores)
 	if !ok {
 		// A platform of an importer's own, written before backups: the
 		// stack it runs keeps running as it did, and says why it has none.
-		if a.RestoreFrom != "" {
+		if a.RestoreFrom != "" || a.RestoreHost {
 			return fmt.Errorf("ClientServerArgs.RestoreFrom: the platform %T makes no backup store (host.Stores) to restore from", a.Platform)
 		}
 		a.NoBackups = true
@@ -59,7 +70,7 @@ func (cs *ClientServer) newBackups(ctx *pulumi.Context, args *Args, r roles, key
 		return nil
 	}
 	store, err := args.Platform.(host.Stores).NewStore(ctx, cs, host.StoreSpec{
-		Name: StoreName, Server: r.server, Keys: keys, Sign: cs.Server.Sign, CACert: cs.Server.CACert,
+		Name: StoreName, Server: r.server, Reader: r.restore, Keys: keys, Sign: cs.Server.Sign, CACert: cs.Server.CACert,
 		Retention: args.BackupRetention, KeepOnDestroy: !args.BackupDeleteOnDestroy,
 	})
 	if err != nil {
@@ -68,7 +79,7 @@ func (cs *ClientServer) newBackups(ctx *pulumi.Context, args *Args, r roles, key
 	b, err := backup.New(ctx, names.Of(cs, "backup"), &backup.Args{
 		Server: cs.Server, Store: store, Schedule: args.BackupSchedule, Retention: args.BackupRetention,
 		RecoveryPoint: args.BackupRecoveryPoint,
-		Passphrase:    args.BackupPassphrase, Run: args.VerifyRun, RestoreFrom: args.RestoreFrom,
+		Passphrase:    args.BackupPassphrase, Run: args.VerifyRun, RestoreFrom: args.RestoreFrom, Reader: r.restore,
 	}, pulumi.Parent(cs))
 	if err != nil {
 		return err

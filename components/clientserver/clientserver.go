@@ -129,7 +129,8 @@ type ClientServer struct {
 	Replicas map[string]*mysql.Replica
 	// Users are the accounts, by client name.
 	Users map[string]*mysql.User
-	// Hosts are all hosts: the server, the clients, then the replicas.
+	// Hosts are all hosts: the server, the clients, the replicas, then the
+	// restore host (Args.RestoreHost).
 	Hosts []*host.Host
 	// Backup is the server's backups; nil when they are off.
 	Backup *backup.Backup

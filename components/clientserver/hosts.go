@@ -7,6 +7,7 @@ type roles struct {
 	server   *host.Host
 	clients  []*host.Host
 	replicas []*host.Host
+	restore  *host.Host // nil without Args.RestoreHost
 }
 
 // byRole sorts the hosts a platform made by their role, keeping their
@@ -21,12 +22,19 @@ func byRole(hosts []*host.Host) roles {
 			r.clients = append(r.clients, h)
 		case host.RoleReplica:
 			r.replicas = append(r.replicas, h)
+		case host.RoleRestore:
+			r.restore = h
 		}
 	}
 	return r
 }
 
-// all is every host: the server, the clients, then the replicas.
+// all is every host: the server, the clients, the replicas, then the
+// restore host.
 func (r roles) all() []*host.Host {
-	return append(append([]*host.Host{r.server}, r.clients...), r.replicas...)
+	all := append(append([]*host.Host{r.server}, r.clients...), r.replicas...)
+	if r.restore != nil {
+		all = append(all, r.restore)
+	}
+	return all
 }

@@ -29,6 +29,10 @@ const (
 	// RoleStore is a host that keeps the server's backups (the local
 	// platform's S3 store).
 	RoleStore Role = "store"
+	// RoleRestore is a scratch host that make restore restores the
+	// backups onto: it may read them, never write them, and no client
+	// reaches it.
+	RoleRestore Role = "restore"
 )
 
 // SSH retry bounds used for every remote command: commands may start before a
@@ -140,6 +144,10 @@ type Spec struct {
 	// store needs the host's own credentials (AWS: an instance profile)
 	// gives it them.
 	Backups bool
+	// ReadsBackups says the host reads the stack's backups and may not
+	// write them (RoleRestore): a platform whose store needs the host's
+	// own credentials gives it read-only ones.
+	ReadsBackups bool
 }
 
 // Platform makes hosts and the network rule that lets clients reach the

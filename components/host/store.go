@@ -30,6 +30,27 @@ type Store struct {
 	CACert pulumi.StringOutput
 	// Ready is what must exist before the server uses the store.
 	Ready []pulumi.Resource
+	// Reader is StoreSpec.Reader's read-only access to the same objects;
+	// nil without a reader.
+	Reader *StoreAccess
+}
+
+// StoreAccess is a host's way into a store: the endpoint it reaches and
+// its credentials, which may be read-only.
+type StoreAccess struct {
+	// Endpoint is the S3 endpoint the host reaches (http:// only on the
+	// host's own loopback).
+	Endpoint pulumi.StringOutput
+	// AccessKey and SecretKey are the host's credentials, secrets; both
+	// empty where the host has its own (an EC2 instance profile).
+	AccessKey pulumi.StringOutput
+	// SecretKey is AccessKey's secret, a secret.
+	SecretKey pulumi.StringOutput
+	// CACert is the CA (PEM) of the endpoint's certificate; empty means
+	// the system's CAs, or no TLS.
+	CACert pulumi.StringOutput
+	// Ready is what must exist before the host uses the store.
+	Ready []pulumi.Resource
 }
 
 // Signer signs a certificate request (PEM) for a service at address with the
@@ -42,6 +63,9 @@ type StoreSpec struct {
 	Name string
 	// Server is the one host that may write and read the store.
 	Server *Host
+	// Reader, when set, is a host that may read the server's backups and
+	// write nothing (RoleRestore, made with Spec.ReadsBackups).
+	Reader *Host
 	// Keys is the stack's SSH key pair (for a store that is a host).
 	Keys KeyMaterial
 	// Sign signs the store's TLS certificate with the stack's CA, where the

@@ -229,7 +229,8 @@ func (p *Platform) replicaAddress(k int) netip.Addr {
 }
 
 // NewHosts creates one namespace host per spec: the server and the clients
-// from the subnet's .10 upwards, the replicas from its last address down.
+// from the subnet's .10 upwards, the replicas from its last address down,
+// the restore host at .8, below the store's .9.
 // It fails when the two ranges meet.
 func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys host.KeyMaterial, specs []host.Spec) ([]*host.Host, error) {
 	if !p.subnet.IsValid() {
@@ -252,12 +253,15 @@ func (p *Platform) NewHosts(ctx *pulumi.Context, parent pulumi.Resource, keys ho
 		var addr netip.Addr
 		var err error
 		netns, veth := "", ""
-		if s.Role == host.RoleReplica {
+		switch s.Role {
+		case host.RoleReplica:
 			k++
 			addr = p.replicaAddress(k)
 			netns, veth = p.ReplicaNetns(k), fmt.Sprintf("mcs%sr%d", p.id(), k)
 			lowestReplica = addr
-		} else {
+		case host.RoleRestore:
+			addr, netns, veth = p.restoreAddress(), p.RestoreNetns(), fmt.Sprintf("mcs%sx", p.id())
+		default:
 			addr, err = p.address(i)
 			netns, veth = p.Netns(i), fmt.Sprintf("mcs%sv%d", p.id(), i)
 			highest = addr
@@ -319,9 +323,11 @@ func (p *Platform) CheckSpecs(specs []host.Spec) error {
 	}
 	up, down := 0, 0
 	for _, s := range specs {
-		if s.Role == host.RoleReplica {
+		switch s.Role {
+		case host.RoleReplica:
 			down++
-		} else {
+		case host.RoleRestore: // below the hosts, beside the store
+		default:
 			up++
 		}
 	}

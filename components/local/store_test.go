@@ -83,3 +83,41 @@ func TestLocalBackupsOffMakeNoStore(t *testing.T) {
 		assert.NotContains(t, r.Name, "backup", "no backup resource: %s", r.Name)
 	}
 }
+
+// TestLocalRestoreHostWiring: with RestoreHost, make restore's host sits at
+// the subnet's .8, below the store, in a namespace of its own, and gets a
+// read-only gateway of its own over the store's directory, on its own
+// loopback, with keys of its own on stdin; the store's port stays the
+// server's only.
+func TestLocalRestoreHostWiring(t *testing.T) {
+	w := runLocally(t, "", clientserver.Args{Clients: []string{"app1"}, RestoreHost: true})
+	m, p := w.m, w.p
+	hostCmd, ok := m.Named("command:local:Command", clientserver.RestoreHostName+"-namespaces")
+	require.True(t, ok, "the restore host")
+	assert.Equal(t, "10.213.0.8", env(t, hostCmd)["MCS_ADDRESS"])
+	assert.Equal(t, p.RestoreNetns(), env(t, hostCmd)["MCS_NETNS"])
+	client, ok := m.Named("command:local:Command", "mysql-app1-namespaces")
+	require.True(t, ok)
+	assert.Equal(t, "10.213.0.11", env(t, client)["MCS_ADDRESS"], "the clients keep their addresses")
+
+	reader, ok := m.Named("command:local:Command", clientserver.StoreName+"-"+clientserver.RestoreHostName+"-reader")
+	require.True(t, ok, "the restore host's read-only gateway")
+	e := env(t, reader)
+	assert.Equal(t, p.RestoreNetns(), e["MCS_NETNS"], "in the restore host's namespace")
+	assert.Equal(t, filepath.Join(DefaultStateDir, "backups", p.id()+"-"+clientserver.StoreName), e["MCS_STORE_DIR"])
+	create, _ := mocktest.Str(reader.Inputs, "create")
+	assert.Contains(t, create, "--readonly --port \"127.0.0.1:$MCS_STORE_PORT\"", "read only, on its loopback")
+	assert.True(t, reader.Inputs["stdin"].IsSecret(), "its keys go on stdin, as a secret")
+	_, hasDelete := mocktest.Str(reader.Inputs, "delete")
+	assert.True(t, hasDelete, "removing the host stops its gateway")
+
+	install, ok := m.Named("command:remote:Command", "mysql-backup-reader-install")
+	require.True(t, ok)
+	ic, _ := mocktest.Str(install.Inputs, "create")
+	assert.Contains(t, ic, "MCS_STORE_ENDPOINT='http://127.0.0.1:7071'")
+	assert.Contains(t, ic, "MCS_BACKUP_READER='yes'")
+	ingress, ok := m.Named("command:local:Command", clientserver.StoreName+"-ingress-nftables")
+	require.True(t, ok)
+	assert.Equal(t, "10.213.0.10", strings.TrimSpace(env(t, ingress)["MCS_CLIENT_ADDRESSES"]), "the store's own port: the server only")
+	assert.Contains(t, w.outputs["sshCommands"].Value, clientserver.RestoreHostName, "make restore reaches it")
+}

@@ -108,6 +108,57 @@ func TestAWSBackupsOffMakeNoBucketNorRole(t *testing.T) {
 	assert.NotContains(t, out["proofs"].Value.(map[string]any), "backups")
 }
 
+// TestAWSRestoreHostReadsTheBackupsOnly: with restoreHost, make restore's
+// host is an instance with a role of its own, whose one policy may list and
+// read the server's prefix and write nothing; its install gets no schedule
+// and no static key, and the MySQL port stays closed to it.
+func TestAWSRestoreHostReadsTheBackupsOnly(t *testing.T) {
+	cfg := map[string]string{"restoreHost": "true"}
+	for k, v := range awsConfig {
+		cfg[k] = v
+	}
+	m, _ := runAWS(t, cfg, nil)
+	id := named(t, m, "aws:s3/bucketV2:BucketV2", "mysql-backups").State["bucket"].StringValue()
+	profile := named(t, m, "aws:iam/instanceProfile:InstanceProfile", "mysql_restore-mysql-backup-profile")
+	inst := named(t, m, "aws:ec2/instance:Instance", "mysql_restore")
+	got, _ := mocktest.Str(inst.Inputs, "iamInstanceProfile")
+	assert.Equal(t, profile.State["name"].StringValue(), got, "the restore host runs with its own profile")
+	assert.False(t, inst.Protect, "a scratch host, not protected")
+
+	rolePolicy := named(t, m, "aws:iam/rolePolicy:RolePolicy", "mysql_restore-mysql-backup-read-policy")
+	doc, _ := mocktest.Str(rolePolicy.Inputs, "policy")
+	var p struct{ Statement []map[string]any }
+	require.NoError(t, json.Unmarshal([]byte(doc), &p))
+	require.Len(t, p.Statement, 2)
+	assert.Equal(t, []any{"s3:GetObject"}, p.Statement[0]["Action"], "read only")
+	assert.Equal(t, "arn:aws:s3:::"+id+"/mysql_server/*", p.Statement[0]["Resource"], "the server's prefix only")
+	assert.Equal(t, "s3:ListBucket", p.Statement[1]["Action"])
+	for _, write := range []string{"PutObject", "DeleteObject", "s3:*"} {
+		assert.NotContains(t, doc, write)
+	}
+	for _, rp := range m.OfType("aws:iam/rolePolicy:RolePolicy") {
+		if r, _ := mocktest.Str(rp.Inputs, "role"); r == named(t, m, "aws:iam/role:Role", "mysql_restore-mysql-backup-role").State["name"].StringValue() {
+			assert.Equal(t, "mysql_restore-mysql-backup-read-policy", rp.Name, "its role has the read policy and no other")
+		}
+	}
+
+	install := named(t, m, "command:remote:Command", "mysql-backup-reader-install")
+	create, _ := mocktest.Str(install.Inputs, "create")
+	assert.Contains(t, create, "MCS_BACKUP_READER='yes'")
+	assert.Contains(t, create, "MCS_STORE_PREFIX='mysql_server'", "it reads the server's backups")
+	assert.True(t, install.Inputs["stdin"].IsSecret(), "the passphrase goes on stdin, as a secret")
+	stdin, _ := mocktest.Str(install.Inputs, "stdin")
+	assert.True(t, strings.HasPrefix(stdin, "\n\n"), "no access key on AWS: the instance profile's credentials")
+	mysqlRules := 0
+	for _, rule := range m.OfType("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") {
+		if port, _ := plainJSON(t, rule.Inputs["fromPort"]).(float64); port == 3306 {
+			mysqlRules++
+			assert.NotContains(t, rule.Name, "mysql_restore", "no MySQL port is opened to it")
+		}
+	}
+	assert.Equal(t, 1, mysqlRules, "the client's rule only")
+}
+
 func mustJSON(t *testing.T, v any) string {
 	t.Helper()
 	b, err := json.Marshal(v)

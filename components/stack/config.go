@@ -219,7 +219,8 @@ func (l *loader) flags() error {
 		// whose default is true (backupKeepOnDestroy sets the opposite).
 		sets string
 	}{{"allPrivileges", &l.a.AllPrivileges, "true"}, {"grantOption", &l.a.GrantOption, "true"},
-		{"allowServerDelete", &l.allowServerDelete, "true"}, {"backupKeepOnDestroy", &l.a.BackupDeleteOnDestroy, "false"}} {
+		{"allowServerDelete", &l.allowServerDelete, "true"}, {"backupKeepOnDestroy", &l.a.BackupDeleteOnDestroy, "false"},
+		{"restoreHost", &l.a.RestoreHost, "true"}} {
 		switch v := l.cfg.Get(f.key); v {
 		case "", "false", "true":
 			*f.dst = v == f.sets

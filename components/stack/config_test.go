@@ -105,6 +105,9 @@ func TestInvalidConfigFailsBeforeAnythingIsCreated(t *testing.T) {
 		{"restoreFrom a bad time", aws("restoreFrom", "time=16:30"), nil, "restoreFrom", "time=2026-12-01T16:30:00Z"},
 		{"restoreFrom without the passphrase", aws("restoreFrom", "latest"), nil, "backupPassphrase", "the passphrase the backups were made with"},
 		{"restoreFrom with backups off", aws("restoreFrom", "latest", "backups", "off"), nil, "restoreFrom", "needs backups on"},
+		{"restoreHost not a boolean", aws("restoreHost", "yes"), nil, "restoreHost", "expected true or false"},
+		{"restoreHost with backups off", aws("restoreHost", "true", "backups", "off"), nil, "restoreHost", "needs backups on"},
+		{"restoreHost and a client of its name", aws("restoreHost", "true", "clients", `["mysql_restore"]`), nil, "restoreHost", "a client is named mysql_restore"},
 		{"local state dir /etc/x", map[string]string{"platform": "local", "localStateDir": "/etc/mcs"}, nil, "localStateDir", "is under /etc, a system directory"},
 	}
 	for _, tc := range cases {
@@ -140,7 +143,7 @@ func TestEngineConfigHasEveryDeclaredKeyWithItsDefault(t *testing.T) {
 		"instanceType", "allowServerDelete", "subnetId", "vpcId", "localSubnet", "localStateDir", "replicas", "engine"} {
 		assert.Contains(t, c, "mysql-client-server:"+key, "Pulumi.yaml declares %s", key)
 	}
-	assert.Len(t, c, 30, "no other key")
+	assert.Len(t, c, 31, "no other key")
 	assert.Equal(t, "", c["mysql-client-server:engine"], "the engine the server runs, else mysql")
 	assert.Equal(t, "0", c["mysql-client-server:replicas"], "no replica unless asked")
 	assert.Equal(t, `["mysql_client"]`, c["mysql-client-server:clients"], "a list is passed as JSON")

@@ -53,7 +53,7 @@ var argsKeys = map[string]string{
 	"NoBackups": "backups", "BackupSchedule": "backupSchedule", "BackupRetention": "backupRetention",
 	"BackupRecoveryPoint":   "backupRecoveryPoint",
 	"BackupDeleteOnDestroy": "backupKeepOnDestroy", "BackupPassphrase": "backupPassphrase",
-	"RestoreFrom": "restoreFrom",
+	"RestoreFrom": "restoreFrom", "RestoreHost": "restoreHost",
 }
 
 // argsField matches the field an error of ClientServerArgs starts with, and

@@ -149,9 +149,11 @@ var standardAnswers = []standardAnswer{
 	{LocalCommand, "*-tls-request", "", func(*Mocks, pulumi.MockResourceArgs) string {
 		return "-----BEGIN CERTIFICATE REQUEST-----\nmock store\n-----END CERTIFICATE REQUEST-----"
 	}},
-	// The backup store's gateway (store-serve.sh), and the MySQL image's
-	// backup tools (image-tools.sh).
+	// The backup store's gateway (store-serve.sh), a reader's read-only
+	// one (store-reader.sh), and the MySQL image's backup tools
+	// (image-tools.sh).
 	{LocalCommand, "*-serve", "", printsNothing},
+	{LocalCommand, "*-reader", "", printsNothing},
 	{LocalCommand, "*-image-tools", "", printsNothing},
 
 	// The AWS platform.

@@ -8,7 +8,9 @@
 # Env: MCS_STORE_ENDPOINT (https://...), MCS_STORE_REGION, MCS_STORE_BUCKET,
 # MCS_STORE_PREFIX, MCS_STORE_CA (PEM; empty: the system's CAs),
 # MCS_SCHEDULE_SECONDS, MCS_RETENTION_SECONDS, MCS_BINLOG_SECONDS (how often
-# the binary logs are archived).
+# the binary logs are archived), MCS_BACKUP_READER=yes on the restore host:
+# it installs the engine's server package (MCS_ENGINE) where it is missing,
+# the settings with the host's read-only credentials, and no schedule.
 # Stdin: three lines: the store's access key and secret key (both empty:
 # the host's own credentials, an EC2 instance profile), then the passphrase
 # that encrypts every object.
@@ -22,6 +24,8 @@ IFS= read -r secret || true
 IFS= read -r passphrase || true
 [ -n "$passphrase" ] || die "no encryption passphrase on stdin"
 
+reader=${MCS_BACKUP_READER:-no}
+if [ "$reader" = yes ] && ! server_version >/dev/null; then apt_install "$(package_for server)"; fi
 use_dialect
 missing=()
 for tool in $(backup_tools); do
@@ -53,6 +57,7 @@ obscured=$(printf '%s\n' "$passphrase" | rclone obscure -)
 	printf 'RCLONE_CONFIG_VAULT_DIRECTORY_NAME_ENCRYPTION=false\n'
 	printf 'MCS_SCHEDULE_SECONDS=%s\nMCS_RETENTION_SECONDS=%s\nMCS_BINLOG_SECONDS=%s\n' \
 		"$MCS_SCHEDULE_SECONDS" "$MCS_RETENTION_SECONDS" "$MCS_BINLOG_SECONDS"
+	if [ "$reader" = yes ]; then printf 'MCS_BACKUP_READER=yes\n'; fi
 } >"$new/store.env"
 chmod 0600 "$new"/*
 
@@ -61,11 +66,15 @@ if ! err=$(MCS_BACKUP_DIR=$new store_env && MCS_BACKUP_DIR=$new store lsf --max-
 	die "the backup store at $MCS_STORE_ENDPOINT (bucket $MCS_STORE_BUCKET) did not answer with these settings: $(tail -n1 <<<"$err")"
 fi
 for f in rclone.conf store-ca.pem store.env; do mv -f "$new/$f" "$MCS_BACKUP_DIR/$f"; done
-# This server's binlog stream, named once; and the scripts in force, for
-# make restore.
-[ -s "$MCS_BACKUP_DIR/stream" ] || cat /proc/sys/kernel/random/uuid >"$MCS_BACKUP_DIR/stream"
+# The scripts in force, for make restore.
 runner=${BASH_SOURCE[0]%/*}
 ln -sfn "$runner" "$MCS_BACKUP_DIR/scripts"
+if [ "$reader" = yes ]; then
+	log "backups: this host reads them (make restore restores here), and takes none"
+	exit 0
+fi
+# This server's binlog stream, named once.
+[ -s "$MCS_BACKUP_DIR/stream" ] || cat /proc/sys/kernel/random/uuid >"$MCS_BACKUP_DIR/stream"
 fault_point backup-install:configured
 
 if has_systemd; then
