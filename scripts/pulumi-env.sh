@@ -80,31 +80,60 @@ backup_script() {
 }
 
 # restore_on_host STACK KEY AT STOP: make restore. It restores AT onto the
-# restore host, mysql_restore, which may read the backups and write none:
-# when the stack has no restore host, restoreHost is set and an up adds
-# one, and with STOP=yes a second up removes it again afterwards. For a
-# point in time, the server archives its binary logs first.
+# restore host, mysql_restore, which may read the backups and write none.
+# When the stack has none, restoreHost is set and an up adds it; that up
+# runs only when the stack has no other change pending, so it adds the
+# host and nothing else. A run that added the host removes it again (its
+# restoreHost as before, and an up) when STOP=yes or when it failed. For a
+# point in time, the server archives its binary logs first, where it
+# answers.
 restore_on_host() {
-	local stack=$1 key=$2 at=$3 stop=$4 made=no rc=0
-	if ! pulumi stack output --stack "$stack" --json | jq -e '.sshCommands.mysql_restore' >/dev/null; then
+	local stack=$1 key=$2 at=$3 stop=$4 outputs made=no before rc=0
+	outputs=$(pulumi stack output --stack "$stack" --json) || return
+	if ! jq -e '.sshCommands.mysql_server' <<<"$outputs" >/dev/null; then
+		echo "make restore: stack $stack has no server: make up first (or restoreFrom, to fill a new one)" >&2
+		return 1
+	fi
+	if ! jq -e '.sshCommands.mysql_restore' <<<"$outputs" >/dev/null; then
+		pulumi preview --expect-no-changes --stack "$stack" >/dev/null 2>&1 || {
+			echo "make restore: stack $stack has changes pending (pulumi preview shows them): make up first, so that adding the restore host changes nothing else" >&2
+			return 1
+		}
 		echo "adding the restore host mysql_restore (pulumi config set restoreHost true, then pulumi up)"
+		before=$(pulumi config get --stack "$stack" restoreHost 2>/dev/null || true)
 		made=yes
 		pulumi config set --stack "$stack" restoreHost true && pulumi up --yes --skip-preview --stack "$stack" || rc=$?
 	fi
 	if [ "$rc" = 0 ] && [[ $at == time=* || $at == gtid=* ]]; then
 		echo "archiving the server's binary logs first"
-		backup_script "$stack" "$key" "" backup-binlogs.sh >/dev/null || rc=$?
+		backup_script "$stack" "$key" "" backup-binlogs.sh >/dev/null ||
+			echo "warning: the server did not archive its binary logs: the restore has what the store holds" >&2
 	fi
 	if [ "$rc" = 0 ]; then
 		BACKUP_HOST=mysql_restore backup_script "$stack" "$key" "MCS_RESTORE_STOP='$stop'" backup-restore.sh "$at" || rc=$?
 	fi
-	if [ "$made" = yes ] && { [ "$stop" = yes ] || [ -z "$(pulumi stack output --stack "$stack" --json | jq -r '.sshCommands.mysql_restore // empty')" ]; }; then
-		echo "removing the restore host again (pulumi config rm restoreHost, then pulumi up)"
-		pulumi config rm --stack "$stack" restoreHost && pulumi up --yes --skip-preview --stack "$stack" >/dev/null || return
+	if [ "$made" = yes ] && { [ "$stop" = yes ] || [ "$rc" != 0 ]; }; then
+		remove_restore_host "$stack" "$before" || return
 	elif [ "$stop" != yes ]; then
 		echo "the restore host stays; remove it with: pulumi config rm restoreHost && make up"
 	fi
 	return "$rc"
+}
+
+# remove_restore_host STACK BEFORE: puts restoreHost back as it was
+# (BEFORE; empty: unset) and runs an up, which removes the restore host.
+remove_restore_host() {
+	local stack=$1 before=$2 out
+	echo "removing the restore host again (restoreHost back to ${before:-unset}, then pulumi up)"
+	if [ -n "$before" ]; then
+		pulumi config set --stack "$stack" restoreHost "$before"
+	else
+		pulumi config rm --stack "$stack" restoreHost
+	fi || return
+	out=$(pulumi up --yes --skip-preview --stack "$stack" 2>&1) || {
+		printf '%s\n' "$out" >&2
+		return 1
+	}
 }
 
 # restore_in_place STACK KEY AT: restores the stack's server itself to AT

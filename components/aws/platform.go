@@ -204,11 +204,18 @@ const MaxInboundRules = 60
 
 // CheckSpecs counts the server's inbound rules: SSH from the operator and
 // the MySQL port from each client and replica.
+// The restore host gets no rule: the MySQL port is not open to it.
 func (p *Platform) CheckSpecs(specs []host.Spec) error {
-	if rules := len(specs); rules > MaxInboundRules {
+	rules := 0 // SSH, then one per client and replica
+	for _, s := range specs {
+		if s.Role != host.RoleRestore {
+			rules++
+		}
+	}
+	if rules > MaxInboundRules {
 		return fmt.Errorf("clients: %d clients and replicas together need %d inbound rules on the server's security group: "+
 			"expected at most %d clients and replicas (the default quota of %d rules, one of them SSH)",
-			len(specs)-1, rules, MaxInboundRules-1, MaxInboundRules)
+			rules-1, rules, MaxInboundRules-1, MaxInboundRules)
 	}
 	return nil
 }

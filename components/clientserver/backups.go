@@ -41,8 +41,11 @@ func (a *Args) validateBackups() error {
 	if !ok {
 		// A platform of an importer's own, written before backups: the
 		// stack it runs keeps running as it did, and says why it has none.
-		if a.RestoreFrom != "" || a.RestoreHost {
+		if a.RestoreFrom != "" {
 			return fmt.Errorf("ClientServerArgs.RestoreFrom: the platform %T makes no backup store (host.Stores) to restore from", a.Platform)
+		}
+		if a.RestoreHost {
+			return fmt.Errorf("ClientServerArgs.RestoreHost: the platform %T makes no backup store (host.Stores) to restore from", a.Platform)
 		}
 		a.NoBackups = true
 		a.warnings = append(a.warnings, fmt.Sprintf("backups are off: the platform %T makes no backup store (host.Stores)", a.Platform))

@@ -22,9 +22,6 @@ const StoreType = "mysql-client-server:local:Store"
 const (
 	// StorePort is the store's HTTPS port.
 	StorePort = 7070
-	// ReaderPort is the read-only gateway's port, on the reading host's
-	// own loopback.
-	ReaderPort = 7071
 	// StoreBucket is the store's bucket.
 	StoreBucket = "backups"
 	// storeRegion is the region the gateway answers for (its default).
@@ -73,13 +70,6 @@ func (p *Platform) storeAddress() netip.Addr {
 	return a
 }
 
-// RestoreNetns is the restore host's network namespace.
-func (p *Platform) RestoreNetns() string { return fmt.Sprintf("mcs-%s-x", p.id()) }
-
-// restoreAddress is the restore host's address: the subnet's .8, below the
-// store's.
-func (p *Platform) restoreAddress() netip.Addr { return p.storeAddress().Prev() }
-
 // storeDir is where the named store keeps its data on this machine, beside
 // the hosts' directories: it outlives them.
 func (p *Platform) storeDir(name string) string {
@@ -127,46 +117,6 @@ func (p *Platform) NewStore(ctx *pulumi.Context, parent pulumi.Resource, spec ho
 		Bucket: pulumi.String(StoreBucket).ToStringOutput(), Prefix: pulumi.String(spec.Server.Name).ToStringOutput(),
 		AccessKey: access, SecretKey: secret, CACert: spec.CACert.ToStringOutput(), Ready: ready, Reader: reader,
 	}, ctx.RegisterResourceOutputs(st, pulumi.Map{"endpoint": st.Endpoint, "dataDir": st.DataDir})
-}
-
-// storeReader gives spec.Reader, where there is one, read-only access to
-// the store: a gateway of its own (versitygw --readonly) over the store's
-// directory, with credentials of its own, on that host's loopback only.
-// Nil without a reader.
-func (p *Platform) storeReader(ctx *pulumi.Context, st *Store, name string, spec host.StoreSpec, gateway string,
-	after []pulumi.Resource) (*host.StoreAccess, error) {
-	if spec.Reader == nil {
-		return nil, nil
-	}
-	h, ok := p.hosts[spec.Reader]
-	if !ok {
-		return nil, errors.New("local.Platform.NewStore: the reader host was not made by this platform")
-	}
-	rname := names.Host(st, spec.Reader.Name) + "-reader"
-	access, err := generate.Once(ctx, rname+"-access-key", generate.Password, pulumi.Parent(st))
-	if err != nil {
-		return nil, err
-	}
-	secret, err := generate.Once(ctx, rname+"-secret-key", generate.Password, pulumi.Parent(st))
-	if err != nil {
-		return nil, err
-	}
-	env := pulumi.StringMap{
-		"MCS_NETNS": pulumi.String(h.NetnsName), "MCS_STORE_DIR": pulumi.String(p.storeDir(spec.Name)),
-		"MCS_STORE_PORT": pulumi.String(fmt.Sprint(ReaderPort)), "MCS_VERSITYGW": pulumi.String(gateway),
-	}
-	serve, err := local.NewCommand(ctx, rname, &local.CommandArgs{
-		Create: storeScript("store-reader.sh"), Delete: storeScript("store-reader-stop.sh"), Environment: env,
-		Stdin:       pulumi.ToSecret(pulumi.Sprintf("%s\n%s\n", access, secret)).(pulumi.StringOutput),
-		Interpreter: bashC,
-	}, pulumi.Parent(st), pulumi.DependsOn(append([]pulumi.Resource{h}, after...)), pulumi.DeleteBeforeReplace(true))
-	if err != nil {
-		return nil, err
-	}
-	return &host.StoreAccess{
-		Endpoint:  pulumi.String(fmt.Sprintf("http://127.0.0.1:%d", ReaderPort)).ToStringOutput(),
-		AccessKey: access, SecretKey: secret, CACert: pulumi.String("").ToStringOutput(), Ready: []pulumi.Resource{serve},
-	}, nil
 }
 
 // storeHost makes the store's namespace host, on this machine's own root.

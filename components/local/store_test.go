@@ -108,6 +108,12 @@ func TestLocalRestoreHostWiring(t *testing.T) {
 	create, _ := mocktest.Str(reader.Inputs, "create")
 	assert.Contains(t, create, "--readonly --port \"127.0.0.1:$MCS_STORE_PORT\"", "read only, on its loopback")
 	assert.True(t, reader.Inputs["stdin"].IsSecret(), "its keys go on stdin, as a secret")
+	for _, key := range []string{"access-key", "secret-key"} {
+		_, ok := m.Named("command:local:Command", reader.Name+"-"+key)
+		assert.True(t, ok, "a %s of its own, generated apart from the server's", key)
+	}
+	assert.True(t, dependsOn(reader, "command:local:Command", clientserver.RestoreHostName+"-namespaces"),
+		"it starts in the restore host's namespace once there is one, and stops before it goes")
 	_, hasDelete := mocktest.Str(reader.Inputs, "delete")
 	assert.True(t, hasDelete, "removing the host stops its gateway")
 

@@ -133,6 +133,7 @@ func TestAWSRestoreHostReadsTheBackupsOnly(t *testing.T) {
 	assert.Equal(t, []any{"s3:GetObject"}, p.Statement[0]["Action"], "read only")
 	assert.Equal(t, "arn:aws:s3:::"+id+"/mysql_server/*", p.Statement[0]["Resource"], "the server's prefix only")
 	assert.Equal(t, "s3:ListBucket", p.Statement[1]["Action"])
+	assert.Contains(t, mustJSON(t, p.Statement[1]["Condition"]), `"s3:prefix":["mysql_server/*","mysql_server/"]`, "listing the server's prefix only")
 	for _, write := range []string{"PutObject", "DeleteObject", "s3:*"} {
 		assert.NotContains(t, doc, write)
 	}

@@ -25,7 +25,11 @@ IFS= read -r passphrase || true
 [ -n "$passphrase" ] || die "no encryption passphrase on stdin"
 
 reader=${MCS_BACKUP_READER:-no}
-if [ "$reader" = yes ] && ! server_version >/dev/null; then apt_install "$(package_for server)"; fi
+if [ "$reader" = yes ] && ! server_version >/dev/null; then
+	apt_install "$(package_for server)"
+	# The restore host's restores run servers of their own: the packaged one stays off.
+	if has_systemd; then systemctl disable --now mysql.service mariadb.service >/dev/null 2>&1 || true; fi
+fi
 use_dialect
 missing=()
 for tool in $(backup_tools); do

@@ -28,8 +28,9 @@ install -d -m 0700 "$MCS_STORE_DIR/readers" "$dir"
 	printf 'ROOT_ACCESS_KEY_ID=%q\nROOT_SECRET_ACCESS_KEY=%q\n' "$access" "$secret" >"$dir/credentials.env"
 )
 stop_store "$dir"
-started=no
-trap '[[ $started == yes ]] || stop_store "$dir"' EXIT
+started=no pid=
+# A gateway that does not come up is stopped again: no create left it.
+trap '[[ $started == yes || -z $pid ]] || { kill "$pid" 2>/dev/null; rm -f "$dir/versitygw.pid"; }' EXIT
 (
 	set -a
 	# shellcheck source=/dev/null
@@ -39,12 +40,14 @@ trap '[[ $started == yes ]] || stop_store "$dir"' EXIT
 		--quiet posix "$MCS_STORE_DIR/data" </dev/null >>"$dir/versitygw.log" 2>&1
 )
 for i in $(seq 100); do
-	pid=$(pgrep -f -x -- "$MCS_VERSITYGW --readonly --port 127.0.0.1:$MCS_STORE_PORT .*posix $MCS_STORE_DIR/data" |
-		while read -r p; do [[ $(ip netns identify "$p" 2>/dev/null) == "$MCS_NETNS" ]] && echo "$p"; done | head -n1 || true)
+	if [[ -z $pid ]]; then
+		pid=$(pgrep -f -x -- "$MCS_VERSITYGW --readonly --port 127.0.0.1:$MCS_STORE_PORT .*posix $MCS_STORE_DIR/data" |
+			while read -r p; do [[ $(ip netns identify "$p" 2>/dev/null) == "$MCS_NETNS" ]] && echo "$p"; done | head -n1 || true)
+		[[ -z $pid ]] || printf '%s\n' "$pid" >"$dir/versitygw.pid"
+	fi
 	if [[ -n $pid ]] && ip netns exec "$MCS_NETNS" bash -c "exec 3<>/dev/tcp/127.0.0.1/$MCS_STORE_PORT" 2>/dev/null; then break; fi
 	((i < 100)) || die "the read-only gateway did not listen in $MCS_NETNS: $(tail -n 3 "$dir/versitygw.log")"
 	sleep 0.1
 done
-printf '%s\n' "$pid" >"$dir/versitygw.pid"
 started=yes
 log "read-only backup store for $MCS_NETNS on its 127.0.0.1:$MCS_STORE_PORT"
