@@ -158,9 +158,6 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 // when the Backup is created), and reads the proof.
 func (b *Backup) commands(ctx *pulumi.Context, name string, args *Args) (pulumi.StringOutput, error) {
 	st, h := args.Store, args.Server.Host
-	stdin := pulumi.All(st.AccessKey, st.SecretKey, b.Passphrase).ApplyT(func(v []any) string {
-		return strings.Join([]string{v[0].(string), v[1].(string), v[2].(string)}, "\n") + "\n"
-	}).(pulumi.StringOutput)
 	install, err := hostSet.Command(ctx, b, name+"-install", h, &remote.CommandArgs{
 		Create: hostSet.Run("backup-install.sh", map[string]pulumi.StringInput{
 			"MCS_STORE_ENDPOINT": st.Endpoint, "MCS_STORE_REGION": st.Region, "MCS_STORE_BUCKET": st.Bucket,
@@ -169,7 +166,7 @@ func (b *Backup) commands(ctx *pulumi.Context, name string, args *Args) (pulumi.
 			"MCS_BINLOG_SECONDS": pulumi.String(seconds(args.RecoveryPoint / 2)),
 		}),
 		Delete: hostSet.Run("backup-remove.sh", nil),
-		Stdin:  pulumi.ToSecret(stdin).(pulumi.StringOutput),
+		Stdin:  installStdin(st.AccessKey, st.SecretKey, b.Passphrase),
 	}, pulumi.DependsOn(append([]pulumi.Resource{args.Server.Install}, st.Ready...)))
 	if err != nil {
 		return pulumi.StringOutput{}, err
@@ -196,6 +193,15 @@ func (b *Backup) commands(ctx *pulumi.Context, name string, args *Args) (pulumi.
 		return pulumi.StringOutput{}, err
 	}
 	return proof.Stdout, nil
+}
+
+// installStdin is backup-install.sh's stdin, a secret: the store's access
+// key and secret key (both empty: the host's own credentials), then the
+// passphrase, a line each.
+func installStdin(access, secret, passphrase pulumi.StringOutput) pulumi.StringOutput {
+	return pulumi.ToSecret(pulumi.All(access, secret, passphrase).ApplyT(func(v []any) string {
+		return strings.Join([]string{v[0].(string), v[1].(string), v[2].(string)}, "\n") + "\n"
+	})).(pulumi.StringOutput)
 }
 
 // restore fills the new server with its backups (RestoreFrom), once: the

@@ -1,10 +1,10 @@
 package backup
 
 import (
-	"strings"
-
 	"github.com/pulumi/pulumi-command/sdk/go/command/remote"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mysql-client-server/mysql-client-server/components/mysql"
 )
 
 // ReaderType is the type token of Reader.
@@ -26,17 +26,12 @@ func (b *Backup) reader(ctx *pulumi.Context, name string, args *Args) error {
 		return nil
 	}
 	r := st.Reader
-	stdin := pulumi.All(r.AccessKey, r.SecretKey, b.Passphrase).ApplyT(func(v []any) string {
-		return strings.Join([]string{v[0].(string), v[1].(string), v[2].(string)}, "\n") + "\n"
-	}).(pulumi.StringOutput)
 	env := map[string]pulumi.StringInput{
 		"MCS_STORE_ENDPOINT": r.Endpoint, "MCS_STORE_REGION": st.Region, "MCS_STORE_BUCKET": st.Bucket,
 		"MCS_STORE_PREFIX": st.Prefix, "MCS_STORE_CA": r.CACert, "MCS_BACKUP_READER": pulumi.String("yes"),
 		"MCS_SCHEDULE_SECONDS": pulumi.String("0"), "MCS_RETENTION_SECONDS": pulumi.String("0"), "MCS_BINLOG_SECONDS": pulumi.String("0"),
 	}
-	if h.Engine != "" {
-		env["MCS_ENGINE"] = pulumi.String(string(h.Engine))
-	}
+	mysql.EngineEnv(env, h)
 	rd, rname := &Reader{}, name+"-reader"
 	if err := ctx.RegisterComponentResource(ReaderType, rname, rd, pulumi.Parent(b)); err != nil {
 		return err
@@ -44,7 +39,7 @@ func (b *Backup) reader(ctx *pulumi.Context, name string, args *Args) error {
 	_, err := hostSet.Command(ctx, rd, rname+"-install", h, &remote.CommandArgs{
 		Create: hostSet.Run("backup-install.sh", env),
 		Delete: hostSet.Run("backup-remove.sh", nil),
-		Stdin:  pulumi.ToSecret(stdin).(pulumi.StringOutput),
+		Stdin:  installStdin(r.AccessKey, r.SecretKey, b.Passphrase),
 	}, pulumi.DependsOn(append([]pulumi.Resource{}, r.Ready...)))
 	if err != nil {
 		return err

@@ -114,9 +114,9 @@ type Args struct {
 	// backups' own, and acts once, when the server is new.
 	RestoreFrom string
 	// RestoreHost adds the scratch host that make restore restores onto,
-	// RestoreHostName: it may read the backups and write nothing, and no
-	// client reaches it. Off by default; make restore turns it on for its
-	// run. It needs backups on.
+	// RestoreHostName: it may read the backups and write nothing, and the
+	// server's MySQL port is not open to it. Off by default; make restore
+	// turns it on when the stack has none. It needs backups on.
 	RestoreHost bool
 
 	// warnings are what validate found to warn about.

@@ -30,8 +30,8 @@ const (
 	// platform's S3 store).
 	RoleStore Role = "store"
 	// RoleRestore is a scratch host that make restore restores the
-	// backups onto: it may read them, never write them, and no client
-	// reaches it.
+	// backups onto: it may read them, never write them, and the server's
+	// MySQL port is not open to it.
 	RoleRestore Role = "restore"
 )
 

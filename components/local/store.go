@@ -94,11 +94,7 @@ func (p *Platform) NewStore(ctx *pulumi.Context, parent pulumi.Resource, spec ho
 	if err != nil {
 		return nil, err
 	}
-	access, err := generate.Once(ctx, name+"-access-key", generate.Password, pulumi.Parent(st))
-	if err != nil {
-		return nil, err
-	}
-	secret, err := generate.Once(ctx, name+"-secret-key", generate.Password, pulumi.Parent(st))
+	access, secret, err := storeKeys(ctx, st, name)
 	if err != nil {
 		return nil, err
 	}
@@ -117,6 +113,16 @@ func (p *Platform) NewStore(ctx *pulumi.Context, parent pulumi.Resource, spec ho
 		Bucket: pulumi.String(StoreBucket).ToStringOutput(), Prefix: pulumi.String(spec.Server.Name).ToStringOutput(),
 		AccessKey: access, SecretKey: secret, CACert: spec.CACert.ToStringOutput(), Ready: ready, Reader: reader,
 	}, ctx.RegisterResourceOutputs(st, pulumi.Map{"endpoint": st.Endpoint, "dataDir": st.DataDir})
+}
+
+// storeKeys generates a gateway's access key and secret key once, as st's
+// children <name>-access-key and <name>-secret-key: secrets, stable.
+func storeKeys(ctx *pulumi.Context, st *Store, name string) (access, secret pulumi.StringOutput, err error) {
+	if access, err = generate.Once(ctx, name+"-access-key", generate.Password, pulumi.Parent(st)); err != nil {
+		return access, secret, err
+	}
+	secret, err = generate.Once(ctx, name+"-secret-key", generate.Password, pulumi.Parent(st))
+	return access, secret, err
 }
 
 // storeHost makes the store's namespace host, on this machine's own root.

@@ -9,7 +9,6 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
-	"github.com/mysql-client-server/mysql-client-server/components/internal/generate"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/names"
 )
 
@@ -38,11 +37,7 @@ func (p *Platform) storeReader(ctx *pulumi.Context, st *Store, name string, spec
 		return nil, errors.New("local.Platform.NewStore: the reader host was not made by this platform")
 	}
 	rname := names.Host(st, spec.Reader.Name) + "-reader"
-	access, err := generate.Once(ctx, rname+"-access-key", generate.Password, pulumi.Parent(st))
-	if err != nil {
-		return nil, err
-	}
-	secret, err := generate.Once(ctx, rname+"-secret-key", generate.Password, pulumi.Parent(st))
+	access, secret, err := storeKeys(ctx, st, rname)
 	if err != nil {
 		return nil, err
 	}

@@ -40,7 +40,7 @@ func NewClient(ctx *pulumi.Context, name string, args *ClientArgs, opts ...pulum
 		return nil, err
 	}
 	env := map[string]pulumi.StringInput{}
-	engineEnv(env, args.Host)
+	EngineEnv(env, args.Host)
 	install := runOn("client-install.sh", env)
 	cmd, err := hostCommand(ctx, c, name+"-install", args.Host, &remote.CommandArgs{
 		Create: install,

@@ -57,9 +57,9 @@ func hostCommand(ctx *pulumi.Context, parent pulumi.Resource, name string, h *ho
 	return hostSet.Command(ctx, parent, name, h, args, opts...)
 }
 
-// engineEnv asks an install for the host's engine (MCS_ENGINE); a host of no
+// EngineEnv asks an install for the host's engine (MCS_ENGINE); a host of no
 // engine in particular gets its distribution's own.
-func engineEnv(env map[string]pulumi.StringInput, h *host.Host) {
+func EngineEnv(env map[string]pulumi.StringInput, h *host.Host) {
 	if h.Engine != "" {
 		env["MCS_ENGINE"] = pulumi.String(string(h.Engine))
 	}

@@ -173,7 +173,7 @@ func NewServer(ctx *pulumi.Context, name string, args *ServerArgs, opts ...pulum
 		"MCS_SERVER_ID":    pulumi.String(fmt.Sprint(args.ServerID)),
 		"MCS_READ_ONLY":    pick(args.ReadOnly, "yes", "no"),
 	}
-	engineEnv(env, args.Host)
+	EngineEnv(env, args.Host)
 	if args.SignedBy != nil {
 		if err := s.signedBy(ctx, name, args, env); err != nil {
 			return nil, err
