@@ -75,7 +75,7 @@ type ClientServer struct {
 	// Database is the account's database.
 	Database pulumi.StringOutput `pulumi:"database"`
 	// Password is the account's password, a secret.
-	Password pulumi.StringOutput `pulumi:"password"`
+	Password pulumi.StringOutput `pulumi:"password" provider:"secret"`
 	// Proofs are ClientProofs and ReplicaProofs in one map, by host name,
 	// as the stack exports them.
 	Proofs pulumi.MapOutput `pulumi:"proofs"`
@@ -102,7 +102,7 @@ type ClientServer struct {
 	// PublicKey is the stack's SSH public key.
 	PublicKey pulumi.StringOutput `pulumi:"publicKey"`
 	// PrivateKey is the stack's SSH private key, a secret.
-	PrivateKey pulumi.StringOutput `pulumi:"privateKey"`
+	PrivateKey pulumi.StringOutput `pulumi:"privateKey" provider:"secret"`
 	// ReplicaPrivateAddresses are the replicas' addresses, by name; clients
 	// read from them.
 	ReplicaPrivateAddresses pulumi.StringMapOutput `pulumi:"replicaPrivateAddresses"`
@@ -111,7 +111,7 @@ type ClientServer struct {
 	ReplicaMySQLCommands pulumi.StringMapOutput `pulumi:"replicaMysqlCommands"`
 	// BackupPassphrase is the passphrase the backups are encrypted with, a
 	// secret (empty with backups off): a restore needs it.
-	BackupPassphrase pulumi.StringOutput `pulumi:"backupPassphrase"`
+	BackupPassphrase pulumi.StringOutput `pulumi:"backupPassphrase" provider:"secret"`
 	// ReaderEndpoints are the replicas' MySQL endpoints (address:port), in
 	// the order of their numbers, for an application's reads; empty without
 	// replicas.

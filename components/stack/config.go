@@ -282,24 +282,31 @@ func (l *loader) platform(name string) (host.Platform, error) {
 	}
 }
 
-// awsPlatform builds the aws platform. The tutorial preset opens SSH from
-// anywhere, and is the operator's CIDR when none is set.
+// awsPlatform builds the aws platform from its keys.
 func (l *loader) awsPlatform() *aws.Platform {
-	tutorial := l.cfg.Get("preset") == clientserver.PresetTutorial
-	operator := l.cfg.Get("operatorCidr")
-	if operator == "" && tutorial {
-		operator = "0.0.0.0/0" // the tutorial's SSH from anywhere
+	return AWSPlatform(aws.Platform{
+		AllowServerDelete: l.allowServerDelete,
+		OperatorCIDR:      l.cfg.Get("operatorCidr"),
+		AMI:               l.cfg.Get("ami"),
+		InstanceType:      l.cfg.Get("instanceType"),
+		SubnetID:          l.cfg.Get("subnetId"),
+		VpcID:             l.cfg.Get("vpcId"),
+		BackupBucket:      l.cfg.Get("backupBucket"),
+	}, l.cfg.Get("preset"))
+}
+
+// AWSPlatform is the aws platform p with the preset's part of it: the
+// tutorial preset opens SSH from anywhere, which is also the operator's
+// CIDR when none is set. The stack program and the package's provider both
+// build it here.
+func AWSPlatform(p aws.Platform, preset string) *aws.Platform {
+	if preset == clientserver.PresetTutorial {
+		p.AllowSSHFromAnywhere = true
+		if p.OperatorCIDR == "" {
+			p.OperatorCIDR = "0.0.0.0/0" // the tutorial's SSH from anywhere
+		}
 	}
-	return &aws.Platform{
-		AllowSSHFromAnywhere: tutorial,
-		AllowServerDelete:    l.allowServerDelete,
-		OperatorCIDR:         operator,
-		AMI:                  l.cfg.Get("ami"),
-		InstanceType:         l.cfg.Get("instanceType"),
-		SubnetID:             l.cfg.Get("subnetId"),
-		VpcID:                l.cfg.Get("vpcId"),
-		BackupBucket:         l.cfg.Get("backupBucket"),
-	}
+	return &p
 }
 
 // prefixKey puts the project namespace on a platform error that starts with
