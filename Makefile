@@ -49,7 +49,7 @@ endif
 T0 := $(shell date +%s)
 step = echo "==> [$$(( $$(date +%s) - $(T0) )) s] $(1)"
 
-.PHONY: help deps tools build lint check test bench up down client ssh preview outputs verify restore restore-in-place clean-image
+.PHONY: help deps tools build lint check test bench up down client ssh preview outputs verify restore restore-in-place clean-image provider sdk sdk-nodejs
 
 help:
 	@echo "make up      deploy the local stack (root; builds the Pulumi CLI once if it is missing)"
@@ -61,6 +61,8 @@ help:
 	@echo "make down    destroy the local stack (its backups stay, with their passphrase in the config)"
 	@echo "make check   lint and the wiring tests, without root (under a minute)"
 	@echo "make test    install test dependencies and run every test (root)"
+	@echo "make provider  build the Pulumi package's plugin and its tarball (.tools/dist), for YAML, TypeScript and Python programs"
+	@echo "make sdk     regenerate provider/schema.json and the SDKs in provider/sdk from the plugin"
 	@echo "make bench   time cold up, no-op up and down for both engines, with clients and replicas (root)"
 	@echo "make clean-image  remove the MySQL image the local hosts share ($(IMAGE_CACHE))"
 
@@ -88,22 +90,66 @@ $(PROGRAM): $(PROGRAM_SOURCES)
 	@$(call step,program binary (a first build compiles the SDKs: about a minute))
 	@$(GO) build -o $@ .
 
+# provider: the Pulumi package's plugin, pulumi-resource-mysql-client-server
+# (a module of its own, provider/, so that the library's go.mod stays free
+# of pulumi/pkg), and its plugin tarball, which `pulumi plugin install
+# resource mysql-client-server $(PROVIDER_VERSION) --file <tarball>` takes
+# offline. The version is provider/pulumipkg/version.go's alone.
+PROVIDER_VERSION := $(shell sed -n 's/^const Version = "\(.*\)"$$/\1/p' provider/pulumipkg/version.go)
+PROVIDER_BIN := .tools/provider/pulumi-resource-mysql-client-server
+PROVIDER_ARCH := $(shell uname -m | sed 's/^x86_64$$/amd64/; s/^aarch64$$/arm64/')
+PROVIDER_TARBALL := .tools/dist/pulumi-resource-mysql-client-server-v$(PROVIDER_VERSION)-linux-$(PROVIDER_ARCH).tar.gz
+PROVIDER_SOURCES := $(PROGRAM_SOURCES) $(shell find provider -name '*.go' -not -path 'provider/sdk/*' -o -name 'go.*' -not -path 'provider/sdk/*' -o -name docs.json 2>/dev/null)
+provider: $(PROVIDER_TARBALL)
+	@echo $(PROVIDER_TARBALL)
+$(PROVIDER_BIN): $(PROVIDER_SOURCES)
+	@$(call step,the package's plugin v$(PROVIDER_VERSION) (a first build compiles pulumi/pkg: about 2 minutes))
+	@$(GO) -C provider build -o ../$@ .
+$(PROVIDER_TARBALL): $(PROVIDER_BIN)
+	@mkdir -p $(@D) && tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	cp $< "$$tmp/" && tar -czf $@.partial -C "$$tmp" pulumi-resource-mysql-client-server && mv -f $@.partial $@
+
+# sdk: the Go doc comments the schema's descriptions come from
+# (provider/pulumipkg/docs.json), the schema the plugin serves
+# (provider/schema.json), and the TypeScript, Python and Go SDKs generated
+# from it (provider/sdk), with the code generators `pulumi package gen-sdk`
+# runs (provider/internal/sdkgen says why not through it). They are
+# committed, never edited by hand: provider/sdk_test.go fails when they
+# differ from what this target writes.
+sdk:
+	@$(call step,the schema and its SDKs into provider/)
+	@$(GO) -C provider generate . && $(GO) -C provider run ./gensdk .
+
+# sdk-nodejs: the TypeScript SDK built and packed into .tools/dist, for
+# `npm install <tarball>` in a program (its dependencies come from npm). It
+# prints the tarball's path; the tarball is made again when the SDK changes.
+NODEJS_SDK_TARBALL := .tools/dist/mysql-client-server-mysql-client-server-$(PROVIDER_VERSION).tgz
+sdk-nodejs: $(NODEJS_SDK_TARBALL)
+	@echo $(NODEJS_SDK_TARBALL)
+$(NODEJS_SDK_TARBALL): $(shell find provider/sdk/nodejs -type f 2>/dev/null)
+	@$(call step,the TypeScript SDK: npm install and tsc in a scratch copy)
+	@bash scripts/pack-nodejs-sdk.sh provider/sdk/nodejs .tools/dist >/dev/null
+
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) -C provider vet ./...
 	shellcheck $$(git ls-files '*.sh' 2>/dev/null || find . -name '*.sh' -not -path './.pulumi-state/*')
 	shfmt -d $$(git ls-files '*.sh' 2>/dev/null || find . -name '*.sh' -not -path './.pulumi-state/*')
 
 # check: the quick check, without root: lint and the wiring tests (every
-# package but ./tests), in well under a minute. make test is the full suite.
+# package but ./tests, and the package's provider/), in about a minute.
+# make test is the full suite.
 check: lint
 	$(GO) test -count=1 $$($(GO) list ./... | grep -v '/tests$$')
+	$(GO) -C provider test -count=1 ./...
 
 # The local stack's tests (./tests) run once per engine; TEST_ENGINES=mysql
 # (or mariadb) runs one, for a quicker run. Everything else runs once.
 TEST_ENGINES ?= mysql mariadb
 test: deps lint tools
 	$(GO) test -count=1 -timeout 10m $$($(GO) list ./... | grep -v '/tests$$')
+	$(GO) -C provider test -count=1 -timeout 10m ./...
 	@for e in $(TEST_ENGINES); do \
 		$(call step,the local stack's tests on engine $$e); \
 		MCS_TEST_ENGINE=$$e $(GO) test -count=1 -timeout 40m ./tests/ || exit 1; \

@@ -16,6 +16,10 @@
 #   missing: $PULUMI_PLUGIN_TARBALLS (default ../shared/pulumi-plugins) is
 #   searched for pulumi-resource-<name>-v<version>-linux-<arch>.tar.gz.
 #
+# - With --language-hosts, the YAML and Node.js language hosts too
+#   (scripts/pulumi-language-yaml, scripts/pulumi-language-nodejs), for
+#   programs that use the package (make provider): once each.
+#
 # It prints the directory to put on PATH (.tools/bin) on stdout, and its
 # progress on stderr. With CI=true, or with --require-plugin (the real-engine
 # tests), a plugin that cannot be installed is an error; elsewhere Pulumi
@@ -23,14 +27,17 @@
 set -euo pipefail
 
 require_plugin=${CI:-}
-case "${1:-}" in
---require-plugin) require_plugin=true ;;
-"") ;;
-*)
-	echo "usage: pulumi-tools.sh [--require-plugin]" >&2
-	exit 2
-	;;
-esac
+language_hosts=
+for arg in "$@"; do
+	case "$arg" in
+	--require-plugin) require_plugin=true ;;
+	--language-hosts) language_hosts=true ;;
+	*)
+		echo "usage: pulumi-tools.sh [--require-plugin] [--language-hosts]" >&2
+		exit 2
+		;;
+	esac
+done
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 bin="$root/.tools/bin"
@@ -87,6 +94,21 @@ else
 	if ! cmp -s "$root/scripts/pulumi-language-go.sh" "$bin/pulumi-language-go"; then
 		install -m 0755 "$root/scripts/pulumi-language-go.sh" "$bin/pulumi-language-go"
 	fi
+fi
+
+# The YAML and Node.js language hosts, for the package's consumers.
+if [ "$language_hosts" = true ]; then
+	for lang in yaml nodejs; do
+		case $lang in
+		yaml) module=github.com/pulumi/pulumi-yaml pkg=github.com/pulumi/pulumi-yaml/cmd/pulumi-language-yaml estimate="a minute" ;;
+		nodejs) module=github.com/pulumi/pulumi/sdk/v3 pkg=github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs estimate="10 seconds" ;;
+		esac
+		want=$(pinned "$root/scripts/pulumi-language-$lang" "$module")
+		if [ "$(cat "$bin/.pulumi-language-$lang.version" 2>/dev/null)" != "$want" ] || [ ! -x "$bin/pulumi-language-$lang" ]; then
+			build "pulumi-language-$lang" "$root/scripts/pulumi-language-$lang" "$pkg" "$want" "$estimate"
+			echo "$want" >"$bin/.pulumi-language-$lang.version"
+		fi
+	done
 fi
 
 # The local platform's backup store: the S3 gateway versitygw, at the

@@ -61,7 +61,8 @@ func repoRoot(t *testing.T) string {
 // plugin available the way `make up` does (scripts/pulumi-tools.sh), and
 // returns the directory to put on PATH. In CI a missing CLI or plugin fails
 // the test; elsewhere it skips, saying what is missing and how to get it.
-func pulumiTools(t *testing.T, root string) string {
+// flags go to the script (--language-hosts).
+func pulumiTools(t *testing.T, root string, flags ...string) string {
 	t.Helper()
 	missing := func(format string, args ...any) {
 		t.Helper()
@@ -71,7 +72,7 @@ func pulumiTools(t *testing.T, root string) string {
 		}
 		t.Skipf("%s: run `make tools` (it builds the pinned CLI into .tools/bin and installs the plugin from ../shared/pulumi-plugins)", msg)
 	}
-	cmd := exec.Command("bash", filepath.Join(root, "scripts", "pulumi-tools.sh"), "--require-plugin")
+	cmd := exec.Command("bash", append([]string{filepath.Join(root, "scripts", "pulumi-tools.sh"), "--require-plugin"}, flags...)...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

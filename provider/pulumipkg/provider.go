@@ -1,0 +1,42 @@
+package pulumipkg
+
+import (
+	p "github.com/pulumi/pulumi-go-provider"
+	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+)
+
+// Name is the package's name, and so its type tokens' first part.
+const Name = "mysql-client-server"
+
+// Provider is the package's provider: its components, its schema's
+// metadata, and the descriptions the Go doc comments give (describe).
+func Provider() (p.Provider, error) {
+	prov, err := infer.NewProviderBuilder().
+		WithNamespace(Name).
+		WithDisplayName("MySQL client–server").
+		WithDescription("A MySQL client–server architecture (one server, one or more clients, 3306 open to the clients only, optional GTID read replicas and backups) on AWS EC2 or on local network-namespace hosts.").
+		WithLicense("Apache-2.0").
+		WithRepository("https://github.com/mysql-client-server/mysql-client-server").
+		// The SDKs' versions are the schema's; Python's name is without
+		// the namespace's repetition. WithGoImportPath adds Go's path.
+		WithLanguageMap(map[string]any{
+			"nodejs": map[string]any{"respectSchemaVersion": true},
+			"python": map[string]any{"respectSchemaVersion": true, "packageName": "mysql_client_server",
+				"pyproject": map[string]any{"enabled": true}},
+			"go": map[string]any{"respectSchemaVersion": true, "generateResourceContainerTypes": true},
+		}).
+		WithGoImportPath(goImportPath).
+		// The library's packages are the schema's modules: clientserver's
+		// types are the package's index, as clientserver.Type says.
+		WithModuleMap(map[tokens.ModuleName]tokens.ModuleName{"clientserver": "index", "pulumipkg": "index"}).
+		WithComponents(infer.ComponentF(NewClientServer)).
+		Build()
+	if err != nil {
+		return p.Provider{}, err
+	}
+	return describe(prov), nil
+}
+
+// goImportPath is where the generated Go SDK lives in this repository.
+const goImportPath = "github.com/mysql-client-server/mysql-client-server/provider/sdk/go/mysqlclientserver"
