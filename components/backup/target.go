@@ -55,3 +55,17 @@ func CheckTarget(target string) error {
 	return fmt.Errorf("%q: expected latest, a backup's name such as 20261201T163000Z, "+
 		"time=2026-12-01T16:30:00Z (or time=now: everything archived) or gtid=<GTID set>", target)
 }
+
+// MinPassphraseLength is the shortest passphrase the backups take.
+const MinPassphraseLength = 16
+
+// ValidatePassphrase checks a backup passphrase: at least
+// MinPassphraseLength characters, on one line (the scripts read it as one
+// line from stdin, so a second line would be lost). Its errors never
+// contain the passphrase.
+func ValidatePassphrase(s string) error {
+	if len(s) < MinPassphraseLength || strings.ContainsAny(s, "\n\r") {
+		return fmt.Errorf("expected at least %d characters on one line", MinPassphraseLength)
+	}
+	return nil
+}

@@ -134,7 +134,7 @@ func (a *Args) validate() error {
 		return errors.New("ClientServerArgs.Platform: required: an *aws.Platform or a *local.Platform")
 	}
 	for _, check := range []func() error{a.validateHosts, a.validatePort, a.validatePreset,
-		a.validateAccount, a.validateReplicas, a.Platform.Validate, a.resolveEngine} {
+		a.validateAccount, a.validateSecrets, a.validateReplicas, a.Platform.Validate, a.resolveEngine} {
 		if err := check(); err != nil {
 			return err
 		}

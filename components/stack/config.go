@@ -20,8 +20,6 @@ import (
 	"github.com/mysql-client-server/mysql-client-server/components/clientserver"
 	"github.com/mysql-client-server/mysql-client-server/components/host"
 	"github.com/mysql-client-server/mysql-client-server/components/internal/validate"
-	"github.com/mysql-client-server/mysql-client-server/components/keypair"
-	"github.com/mysql-client-server/mysql-client-server/components/mysql"
 )
 
 // Project is the Pulumi project name, and so the config namespace.
@@ -50,8 +48,8 @@ func lookup(cfg *config.Config, key string) (string, bool) {
 }
 
 // secret reads a config key that must be stored as a secret. It returns nil
-// when the key is unset.
-func secret(ctx *pulumi.Context, cfg *config.Config, key string, check func(string) error) (pulumi.StringInput, error) {
+// when the key is unset. Args checks the value.
+func secret(ctx *pulumi.Context, cfg *config.Config, key string) (pulumi.StringInput, error) {
 	v, ok := lookup(cfg, key)
 	if !ok {
 		return nil, nil
@@ -59,18 +57,14 @@ func secret(ctx *pulumi.Context, cfg *config.Config, key string, check func(stri
 	if !ctx.IsConfigSecret(Project + ":" + key) {
 		return nil, keyError(key, "is stored in plain text: expected a secret, set with `pulumi config set --secret %s ...`", key)
 	}
-	if err := check(v); err != nil {
-		return nil, keyError(key, "%v", err)
-	}
 	return pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput), nil
 }
 
 // Load reads the configuration into the ClientServer's Args. It does only
 // what the config layer alone can: it parses the strings (a JSON list, whole
 // numbers, true or false, an engine), refuses a secret key stored in plain
-// text, checks the secrets' values, which Args receives as secrets it cannot
-// check before anything is created, and builds the platform. Every other
-// rule is Args', which Build applies through clientserver.New. Nothing is
+// text, and builds the platform. Every rule about a value is Args', which
+// Build applies through clientserver.New. Nothing is
 // created before it returns, and any error names the key and the expected
 // form.
 func Load(ctx *pulumi.Context) (*Config, error) {
@@ -182,31 +176,19 @@ func (l *loader) account() error {
 	return nil
 }
 
-// keys reads the password and the SSH key pair. The secrets' values are
-// checked here, with the rules' own validators, because Args gets them as
-// secrets; the public key needs the private key it is checked against.
+// keys reads the password and the SSH key pair, which must be stored as
+// secrets; Args checks their values.
 func (l *loader) keys() error {
 	var err error
-	if l.a.Password, err = secret(l.ctx, l.cfg, "password", mysql.ValidatePassword); err != nil {
+	if l.a.Password, err = secret(l.ctx, l.cfg, "password"); err != nil {
 		return err
 	}
-	if l.a.SSHPrivateKey, err = secret(l.ctx, l.cfg, "sshPrivateKey", func(s string) error {
-		_, err := keypair.ParsePrivateKey(s)
-		return err
-	}); err != nil {
+	if l.a.SSHPrivateKey, err = secret(l.ctx, l.cfg, "sshPrivateKey"); err != nil {
 		return err
 	}
-	v, ok := lookup(l.cfg, "sshPublicKey")
-	if !ok {
-		return nil
+	if v, ok := lookup(l.cfg, "sshPublicKey"); ok {
+		l.a.SSHPublicKey = pulumi.String(v)
 	}
-	if _, err := keypair.ParsePublicKey(v); err != nil {
-		return keyError("sshPublicKey", "%v", err)
-	}
-	if l.a.SSHPrivateKey == nil {
-		return keyError("sshPrivateKey", "is required when sshPublicKey is set: expected the matching private key, as a secret")
-	}
-	l.a.SSHPublicKey = pulumi.String(v)
 	return nil
 }
 
@@ -256,12 +238,7 @@ func (l *loader) backups() error {
 	}
 	l.a.RestoreFrom = l.cfg.Get("restoreFrom")
 	var err error
-	l.a.BackupPassphrase, err = secret(l.ctx, l.cfg, "backupPassphrase", func(s string) error {
-		if len(s) < 16 || strings.ContainsAny(s, "\n\r") {
-			return fmt.Errorf("expected at least 16 characters on one line")
-		}
-		return nil
-	})
+	l.a.BackupPassphrase, err = secret(l.ctx, l.cfg, "backupPassphrase")
 	return err
 }
 
