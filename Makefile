@@ -59,10 +59,11 @@ help:
 	@echo "make restore restore the backups onto the restore host, mysql_restore (AT=latest|NAME|time=...|gtid=...)"
 	@echo "make restore-in-place  restore the server itself to AT, then re-seed its replicas"
 	@echo "make down    destroy the local stack (its backups stay, with their passphrase in the config)"
-	@echo "make check   lint and the wiring tests, without root (under a minute)"
+	@echo "make check   lint and the wiring tests, without root (about a minute once built)"
 	@echo "make test    install test dependencies and run every test (root)"
 	@echo "make provider  build the Pulumi package's plugin and its tarball (.tools/dist), for YAML, TypeScript and Python programs"
 	@echo "make sdk     regenerate provider/schema.json and the SDKs in provider/sdk from the plugin"
+	@echo "make sdk-nodejs  build and pack the TypeScript SDK into .tools/dist, for npm install"
 	@echo "make bench   time cold up, no-op up and down for both engines, with clients and replicas (root)"
 	@echo "make clean-image  remove the MySQL image the local hosts share ($(IMAGE_CACHE))"
 
@@ -126,7 +127,7 @@ sdk:
 NODEJS_SDK_TARBALL := .tools/dist/mysql-client-server-mysql-client-server-$(PROVIDER_VERSION).tgz
 sdk-nodejs: $(NODEJS_SDK_TARBALL)
 	@echo $(NODEJS_SDK_TARBALL)
-$(NODEJS_SDK_TARBALL): $(shell find provider/sdk/nodejs -type f 2>/dev/null)
+$(NODEJS_SDK_TARBALL): scripts/pack-nodejs-sdk.sh $(shell find provider/sdk/nodejs -type f -not -path '*/node_modules/*' 2>/dev/null)
 	@$(call step,the TypeScript SDK: npm install and tsc in a scratch copy)
 	@bash scripts/pack-nodejs-sdk.sh provider/sdk/nodejs .tools/dist >/dev/null
 

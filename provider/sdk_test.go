@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -21,7 +24,7 @@ func TestSDKsAreTheSchemasOwn(t *testing.T) {
 	s, err := pulumipkg.Schema(context.Background())
 	require.NoError(t, err)
 	dir := t.TempDir()
-	require.NoError(t, sdkgen.Write(s, dir))
+	require.NoError(t, sdkgen.Write(s, dir, false))
 	want, got := tree(t, dir), tree(t, ".")
 	for name, b := range want {
 		if !assert.Contains(t, got, name, "missing: run make sdk") {
@@ -44,7 +47,8 @@ func TestDocsAreTheCommentsOwn(t *testing.T) {
 	assert.Equal(t, string(want), string(got), "pulumipkg/docs.json is stale: run go generate in provider/ (make sdk does)")
 }
 
-// tree is schema.json and every file under dir/sdk, by path under dir.
+// tree is schema.json and every file under dir/sdk, by path under dir,
+// but those git ignores (what npm or pip leave in an SDK's directory).
 func tree(t *testing.T, dir string) map[string][]byte {
 	t.Helper()
 	out := map[string][]byte{}
@@ -60,5 +64,30 @@ func tree(t *testing.T, dir string) map[string][]byte {
 		return err
 	})
 	require.NoError(t, err)
+	for _, name := range ignored(t, dir, out) {
+		delete(out, name)
+	}
 	return out
+}
+
+// ignored is the names among files that git ignores in dir; none where dir
+// is not in a git work tree (the generated SDK's scratch directory).
+func ignored(t *testing.T, dir string, files map[string][]byte) []string {
+	t.Helper()
+	if exec.Command("git", "-C", dir, "rev-parse", "--is-inside-work-tree").Run() != nil {
+		return nil
+	}
+	cmd := exec.Command("git", "-C", dir, "check-ignore", "--stdin")
+	var names []string
+	for name := range files {
+		names = append(names, name)
+	}
+	cmd.Stdin = strings.NewReader(strings.Join(names, "\n") + "\n")
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() == 1 {
+		return nil // none is ignored
+	}
+	require.NoError(t, err, "git check-ignore")
+	return strings.Fields(string(out))
 }

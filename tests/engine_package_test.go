@@ -2,6 +2,7 @@ package tests
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -51,10 +52,34 @@ func packagePlugin(t *testing.T) string {
 	tarball := filepath.Join(root, lines[len(lines)-1])
 	require.True(t, strings.HasSuffix(tarball, ".tar.gz"), "make provider printed %q, not the tarball", out)
 	require.FileExists(t, tarball)
-	install := exec.Command("pulumi", "plugin", "install", "resource", "mysql-client-server", providerVersion(t, root), "--file", tarball, "--reinstall")
+	version := providerVersion(t, root)
+	if !pluginInstalled(t, version) { // the test's own install goes with it
+		t.Cleanup(func() {
+			if out, err := exec.Command("pulumi", "plugin", "rm", "resource", "mysql-client-server", version, "--yes").CombinedOutput(); err != nil {
+				t.Errorf("cleanup: pulumi plugin rm: %v: %s", err, out)
+			}
+		})
+	}
+	install := exec.Command("pulumi", "plugin", "install", "resource", "mysql-client-server", version, "--file", tarball, "--reinstall")
 	out, err = install.CombinedOutput()
 	require.NoError(t, err, "pulumi plugin install: %s", out)
 	return path
+}
+
+// pluginInstalled says whether the plugin cache holds the package's plugin
+// at version.
+func pluginInstalled(t *testing.T, version string) bool {
+	t.Helper()
+	out, err := exec.Command("pulumi", "plugin", "ls", "--json").Output()
+	require.NoError(t, err, "pulumi plugin ls")
+	var plugins []struct{ Name, Kind, Version string }
+	require.NoError(t, json.Unmarshal(out, &plugins), "pulumi plugin ls --json: %s", out)
+	for _, p := range plugins {
+		if p.Name == "mysql-client-server" && p.Kind == "resource" && p.Version == version {
+			return true
+		}
+	}
+	return false
 }
 
 // providerVersion is the package's version, from its one home.
@@ -97,8 +122,13 @@ func newConsumer(t *testing.T, path, dir, subnet string, config map[string]strin
 	for k, v := range config {
 		require.NoError(t, c.stack.SetConfig(context.Background(), k, auto.ConfigValue{Value: v}))
 	}
+	require.NoError(t, c.stack.SetConfig(context.Background(), "password", auto.ConfigValue{Value: consumerPassword, Secret: true}))
 	return c
 }
+
+// consumerPassword is the account's password the programs take from their
+// config, as a secret: the package must keep it one.
+const consumerPassword = "given-secret-password-7f3a"
 
 // readProjectName is the name line of dir's Pulumi.yaml.
 func readProjectName(t *testing.T, dir string) string {
@@ -175,6 +205,7 @@ func (c *consumer) deployAndDestroy() (up, destroy time.Duration) {
 	require.NoError(t, err)
 	proveConsumerOutputs(t, out)
 	state := c.export()
+	assert.Equal(t, consumerPassword, out["password"].Value, "the given password is the account's")
 	for _, k := range []string{"password", "privateKey"} {
 		v, _ := out[k].Value.(string)
 		assert.True(t, out[k].Secret, "%s is a secret across the package's boundary", k)
@@ -198,6 +229,7 @@ func proveConsumerOutputs(t *testing.T, out auto.OutputMap) {
 	assert.Equal(t, testEngine(t) == "mariadb", strings.Contains(version, "MariaDB"), "serverVersion %q", version)
 	accounts, _ := out["accounts"].Value.(map[string]any)
 	proofs, _ := out["proofs"].Value.(map[string]any)
+	typedProofs, _ := out["clientProofs"].Value.(map[string]any)
 	require.Len(t, accounts, 2, "accounts: %v", accounts)
 	for _, client := range []string{"app_1", "app_2"} {
 		account, _ := accounts[client].(string)
@@ -207,6 +239,8 @@ func proveConsumerOutputs(t *testing.T, out auto.OutputMap) {
 		assert.Equal(t, account, proof["currentUser"], "%s logged in as its account", client)
 		assert.Equal(t, "TLSv1.3", proof["tlsVersion"], "%s's login", client)
 		assert.Equal(t, version, proof["serverVersion"])
+		typed, _ := typedProofs[client].(map[string]any)
+		assert.Equal(t, proof, typed, "%s's typed proof (clientProofs) is its proof", client)
 	}
 }
 
@@ -239,7 +273,7 @@ func TestRealEnginePackageFromYAML(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, out, goErr.Error())
 		for _, r := range stateOf(t, c.stack) { // the stack and the package's default provider only
-			assert.Regexp(t, `::pulumi:pulumi:Stack::|::pulumi:providers:`, r.URN, "created before the error")
+			assert.Regexp(t, `::pulumi:pulumi:Stack::|::pulumi:providers:mysql-client-server::`, r.URN, "created before the error")
 		}
 		assert.Empty(t, c.local.leftovers())
 	})
@@ -257,8 +291,8 @@ func TestRealEnginePackageFromTypeScript(t *testing.T) {
 	}
 	pack := exec.Command("make", "--no-print-directory", "-s", "sdk-nodejs")
 	pack.Dir = repoRoot(t)
-	out, err := pack.Output()
-	require.NoError(t, err, "make sdk-nodejs")
+	out, err := pack.CombinedOutput()
+	require.NoError(t, err, "make sdk-nodejs: %s", out)
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	c := newConsumer(t, path, "package-ts", "10.213.225.0/24", map[string]string{})
 	tarball := filepath.Join(repoRoot(t), lines[len(lines)-1])

@@ -76,8 +76,9 @@ type ClientServer struct {
 	Database pulumi.StringOutput `pulumi:"database"`
 	// Password is the account's password, a secret.
 	Password pulumi.StringOutput `pulumi:"password" provider:"secret"`
-	// Proofs are ClientProofs and ReplicaProofs in one map, by host name,
-	// as the stack exports them.
+	// Proofs are ClientProofs, ReplicaProofs and BackupProof in one map,
+	// by host name (the backup's under "backups"), as the stack exports
+	// them.
 	Proofs pulumi.MapOutput `pulumi:"proofs"`
 	// OperatorCheck is the operator's probe of the server's MySQL port.
 	OperatorCheck pulumi.StringOutput `pulumi:"operatorCheck"`
@@ -117,11 +118,18 @@ type ClientServer struct {
 	// replicas.
 	ReaderEndpoints pulumi.StringArrayOutput `pulumi:"readerEndpoints"`
 
+	// The typed proofs: outputs of the component (in the Pulumi package's
+	// schema too), but not of the stack program, whose proofs output holds
+	// their values in one map (stack:"-"; see Outputs).
+
 	// ClientProofs are each client's proof (server version, TLS version
 	// and cipher, CURRENT_USER(), round-trip ms), by client name.
-	ClientProofs mysql.ClientProofMapOutput
+	ClientProofs mysql.ClientProofMapOutput `pulumi:"clientProofs" stack:"-"`
 	// ReplicaProofs are each replica's proof, by replica name.
-	ReplicaProofs ReplicaProofMapOutput
+	ReplicaProofs ReplicaProofMapOutput `pulumi:"replicaProofs" stack:"-"`
+	// BackupProof is the newest backup's proof, which Proofs holds under
+	// "backups"; all empty with backups off.
+	BackupProof backup.ProofOutput `pulumi:"backupProof" stack:"-"`
 
 	// Server is the MySQL server component: the primary.
 	Server *mysql.Server

@@ -5,6 +5,7 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
+	"github.com/mysql-client-server/mysql-client-server/components/backup"
 	"github.com/mysql-client-server/mysql-client-server/components/keypair"
 )
 
@@ -49,22 +50,38 @@ func (cs *ClientServer) setOutputs(args *Args, r roles, keys *keypair.KeyPair, p
 	cs.PrivateKey = keys.PrivateKey
 	cs.ReplicaMySQLCommands = replicaCommands.ToStringMapOutput()
 	cs.BackupPassphrase = pulumi.ToSecret(pulumi.String("")).(pulumi.StringOutput)
+	cs.BackupProof = pulumi.ToOutput(backup.Proof{}).(backup.ProofOutput)
 	if cs.Backup != nil {
 		cs.BackupPassphrase = cs.Backup.Passphrase
+		cs.BackupProof = cs.Backup.Proof
 	}
 }
 
 // Outputs returns the component's outputs by their names, as registered
-// and as the stack program exports them: every field with a pulumi tag, so
-// that the list lives in the struct alone.
+// and as the stack program exports them: every field with a pulumi tag but
+// those tagged stack:"-", so that the list lives in the struct alone.
 func (cs *ClientServer) Outputs() pulumi.Map {
 	out := pulumi.Map{}
+	rt := reflect.TypeOf(cs).Elem()
 	for name, v := range tagged(cs) {
+		if f, ok := fieldOfTag(rt, name); ok && f.Tag.Get("stack") == "-" {
+			continue
+		}
 		if in, ok := v.(pulumi.Input); ok {
 			out[name] = in
 		}
 	}
 	return out
+}
+
+// fieldOfTag is t's field whose pulumi tag is name.
+func fieldOfTag(t reflect.Type, name string) (reflect.StructField, bool) {
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("pulumi") == name {
+			return t.Field(i), true
+		}
+	}
+	return reflect.StructField{}, false
 }
 
 // tagged is v's fields that have a pulumi tag, by tag: for a struct (or a

@@ -20,10 +20,7 @@ func main() {
 	}
 	s, err := pulumipkg.Schema(context.Background())
 	if err == nil {
-		err = os.RemoveAll(dir + "/sdk")
-	}
-	if err == nil {
-		err = sdkgen.Write(s, dir)
+		err = sdkgen.Write(s, dir, true)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "gensdk: %v\n", err)

@@ -2,6 +2,7 @@ package pulumipkg
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
@@ -16,8 +17,9 @@ import (
 // ClientServerArgs are clientserver.Args as a package's inputs: the
 // platform is a name and its settings rather than a Go value, and the
 // durations are the config's forms (daily, 6h, 30d). Each field has the
-// name of the clientserver.Args field it sets, whose doc comment describes
-// it in the schema.
+// name of the clientserver.Args field it sets. A field whose comment says
+// it "is as" that field has that field's doc comment as its description in
+// the schema; the others' comments say what differs here.
 type ClientServerArgs struct {
 	// Platform is where the hosts run: local (network namespaces on the
 	// machine that runs the program) or aws (EC2 instances). Required.
@@ -27,8 +29,10 @@ type ClientServerArgs struct {
 	// AWS is the aws platform's settings; operatorCidr is required there.
 	AWS *AWSPlatform `pulumi:"aws,optional"`
 
-	ServerName string   `pulumi:"serverName,optional"`
-	Clients    []string `pulumi:"clients,optional"`
+	// ServerName is as clientserver.Args.ServerName.
+	ServerName string `pulumi:"serverName,optional"`
+	// Clients is as clientserver.Args.Clients.
+	Clients []string `pulumi:"clients,optional"`
 	// Engine is the database server, mysql or mariadb. Empty: the engine
 	// the server already runs, else mysql. Changing it under existing data
 	// is refused.
@@ -44,22 +48,38 @@ type ClientServerArgs struct {
 	// every half of it.
 	BackupRecoveryPoint string `pulumi:"backupRecoveryPoint,optional"`
 
-	UserName              pulumi.StringInput `pulumi:"userName,optional"`
-	Password              pulumi.StringInput `pulumi:"password,optional" provider:"secret"`
-	Preset                string             `pulumi:"preset,optional"`
-	AllPrivileges         bool               `pulumi:"allPrivileges,optional"`
-	GrantOption           bool               `pulumi:"grantOption,optional"`
-	VerifyRun             pulumi.StringInput `pulumi:"verifyRun,optional"`
-	Database              pulumi.StringInput `pulumi:"database,optional"`
-	Port                  int                `pulumi:"port,optional"`
-	SSHPrivateKey         pulumi.StringInput `pulumi:"sshPrivateKey,optional" provider:"secret"`
-	SSHPublicKey          pulumi.StringInput `pulumi:"sshPublicKey,optional"`
-	Replicas              int                `pulumi:"replicas,optional"`
-	NoBackups             bool               `pulumi:"noBackups,optional"`
-	BackupDeleteOnDestroy bool               `pulumi:"backupDeleteOnDestroy,optional"`
-	BackupPassphrase      pulumi.StringInput `pulumi:"backupPassphrase,optional" provider:"secret"`
-	RestoreFrom           string             `pulumi:"restoreFrom,optional"`
-	RestoreHost           bool               `pulumi:"restoreHost,optional"`
+	// UserName is as clientserver.Args.UserName.
+	UserName pulumi.StringInput `pulumi:"userName,optional"`
+	// Password is as clientserver.Args.Password.
+	Password pulumi.StringInput `pulumi:"password,optional" provider:"secret"`
+	// Preset is as clientserver.Args.Preset.
+	Preset string `pulumi:"preset,optional"`
+	// AllPrivileges is as clientserver.Args.AllPrivileges.
+	AllPrivileges bool `pulumi:"allPrivileges,optional"`
+	// GrantOption is as clientserver.Args.GrantOption.
+	GrantOption bool `pulumi:"grantOption,optional"`
+	// VerifyRun is as clientserver.Args.VerifyRun.
+	VerifyRun pulumi.StringInput `pulumi:"verifyRun,optional"`
+	// Database is as clientserver.Args.Database.
+	Database pulumi.StringInput `pulumi:"database,optional"`
+	// Port is as clientserver.Args.Port.
+	Port int `pulumi:"port,optional"`
+	// SSHPrivateKey is as clientserver.Args.SSHPrivateKey.
+	SSHPrivateKey pulumi.StringInput `pulumi:"sshPrivateKey,optional" provider:"secret"`
+	// SSHPublicKey is as clientserver.Args.SSHPublicKey.
+	SSHPublicKey pulumi.StringInput `pulumi:"sshPublicKey,optional"`
+	// Replicas is as clientserver.Args.Replicas.
+	Replicas int `pulumi:"replicas,optional"`
+	// NoBackups is as clientserver.Args.NoBackups.
+	NoBackups bool `pulumi:"noBackups,optional"`
+	// BackupDeleteOnDestroy is as clientserver.Args.BackupDeleteOnDestroy.
+	BackupDeleteOnDestroy bool `pulumi:"backupDeleteOnDestroy,optional"`
+	// BackupPassphrase is as clientserver.Args.BackupPassphrase.
+	BackupPassphrase pulumi.StringInput `pulumi:"backupPassphrase,optional" provider:"secret"`
+	// RestoreFrom is as clientserver.Args.RestoreFrom.
+	RestoreFrom string `pulumi:"restoreFrom,optional"`
+	// RestoreHost is as clientserver.Args.RestoreHost.
+	RestoreHost bool `pulumi:"restoreHost,optional"`
 }
 
 // LocalPlatform is the settings of the local platform (local.Platform),
@@ -67,21 +87,32 @@ type ClientServerArgs struct {
 type LocalPlatform struct {
 	// Name tells this component's hosts apart from any other's on the
 	// machine. Defaults to <project>/<stack>/<component name>.
-	Name     string `pulumi:"name,optional"`
-	Subnet   string `pulumi:"subnet,optional"`
+	Name string `pulumi:"name,optional"`
+	// Subnet is the hosts' IPv4 subnet, /16 to /27, which no route of the
+	// machine may overlap. Defaults to 10.213.0.0/24: each ClientServer on
+	// one machine needs a subnet of its own.
+	Subnet string `pulumi:"subnet,optional"`
+	// StateDir is as local.Platform.StateDir.
 	StateDir string `pulumi:"stateDir,optional"`
 }
 
 // AWSPlatform is the settings of the aws platform (aws.Platform), as
 // inputs.
 type AWSPlatform struct {
-	OperatorCIDR      string `pulumi:"operatorCidr,optional"`
-	AllowServerDelete bool   `pulumi:"allowServerDelete,optional"`
-	AMI               string `pulumi:"ami,optional"`
-	InstanceType      string `pulumi:"instanceType,optional"`
-	SubnetID          string `pulumi:"subnetId,optional"`
-	VpcID             string `pulumi:"vpcId,optional"`
-	BackupBucket      string `pulumi:"backupBucket,optional"`
+	// OperatorCIDR is as aws.Platform.OperatorCIDR.
+	OperatorCIDR string `pulumi:"operatorCidr,optional"`
+	// AllowServerDelete is as aws.Platform.AllowServerDelete.
+	AllowServerDelete bool `pulumi:"allowServerDelete,optional"`
+	// AMI is as aws.Platform.AMI.
+	AMI string `pulumi:"ami,optional"`
+	// InstanceType is as aws.Platform.InstanceType.
+	InstanceType string `pulumi:"instanceType,optional"`
+	// SubnetID is as aws.Platform.SubnetID.
+	SubnetID string `pulumi:"subnetId,optional"`
+	// VpcID is as aws.Platform.VpcID.
+	VpcID string `pulumi:"vpcId,optional"`
+	// BackupBucket is as aws.Platform.BackupBucket.
+	BackupBucket string `pulumi:"backupBucket,optional"`
 }
 
 // NewClientServer is clientserver.New behind the package's inputs: it
@@ -92,7 +123,30 @@ func NewClientServer(ctx *pulumi.Context, name string, in ClientServerArgs, opts
 	if err != nil {
 		return nil, err
 	}
-	return clientserver.New(ctx, name, args, opts...)
+	cs, err := clientserver.New(ctx, name, args, opts...)
+	if err != nil {
+		return nil, platformError(err)
+	}
+	return cs, nil
+}
+
+// platformInputs maps the keys the platforms' errors start with (the
+// stack's config keys) to the inputs that set them here.
+var platformInputs = map[string]string{
+	"localSubnet": "Local.Subnet", "localStateDir": "Local.StateDir", "operatorCidr": "AWS.OperatorCIDR",
+	"ami": "AWS.AMI", "instanceType": "AWS.InstanceType", "subnetId": "AWS.SubnetID", "vpcId": "AWS.VpcID",
+	"backupBucket": "AWS.BackupBucket", "clients": "Clients",
+}
+
+// platformError names the input in an error of a platform's settings
+// ("localSubnet: ..." becomes "ClientServerArgs.Local.Subnet: ..."); other
+// errors already name their ClientServerArgs field.
+func platformError(err error) error {
+	key, rest, ok := strings.Cut(err.Error(), ": ")
+	if field, known := platformInputs[key]; ok && known {
+		return fmt.Errorf("ClientServerArgs.%s: %s", field, rest)
+	}
+	return err
 }
 
 // args turns the inputs into clientserver.Args.

@@ -63,6 +63,15 @@ func TestBadInputsAreRefusedNamingTheInput(t *testing.T) {
 	}{
 		{ClientServerArgs{Platform: "gcp"}, `ClientServerArgs.Platform: "gcp" is not a platform: expected aws or local`},
 		{ClientServerArgs{Platform: "local", BackupSchedule: "often"}, "ClientServerArgs.BackupSchedule: "},
+		{ClientServerArgs{Platform: "local", Local: &LocalPlatform{Subnet: "10.213.0.0/33"}}, "ClientServerArgs.Local.Subnet: "},
+		{ClientServerArgs{Platform: "local", Local: &LocalPlatform{StateDir: "state"}}, "ClientServerArgs.Local.StateDir: "},
+		{ClientServerArgs{Platform: "aws"}, "ClientServerArgs.AWS.OperatorCIDR: "},
+		{ClientServerArgs{Platform: "aws", AWS: &AWSPlatform{OperatorCIDR: "198.51.100.7/32", AMI: "ubuntu"}}, "ClientServerArgs.AWS.AMI: "},
+		// The secrets arrive as secret outputs; their values are checked all the same.
+		{ClientServerArgs{Platform: "local", Password: pulumi.ToSecret(pulumi.String("short")).(pulumi.StringOutput)},
+			"ClientServerArgs.Password: is too short: expected at least 12 characters"},
+		{ClientServerArgs{Platform: "local", BackupPassphrase: pulumi.ToSecret(pulumi.String("two\nlines-of-passphrase")).(pulumi.StringOutput)},
+			"ClientServerArgs.BackupPassphrase: expected at least 16 characters on one line"},
 	} {
 		err := run(t, func(ctx *pulumi.Context) error {
 			_, err := NewClientServer(ctx, "db", c.in)

@@ -10,8 +10,10 @@ import (
 	p "github.com/pulumi/pulumi-go-provider"
 
 	"github.com/mysql-client-server/mysql-client-server/components/aws"
+	"github.com/mysql-client-server/mysql-client-server/components/backup"
 	"github.com/mysql-client-server/mysql-client-server/components/clientserver"
 	"github.com/mysql-client-server/mysql-client-server/components/local"
+	"github.com/mysql-client-server/mysql-client-server/components/mysql"
 	"github.com/mysql-client-server/mysql-client-server/provider/internal/docs"
 )
 
@@ -37,6 +39,9 @@ var schemaObjects = []described{
 		outputs: []reflect.Type{reflect.TypeFor[clientserver.ClientServer]()}},
 	{token: Name + ":index:LocalPlatform", inputs: []reflect.Type{reflect.TypeFor[LocalPlatform](), reflect.TypeFor[local.Platform]()}},
 	{token: Name + ":index:AWSPlatform", inputs: []reflect.Type{reflect.TypeFor[AWSPlatform](), reflect.TypeFor[aws.Platform]()}},
+	{token: Name + ":mysql:ClientProof", inputs: []reflect.Type{reflect.TypeFor[mysql.ClientProof]()}},
+	{token: Name + ":index:ReplicaProof", inputs: []reflect.Type{reflect.TypeFor[clientserver.ReplicaProof]()}},
+	{token: Name + ":backup:Proof", inputs: []reflect.Type{reflect.TypeFor[backup.Proof]()}},
 }
 
 // describe makes prov's schema carry the Go doc comments as descriptions.
@@ -90,8 +95,11 @@ func setDescriptions(props any, types []reflect.Type, d docs.Types) {
 	for name, v := range m {
 		prop, _ := v.(map[string]any)
 		field := goField(types[0], name)
+		if field == "" || prop == nil { // "" would be the type's own doc
+			continue
+		}
 		for _, t := range types {
-			if text := d.Of(t, field); text != "" && prop != nil {
+			if text := d.Of(t, field); text != "" {
 				prop["description"] = text
 				break
 			}

@@ -1,3 +1,8 @@
+// Package pulumipkg is the mysql-client-server Pulumi package: the Go
+// library's ClientServer served by a provider plugin to programs in any
+// Pulumi language, with the schema its SDKs are generated from. Its inputs
+// name the platform (local or aws) and its settings; everything else is
+// clientserver.Args, checked by clientserver.New.
 package pulumipkg
 
 import (

@@ -4,6 +4,7 @@ package docs
 
 import (
 	"encoding/json"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -20,6 +21,8 @@ var Sources = map[string]string{
 	"clientserver": "components/clientserver",
 	"local":        "components/local",
 	"aws":          "components/aws",
+	"mysql":        "components/mysql",
+	"backup":       "components/backup",
 	"pulumipkg":    "provider/pulumipkg",
 }
 
@@ -29,15 +32,21 @@ type Types map[string]map[string]string
 
 // Generate reads the sources under root and returns docs.json's content.
 func Generate(root string) ([]byte, error) {
-	all := Types{}
+	all, refs := Types{}, map[string]bool{}
 	pkgs := make([]string, 0, len(Sources))
 	for p := range Sources {
 		pkgs = append(pkgs, p)
 	}
 	sort.Strings(pkgs)
 	for _, pkg := range pkgs {
-		if err := readDir(filepath.Join(root, Sources[pkg]), pkg, all); err != nil {
+		if err := readDir(filepath.Join(root, Sources[pkg]), pkg, all, refs); err != nil {
 			return nil, err
+		}
+	}
+	for ref := range refs {
+		i := strings.LastIndex(ref, ".")
+		if all[ref[:i]][ref[i+1:]] == "" {
+			return nil, fmt.Errorf("a comment says a field is as %s, which has no doc comment", ref)
 		}
 	}
 	b, err := json.MarshalIndent(all, "", "  ")
@@ -45,7 +54,8 @@ func Generate(root string) ([]byte, error) {
 }
 
 // readDir adds the exported struct types of the non-test Go files in dir.
-func readDir(dir, pkg string, all Types) error {
+// refs gets the fields that deferring comments send the reader to.
+func readDir(dir, pkg string, all Types, refs map[string]bool) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		return err
@@ -61,7 +71,7 @@ func readDir(dir, pkg string, all Types) error {
 		}
 		for _, decl := range file.Decls {
 			if g, ok := decl.(*ast.GenDecl); ok && g.Tok == token.TYPE {
-				addTypes(g, pkg, all)
+				addTypes(g, pkg, all, refs)
 			}
 		}
 	}
@@ -69,7 +79,7 @@ func readDir(dir, pkg string, all Types) error {
 }
 
 // addTypes adds the exported struct types of one type declaration.
-func addTypes(g *ast.GenDecl, pkg string, all Types) {
+func addTypes(g *ast.GenDecl, pkg string, all Types, refs map[string]bool) {
 	for _, spec := range g.Specs {
 		ts := spec.(*ast.TypeSpec)
 		st, ok := ts.Type.(*ast.StructType)
@@ -83,7 +93,11 @@ func addTypes(g *ast.GenDecl, pkg string, all Types) {
 		fields := map[string]string{"": describe(ts.Name.Name, doc.Text())}
 		for _, f := range st.Fields.List {
 			for _, n := range f.Names {
-				if n.IsExported() && f.Doc != nil {
+				switch m := deferring.FindStringSubmatch(f.Doc.Text()); {
+				case !n.IsExported() || f.Doc == nil:
+				case m != nil:
+					refs[m[1]+"."+n.Name] = true
+				default:
 					fields[n.Name] = describe(n.Name, f.Doc.Text())
 				}
 			}
@@ -91,6 +105,11 @@ func addTypes(g *ast.GenDecl, pkg string, all Types) {
 		all[pkg+"."+ts.Name.Name] = fields
 	}
 }
+
+// deferring is a field's comment that sends the reader to another type's
+// field of the same name ("Port is as clientserver.Args.Port."): the field
+// has no doc of its own here, so the schema's description is that field's.
+var deferring = regexp.MustCompile(`^[A-Z][A-Za-z0-9]* is as ([a-z]+\.[A-Z][A-Za-z0-9]*)\.[A-Z][A-Za-z0-9]*\.\s*$`)
 
 // subject is a comment's opening "Name (configKey) is|are " or "Name ".
 var subject = regexp.MustCompile(`^[A-Z][A-Za-z0-9]* (\([A-Za-z]+\) )?((is|are) )?`)

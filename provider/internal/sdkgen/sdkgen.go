@@ -23,17 +23,34 @@ var Languages = []string{"nodejs", "python", "go"}
 // tool is what the generated files say made them.
 const tool = "pulumi"
 
-// Write writes schemaJSON to dir/schema.json and each SDK to
-// dir/sdk/<language>.
-func Write(schemaJSON, dir string) error {
+// Files are schemaJSON as schema.json and each SDK under sdk/<language>,
+// by path, generated in memory.
+func Files(schemaJSON string) (map[string][]byte, error) {
 	files := map[string][]byte{"schema.json": []byte(schemaJSON)}
 	for _, lang := range Languages {
 		sdk, err := generate(schemaJSON, lang)
 		if err != nil {
-			return fmt.Errorf("%s SDK: %w", lang, err)
+			return nil, fmt.Errorf("%s SDK: %w", lang, err)
 		}
 		for name, b := range sdk {
 			files[filepath.Join("sdk", lang, name)] = b
+		}
+	}
+	return files, nil
+}
+
+// Write generates the files and writes them under dir. With replace, it
+// first removes dir/sdk, once generation has succeeded, so that a file
+// the schema no longer makes goes, and a failed generation leaves the
+// SDKs as they were.
+func Write(schemaJSON, dir string, replace bool) error {
+	files, err := Files(schemaJSON)
+	if err != nil {
+		return err
+	}
+	if replace {
+		if err := os.RemoveAll(filepath.Join(dir, "sdk")); err != nil {
+			return err
 		}
 	}
 	for name, b := range files {

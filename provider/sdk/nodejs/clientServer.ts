@@ -33,6 +33,10 @@ export class ClientServer extends pulumi.ComponentResource {
      */
     declare public readonly backupPassphrase: pulumi.Output<string>;
     /**
+     * The newest backup's proof, which Proofs holds under "backups"; all empty with backups off.
+     */
+    declare public /*out*/ readonly backupProof: pulumi.Output<outputs.backup.Proof>;
+    /**
      * The server's CA certificate, for clients to verify it.
      */
     declare public /*out*/ readonly caCert: pulumi.Output<string>;
@@ -44,6 +48,10 @@ export class ClientServer extends pulumi.ComponentResource {
      * The clients' private addresses, by name.
      */
     declare public /*out*/ readonly clientPrivateAddresses: pulumi.Output<{[key: string]: string}>;
+    /**
+     * Each client's proof (server version, TLS version and cipher, CURRENT_USER(), round-trip ms), by client name.
+     */
+    declare public /*out*/ readonly clientProofs: pulumi.Output<{[key: string]: outputs.mysql.ClientProof}>;
     /**
      * The clients' SSH addresses, by name.
      */
@@ -81,7 +89,7 @@ export class ClientServer extends pulumi.ComponentResource {
      */
     declare public /*out*/ readonly privateKey: pulumi.Output<string>;
     /**
-     * ClientProofs and ReplicaProofs in one map, by host name, as the stack exports them.
+     * ClientProofs, ReplicaProofs and BackupProof in one map, by host name (the backup's under "backups"), as the stack exports them.
      */
     declare public /*out*/ readonly proofs: pulumi.Output<{[key: string]: any}>;
     /**
@@ -100,6 +108,10 @@ export class ClientServer extends pulumi.ComponentResource {
      * The replicas' addresses, by name; clients read from them.
      */
     declare public /*out*/ readonly replicaPrivateAddresses: pulumi.Output<{[key: string]: string}>;
+    /**
+     * Each replica's proof, by replica name.
+     */
+    declare public /*out*/ readonly replicaProofs: pulumi.Output<{[key: string]: outputs.ReplicaProof}>;
     /**
      * The address clients connect to MySQL on.
      */
@@ -165,9 +177,11 @@ export class ClientServer extends pulumi.ComponentResource {
             resourceInputs["userName"] = args?.userName;
             resourceInputs["verifyRun"] = args?.verifyRun;
             resourceInputs["accounts"] = undefined /*out*/;
+            resourceInputs["backupProof"] = undefined /*out*/;
             resourceInputs["caCert"] = undefined /*out*/;
             resourceInputs["certificateExpiry"] = undefined /*out*/;
             resourceInputs["clientPrivateAddresses"] = undefined /*out*/;
+            resourceInputs["clientProofs"] = undefined /*out*/;
             resourceInputs["clientPublicAddresses"] = undefined /*out*/;
             resourceInputs["hostKeys"] = undefined /*out*/;
             resourceInputs["mysqlCommands"] = undefined /*out*/;
@@ -178,6 +192,7 @@ export class ClientServer extends pulumi.ComponentResource {
             resourceInputs["readerEndpoints"] = undefined /*out*/;
             resourceInputs["replicaMysqlCommands"] = undefined /*out*/;
             resourceInputs["replicaPrivateAddresses"] = undefined /*out*/;
+            resourceInputs["replicaProofs"] = undefined /*out*/;
             resourceInputs["serverPrivateAddress"] = undefined /*out*/;
             resourceInputs["serverPublicAddress"] = undefined /*out*/;
             resourceInputs["serverVersion"] = undefined /*out*/;
@@ -186,9 +201,11 @@ export class ClientServer extends pulumi.ComponentResource {
         } else {
             resourceInputs["accounts"] = undefined /*out*/;
             resourceInputs["backupPassphrase"] = undefined /*out*/;
+            resourceInputs["backupProof"] = undefined /*out*/;
             resourceInputs["caCert"] = undefined /*out*/;
             resourceInputs["certificateExpiry"] = undefined /*out*/;
             resourceInputs["clientPrivateAddresses"] = undefined /*out*/;
+            resourceInputs["clientProofs"] = undefined /*out*/;
             resourceInputs["clientPublicAddresses"] = undefined /*out*/;
             resourceInputs["database"] = undefined /*out*/;
             resourceInputs["engine"] = undefined /*out*/;
@@ -203,6 +220,7 @@ export class ClientServer extends pulumi.ComponentResource {
             resourceInputs["readerEndpoints"] = undefined /*out*/;
             resourceInputs["replicaMysqlCommands"] = undefined /*out*/;
             resourceInputs["replicaPrivateAddresses"] = undefined /*out*/;
+            resourceInputs["replicaProofs"] = undefined /*out*/;
             resourceInputs["serverPrivateAddress"] = undefined /*out*/;
             resourceInputs["serverPublicAddress"] = undefined /*out*/;
             resourceInputs["serverVersion"] = undefined /*out*/;

@@ -10,6 +10,7 @@ const db = new mcs.ClientServer("db", {
     local: { subnet: config.require("subnet"), stateDir: config.require("stateDir") },
     clients: ["app_1", "app_2"],
     engine: config.get("engine") ?? "mysql",
+    password: config.requireSecret("password"),
     noBackups: true,
 });
 
@@ -18,5 +19,6 @@ export const engine = db.engine;
 export const accounts = db.accounts;
 export const mysqlCommands = db.mysqlCommands;
 export const proofs = db.proofs;
+export const clientProofs = db.clientProofs;
 export const password = db.password;
 export const privateKey = db.privateKey;

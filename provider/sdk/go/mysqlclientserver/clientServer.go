@@ -8,7 +8,9 @@ import (
 	"reflect"
 
 	"errors"
+	"github.com/mysql-client-server/mysql-client-server/provider/sdk/go/mysqlclientserver/backup"
 	"github.com/mysql-client-server/mysql-client-server/provider/sdk/go/mysqlclientserver/internal"
+	"github.com/mysql-client-server/mysql-client-server/provider/sdk/go/mysqlclientserver/mysql"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 )
 
@@ -20,12 +22,16 @@ type ClientServer struct {
 	Accounts pulumi.StringMapOutput `pulumi:"accounts"`
 	// The passphrase the backups are encrypted with, a secret (empty with backups off): a restore needs it.
 	BackupPassphrase pulumi.StringOutput `pulumi:"backupPassphrase"`
+	// The newest backup's proof, which Proofs holds under "backups"; all empty with backups off.
+	BackupProof backup.ProofOutput `pulumi:"backupProof"`
 	// The server's CA certificate, for clients to verify it.
 	CaCert pulumi.StringOutput `pulumi:"caCert"`
 	// When the server certificate expires (ISO 8601, UTC); the first `pulumi up` of each renewal period renews it.
 	CertificateExpiry pulumi.StringOutput `pulumi:"certificateExpiry"`
 	// The clients' private addresses, by name.
 	ClientPrivateAddresses pulumi.StringMapOutput `pulumi:"clientPrivateAddresses"`
+	// Each client's proof (server version, TLS version and cipher, CURRENT_USER(), round-trip ms), by client name.
+	ClientProofs mysql.ClientProofMapOutput `pulumi:"clientProofs"`
 	// The clients' SSH addresses, by name.
 	ClientPublicAddresses pulumi.StringMapOutput `pulumi:"clientPublicAddresses"`
 	// The account's database.
@@ -44,7 +50,7 @@ type ClientServer struct {
 	Preset pulumi.StringOutput `pulumi:"preset"`
 	// The stack's SSH private key, a secret.
 	PrivateKey pulumi.StringOutput `pulumi:"privateKey"`
-	// ClientProofs and ReplicaProofs in one map, by host name, as the stack exports them.
+	// ClientProofs, ReplicaProofs and BackupProof in one map, by host name (the backup's under "backups"), as the stack exports them.
 	Proofs pulumi.MapOutput `pulumi:"proofs"`
 	// The stack's SSH public key.
 	PublicKey pulumi.StringOutput `pulumi:"publicKey"`
@@ -54,6 +60,8 @@ type ClientServer struct {
 	ReplicaMysqlCommands pulumi.StringMapOutput `pulumi:"replicaMysqlCommands"`
 	// The replicas' addresses, by name; clients read from them.
 	ReplicaPrivateAddresses pulumi.StringMapOutput `pulumi:"replicaPrivateAddresses"`
+	// Each replica's proof, by replica name.
+	ReplicaProofs ReplicaProofMapOutput `pulumi:"replicaProofs"`
 	// The address clients connect to MySQL on.
 	ServerPrivateAddress pulumi.StringOutput `pulumi:"serverPrivateAddress"`
 	// The server's address for the operator's SSH.
@@ -303,6 +311,11 @@ func (o ClientServerOutput) BackupPassphrase() pulumi.StringOutput {
 	return o.ApplyT(func(v *ClientServer) pulumi.StringOutput { return v.BackupPassphrase }).(pulumi.StringOutput)
 }
 
+// The newest backup's proof, which Proofs holds under "backups"; all empty with backups off.
+func (o ClientServerOutput) BackupProof() backup.ProofOutput {
+	return o.ApplyT(func(v *ClientServer) backup.ProofOutput { return v.BackupProof }).(backup.ProofOutput)
+}
+
 // The server's CA certificate, for clients to verify it.
 func (o ClientServerOutput) CaCert() pulumi.StringOutput {
 	return o.ApplyT(func(v *ClientServer) pulumi.StringOutput { return v.CaCert }).(pulumi.StringOutput)
@@ -316,6 +329,11 @@ func (o ClientServerOutput) CertificateExpiry() pulumi.StringOutput {
 // The clients' private addresses, by name.
 func (o ClientServerOutput) ClientPrivateAddresses() pulumi.StringMapOutput {
 	return o.ApplyT(func(v *ClientServer) pulumi.StringMapOutput { return v.ClientPrivateAddresses }).(pulumi.StringMapOutput)
+}
+
+// Each client's proof (server version, TLS version and cipher, CURRENT_USER(), round-trip ms), by client name.
+func (o ClientServerOutput) ClientProofs() mysql.ClientProofMapOutput {
+	return o.ApplyT(func(v *ClientServer) mysql.ClientProofMapOutput { return v.ClientProofs }).(mysql.ClientProofMapOutput)
 }
 
 // The clients' SSH addresses, by name.
@@ -363,7 +381,7 @@ func (o ClientServerOutput) PrivateKey() pulumi.StringOutput {
 	return o.ApplyT(func(v *ClientServer) pulumi.StringOutput { return v.PrivateKey }).(pulumi.StringOutput)
 }
 
-// ClientProofs and ReplicaProofs in one map, by host name, as the stack exports them.
+// ClientProofs, ReplicaProofs and BackupProof in one map, by host name (the backup's under "backups"), as the stack exports them.
 func (o ClientServerOutput) Proofs() pulumi.MapOutput {
 	return o.ApplyT(func(v *ClientServer) pulumi.MapOutput { return v.Proofs }).(pulumi.MapOutput)
 }
@@ -386,6 +404,11 @@ func (o ClientServerOutput) ReplicaMysqlCommands() pulumi.StringMapOutput {
 // The replicas' addresses, by name; clients read from them.
 func (o ClientServerOutput) ReplicaPrivateAddresses() pulumi.StringMapOutput {
 	return o.ApplyT(func(v *ClientServer) pulumi.StringMapOutput { return v.ReplicaPrivateAddresses }).(pulumi.StringMapOutput)
+}
+
+// Each replica's proof, by replica name.
+func (o ClientServerOutput) ReplicaProofs() ReplicaProofMapOutput {
+	return o.ApplyT(func(v *ClientServer) ReplicaProofMapOutput { return v.ReplicaProofs }).(ReplicaProofMapOutput)
 }
 
 // The address clients connect to MySQL on.

@@ -273,7 +273,7 @@ type LocalPlatform struct {
 	Name *string `pulumi:"name"`
 	// Holds the hosts' private directories.
 	StateDir *string `pulumi:"stateDir"`
-	// The hosts' IPv4 subnet. Defaults to 10.213.0.0/24. It must not overlap a route the machine already has.
+	// The hosts' IPv4 subnet, /16 to /27, which no route of the machine may overlap. Defaults to 10.213.0.0/24: each ClientServer on one machine needs a subnet of its own.
 	Subnet *string `pulumi:"subnet"`
 }
 
@@ -294,7 +294,7 @@ type LocalPlatformArgs struct {
 	Name pulumi.StringPtrInput `pulumi:"name"`
 	// Holds the hosts' private directories.
 	StateDir pulumi.StringPtrInput `pulumi:"stateDir"`
-	// The hosts' IPv4 subnet. Defaults to 10.213.0.0/24. It must not overlap a route the machine already has.
+	// The hosts' IPv4 subnet, /16 to /27, which no route of the machine may overlap. Defaults to 10.213.0.0/24: each ClientServer on one machine needs a subnet of its own.
 	Subnet pulumi.StringPtrInput `pulumi:"subnet"`
 }
 
@@ -386,7 +386,7 @@ func (o LocalPlatformOutput) StateDir() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LocalPlatform) *string { return v.StateDir }).(pulumi.StringPtrOutput)
 }
 
-// The hosts' IPv4 subnet. Defaults to 10.213.0.0/24. It must not overlap a route the machine already has.
+// The hosts' IPv4 subnet, /16 to /27, which no route of the machine may overlap. Defaults to 10.213.0.0/24: each ClientServer on one machine needs a subnet of its own.
 func (o LocalPlatformOutput) Subnet() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v LocalPlatform) *string { return v.Subnet }).(pulumi.StringPtrOutput)
 }
@@ -435,7 +435,7 @@ func (o LocalPlatformPtrOutput) StateDir() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
-// The hosts' IPv4 subnet. Defaults to 10.213.0.0/24. It must not overlap a route the machine already has.
+// The hosts' IPv4 subnet, /16 to /27, which no route of the machine may overlap. Defaults to 10.213.0.0/24: each ClientServer on one machine needs a subnet of its own.
 func (o LocalPlatformPtrOutput) Subnet() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *LocalPlatform) *string {
 		if v == nil {
@@ -443,6 +443,98 @@ func (o LocalPlatformPtrOutput) Subnet() pulumi.StringPtrOutput {
 		}
 		return v.Subnet
 	}).(pulumi.StringPtrOutput)
+}
+
+// What the stack proved of one replica: its replication channel, the operator's probe of its MySQL port, and a client's read of a row written on the primary.
+type ReplicaProof struct {
+	// Address, LagMs and ReadOnly are the client's read (mysql.ReplicaRead).
+	Address      string `pulumi:"address"`
+	GtidPosition string `pulumi:"gtidPosition"`
+	LagMs        int    `pulumi:"lagMs"`
+	// The operator's probe of the replica's MySQL port.
+	OperatorCheck string `pulumi:"operatorCheck"`
+	// The client that wrote on the primary and read here.
+	ReadBy        string `pulumi:"readBy"`
+	ReadOnly      bool   `pulumi:"readOnly"`
+	ServerVersion string `pulumi:"serverVersion"`
+	// Source, TLSVersion, GTIDPosition and ServerVersion are the replica's channel as last checked (mysql.ReplicaStatus).
+	Source     string `pulumi:"source"`
+	TlsVersion string `pulumi:"tlsVersion"`
+}
+
+// What the stack proved of one replica: its replication channel, the operator's probe of its MySQL port, and a client's read of a row written on the primary.
+type ReplicaProofOutput struct{ *pulumi.OutputState }
+
+func (ReplicaProofOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReplicaProof)(nil)).Elem()
+}
+
+func (o ReplicaProofOutput) ToReplicaProofOutput() ReplicaProofOutput {
+	return o
+}
+
+func (o ReplicaProofOutput) ToReplicaProofOutputWithContext(ctx context.Context) ReplicaProofOutput {
+	return o
+}
+
+// Address, LagMs and ReadOnly are the client's read (mysql.ReplicaRead).
+func (o ReplicaProofOutput) Address() pulumi.StringOutput {
+	return o.ApplyT(func(v ReplicaProof) string { return v.Address }).(pulumi.StringOutput)
+}
+
+func (o ReplicaProofOutput) GtidPosition() pulumi.StringOutput {
+	return o.ApplyT(func(v ReplicaProof) string { return v.GtidPosition }).(pulumi.StringOutput)
+}
+
+func (o ReplicaProofOutput) LagMs() pulumi.IntOutput {
+	return o.ApplyT(func(v ReplicaProof) int { return v.LagMs }).(pulumi.IntOutput)
+}
+
+// The operator's probe of the replica's MySQL port.
+func (o ReplicaProofOutput) OperatorCheck() pulumi.StringOutput {
+	return o.ApplyT(func(v ReplicaProof) string { return v.OperatorCheck }).(pulumi.StringOutput)
+}
+
+// The client that wrote on the primary and read here.
+func (o ReplicaProofOutput) ReadBy() pulumi.StringOutput {
+	return o.ApplyT(func(v ReplicaProof) string { return v.ReadBy }).(pulumi.StringOutput)
+}
+
+func (o ReplicaProofOutput) ReadOnly() pulumi.BoolOutput {
+	return o.ApplyT(func(v ReplicaProof) bool { return v.ReadOnly }).(pulumi.BoolOutput)
+}
+
+func (o ReplicaProofOutput) ServerVersion() pulumi.StringOutput {
+	return o.ApplyT(func(v ReplicaProof) string { return v.ServerVersion }).(pulumi.StringOutput)
+}
+
+// Source, TLSVersion, GTIDPosition and ServerVersion are the replica's channel as last checked (mysql.ReplicaStatus).
+func (o ReplicaProofOutput) Source() pulumi.StringOutput {
+	return o.ApplyT(func(v ReplicaProof) string { return v.Source }).(pulumi.StringOutput)
+}
+
+func (o ReplicaProofOutput) TlsVersion() pulumi.StringOutput {
+	return o.ApplyT(func(v ReplicaProof) string { return v.TlsVersion }).(pulumi.StringOutput)
+}
+
+type ReplicaProofMapOutput struct{ *pulumi.OutputState }
+
+func (ReplicaProofMapOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*map[string]ReplicaProof)(nil)).Elem()
+}
+
+func (o ReplicaProofMapOutput) ToReplicaProofMapOutput() ReplicaProofMapOutput {
+	return o
+}
+
+func (o ReplicaProofMapOutput) ToReplicaProofMapOutputWithContext(ctx context.Context) ReplicaProofMapOutput {
+	return o
+}
+
+func (o ReplicaProofMapOutput) MapIndex(k pulumi.StringInput) ReplicaProofOutput {
+	return pulumi.All(o, k).ApplyT(func(vs []interface{}) ReplicaProof {
+		return vs[0].(map[string]ReplicaProof)[vs[1].(string)]
+	}).(ReplicaProofOutput)
 }
 
 func init() {
@@ -454,4 +546,6 @@ func init() {
 	pulumi.RegisterOutputType(AWSPlatformPtrOutput{})
 	pulumi.RegisterOutputType(LocalPlatformOutput{})
 	pulumi.RegisterOutputType(LocalPlatformPtrOutput{})
+	pulumi.RegisterOutputType(ReplicaProofOutput{})
+	pulumi.RegisterOutputType(ReplicaProofMapOutput{})
 }

@@ -52,7 +52,13 @@ export interface LocalPlatformArgs {
      */
     stateDir?: pulumi.Input<string | undefined>;
     /**
-     * The hosts' IPv4 subnet. Defaults to 10.213.0.0/24. It must not overlap a route the machine already has.
+     * The hosts' IPv4 subnet, /16 to /27, which no route of the machine may overlap. Defaults to 10.213.0.0/24: each ClientServer on one machine needs a subnet of its own.
      */
     subnet?: pulumi.Input<string | undefined>;
+}
+
+export namespace backup {
+}
+
+export namespace mysql {
 }

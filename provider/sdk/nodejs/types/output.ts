@@ -5,3 +5,111 @@ import * as pulumi from "@pulumi/pulumi";
 import * as inputs from "../types/input";
 import * as outputs from "../types/output";
 
+/**
+ * What the stack proved of one replica: its replication channel, the operator's probe of its MySQL port, and a client's read of a row written on the primary.
+ */
+export interface ReplicaProof {
+    /**
+     * Address, LagMs and ReadOnly are the client's read (mysql.ReplicaRead).
+     */
+    address: string;
+    gtidPosition: string;
+    lagMs: number;
+    /**
+     * The operator's probe of the replica's MySQL port.
+     */
+    operatorCheck: string;
+    /**
+     * The client that wrote on the primary and read here.
+     */
+    readBy: string;
+    readOnly: boolean;
+    serverVersion: string;
+    /**
+     * Source, TLSVersion, GTIDPosition and ServerVersion are the replica's channel as last checked (mysql.ReplicaStatus).
+     */
+    source: string;
+    tlsVersion: string;
+}
+
+export namespace backup {
+    /**
+     * What the store holds of the backups, as backup-proof.sh reads it on the server: the newest complete backup and its restore check.
+     */
+    export interface Proof {
+        /**
+         * How many complete backups the store keeps.
+         */
+        count: number;
+        /**
+         * Says why the check failed (download, corrupt object, restore, checksum mismatch); empty when verified.
+         */
+        diagnosis: string;
+        /**
+         * The engine it was taken from: mysql or mariadb.
+         */
+        engine: string;
+        /**
+         * The GTID set it holds, exactly.
+         */
+        gtidPosition: string;
+        /**
+         * When the newest complete backup was taken (ISO 8601, UTC).
+         */
+        last: string;
+        /**
+         * The last attempt's error, where it failed: that attempt left no backup, and the next schedule tries again.
+         */
+        lastError: string;
+        /**
+         * Its name, which a restore takes.
+         */
+        name: string;
+        /**
+         * When the oldest backup kept was taken.
+         */
+        oldest: string;
+        /**
+         * How long that restore check took.
+         */
+        restoreSeconds: number;
+        /**
+         * Its compressed size in the store.
+         */
+        sizeBytes: number;
+        /**
+         * Says that it was restored from the store, started, and that every table's checksum matched the one recorded when it was taken.
+         */
+        verified: boolean;
+    }
+
+}
+
+export namespace mysql {
+    /**
+     * What Verify measured on a client's login.
+     */
+    export interface ClientProof {
+        /**
+         * The session's TLS cipher.
+         */
+        cipher: string;
+        /**
+         * CURRENT_USER().
+         */
+        currentUser: string;
+        /**
+         * The proof session's time in milliseconds: connect, TLS handshake, login and its queries.
+         */
+        roundTripMs: number;
+        /**
+         * The server's VERSION().
+         */
+        serverVersion: string;
+        /**
+         * The session's TLS version, empty for plaintext.
+         */
+        tlsVersion: string;
+    }
+
+}

@@ -9,6 +9,18 @@ import typing
 from .client_server import *
 from .provider import *
 from ._inputs import *
+from . import outputs
+
+# Make subpackages available:
+if typing.TYPE_CHECKING:
+    import mysql_client_server.backup as __backup
+    backup = __backup
+    import mysql_client_server.mysql as __mysql
+    mysql = __mysql
+else:
+    backup = _utilities.lazy_import('mysql_client_server.backup')
+    mysql = _utilities.lazy_import('mysql_client_server.mysql')
+
 _utilities.register(
     resource_modules="""
 [

@@ -189,7 +189,7 @@ class LocalPlatformArgsDict(TypedDict):
     """
     subnet: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
-    The hosts' IPv4 subnet. Defaults to 10.213.0.0/24. It must not overlap a route the machine already has.
+    The hosts' IPv4 subnet, /16 to /27, which no route of the machine may overlap. Defaults to 10.213.0.0/24: each ClientServer on one machine needs a subnet of its own.
     """
 
 @pulumi.input_type
@@ -203,7 +203,7 @@ class LocalPlatformArgs:
 
         :param pulumi.Input[_builtins.str] name: Tells this component's hosts apart from any other's on the machine. Defaults to <project>/<stack>/<component name>.
         :param pulumi.Input[_builtins.str] state_dir: Holds the hosts' private directories.
-        :param pulumi.Input[_builtins.str] subnet: The hosts' IPv4 subnet. Defaults to 10.213.0.0/24. It must not overlap a route the machine already has.
+        :param pulumi.Input[_builtins.str] subnet: The hosts' IPv4 subnet, /16 to /27, which no route of the machine may overlap. Defaults to 10.213.0.0/24: each ClientServer on one machine needs a subnet of its own.
         """
         if name is not None:
             pulumi.set(__self__, "name", name)
@@ -240,7 +240,7 @@ class LocalPlatformArgs:
     @pulumi.getter
     def subnet(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The hosts' IPv4 subnet. Defaults to 10.213.0.0/24. It must not overlap a route the machine already has.
+        The hosts' IPv4 subnet, /16 to /27, which no route of the machine may overlap. Defaults to 10.213.0.0/24: each ClientServer on one machine needs a subnet of its own.
         """
         return pulumi.get(self, "subnet")
 

@@ -13,6 +13,9 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from . import _utilities
+from . import backup as _backup
+from . import mysql as _mysql
+from . import outputs
 from ._inputs import *
 
 __all__ = ['ClientServerArgs', 'ClientServer']
@@ -576,9 +579,11 @@ class ClientServer(pulumi.ComponentResource):
             __props__.__dict__["user_name"] = user_name
             __props__.__dict__["verify_run"] = verify_run
             __props__.__dict__["accounts"] = None
+            __props__.__dict__["backup_proof"] = None
             __props__.__dict__["ca_cert"] = None
             __props__.__dict__["certificate_expiry"] = None
             __props__.__dict__["client_private_addresses"] = None
+            __props__.__dict__["client_proofs"] = None
             __props__.__dict__["client_public_addresses"] = None
             __props__.__dict__["host_keys"] = None
             __props__.__dict__["mysql_commands"] = None
@@ -589,6 +594,7 @@ class ClientServer(pulumi.ComponentResource):
             __props__.__dict__["reader_endpoints"] = None
             __props__.__dict__["replica_mysql_commands"] = None
             __props__.__dict__["replica_private_addresses"] = None
+            __props__.__dict__["replica_proofs"] = None
             __props__.__dict__["server_private_address"] = None
             __props__.__dict__["server_public_address"] = None
             __props__.__dict__["server_version"] = None
@@ -620,6 +626,14 @@ class ClientServer(pulumi.ComponentResource):
         return pulumi.get(self, "backup_passphrase")
 
     @_builtins.property
+    @pulumi.getter(name="backupProof")
+    def backup_proof(self) -> pulumi.Output['_backup.outputs.Proof']:
+        """
+        The newest backup's proof, which Proofs holds under "backups"; all empty with backups off.
+        """
+        return pulumi.get(self, "backup_proof")
+
+    @_builtins.property
     @pulumi.getter(name="caCert")
     def ca_cert(self) -> pulumi.Output[_builtins.str]:
         """
@@ -642,6 +656,14 @@ class ClientServer(pulumi.ComponentResource):
         The clients' private addresses, by name.
         """
         return pulumi.get(self, "client_private_addresses")
+
+    @_builtins.property
+    @pulumi.getter(name="clientProofs")
+    def client_proofs(self) -> pulumi.Output[Mapping[str, '_mysql.outputs.ClientProof']]:
+        """
+        Each client's proof (server version, TLS version and cipher, CURRENT_USER(), round-trip ms), by client name.
+        """
+        return pulumi.get(self, "client_proofs")
 
     @_builtins.property
     @pulumi.getter(name="clientPublicAddresses")
@@ -719,7 +741,7 @@ class ClientServer(pulumi.ComponentResource):
     @pulumi.getter
     def proofs(self) -> pulumi.Output[Mapping[str, Any]]:
         """
-        ClientProofs and ReplicaProofs in one map, by host name, as the stack exports them.
+        ClientProofs, ReplicaProofs and BackupProof in one map, by host name (the backup's under "backups"), as the stack exports them.
         """
         return pulumi.get(self, "proofs")
 
@@ -754,6 +776,14 @@ class ClientServer(pulumi.ComponentResource):
         The replicas' addresses, by name; clients read from them.
         """
         return pulumi.get(self, "replica_private_addresses")
+
+    @_builtins.property
+    @pulumi.getter(name="replicaProofs")
+    def replica_proofs(self) -> pulumi.Output[Mapping[str, 'outputs.ReplicaProof']]:
+        """
+        Each replica's proof, by replica name.
+        """
+        return pulumi.get(self, "replica_proofs")
 
     @_builtins.property
     @pulumi.getter(name="serverPrivateAddress")
