@@ -141,6 +141,15 @@ func New(ctx *pulumi.Context, name string, args *Args, opts ...pulumi.ResourceOp
 			return nil, err
 		}
 		passphrase = p
+	} else {
+		// A passphrase only known once a resource is made is checked when
+		// it resolves; one known before is checked by the caller's Args.
+		passphrase = passphrase.ToStringOutput().ApplyT(func(s string) (string, error) {
+			if err := ValidatePassphrase(s); err != nil {
+				return "", fmt.Errorf("BackupArgs.Passphrase: %w", err)
+			}
+			return s, nil
+		}).(pulumi.StringOutput)
 	}
 	b.Passphrase = pulumi.ToSecret(passphrase.ToStringOutput()).(pulumi.StringOutput)
 	proof, err := b.commands(ctx, name, args)

@@ -13,42 +13,65 @@ import (
 	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
-// The secrets come as secret outputs (from config, from a package's
-// inputs); their values are checked before anything is created all the
-// same, and the errors never hold them.
-func TestSecretValuesAreCheckedBeforeAnythingIsCreated(t *testing.T) {
-	secret := func(s string) pulumi.StringInput { return pulumi.ToSecret(pulumi.String(s)).(pulumi.StringOutput) }
-	other := publicKey(t, mocktest.NewPrivateKey(t))
-	cases := []struct {
-		name, value, expect string
-		args                func(f *fakePlatform, v string) *Args
-	}{
-		{"short password", "pw-0123", "ClientServerArgs.Password: is too short: expected at least 12 characters",
-			func(f *fakePlatform, v string) *Args { return &Args{Platform: f, Password: secret(v)} }},
-		{"private key garbage", "not-a-key-0123", "ClientServerArgs.SSHPrivateKey: is not an unencrypted private key",
-			func(f *fakePlatform, v string) *Args { return &Args{Platform: f, SSHPrivateKey: secret(v)} }},
-		{"public key garbage", "ssh-rsa zzzz-0123", "ClientServerArgs.SSHPublicKey: is not an OpenSSH public key",
-			func(f *fakePlatform, v string) *Args { return &Args{Platform: f, SSHPublicKey: pulumi.String(v)} }},
-		{"public key of another key", other, "ClientServerArgs.SSHPublicKey: does not match the private key",
-			func(f *fakePlatform, v string) *Args {
-				return &Args{Platform: f, SSHPrivateKey: secret(mocktest.NewPrivateKey(t)), SSHPublicKey: pulumi.String(v)}
-			}},
-		{"short passphrase", "pass-0123", "ClientServerArgs.BackupPassphrase: expected at least 16 characters on one line",
-			func(f *fakePlatform, v string) *Args { return &Args{Platform: f, BackupPassphrase: secret(v)} }},
-		{"passphrase of two lines", "first-line-0123456789\nsecond-line-0123", "ClientServerArgs.BackupPassphrase: expected at least 16 characters on one line",
-			func(f *fakePlatform, v string) *Args { return &Args{Platform: f, BackupPassphrase: secret(v)} }},
+// secretCase is a secret value that breaks a rule, and the error's text.
+type secretCase struct {
+	name, expect string
+	values       func(v string) SecretValues
+	value        string
+}
+
+func secretCases(t *testing.T) []secretCase {
+	private, other := mocktest.NewPrivateKey(t), publicKey(t, mocktest.NewPrivateKey(t))
+	return []secretCase{
+		{"short password", "ClientServerArgs.Password: is too short: expected at least 12 characters",
+			func(v string) SecretValues { return SecretValues{Password: &v} }, "pw-0123"},
+		{"private key garbage", "ClientServerArgs.SSHPrivateKey: is not an unencrypted private key",
+			func(v string) SecretValues { return SecretValues{SSHPrivateKey: &v} }, "not-a-key-0123"},
+		{"public key garbage", "ClientServerArgs.SSHPublicKey: is not an OpenSSH public key",
+			func(v string) SecretValues { return SecretValues{SSHPublicKey: &v} }, "ssh-rsa zzzz-0123"},
+		{"public key of another key", "ClientServerArgs.SSHPublicKey: does not match the private key",
+			func(v string) SecretValues { return SecretValues{SSHPrivateKey: &private, SSHPublicKey: &v} }, other},
+		{"short passphrase", "ClientServerArgs.BackupPassphrase: expected at least 16 characters on one line",
+			func(v string) SecretValues { return SecretValues{BackupPassphrase: &v} }, "pass-0123"},
+		{"passphrase of two lines", "ClientServerArgs.BackupPassphrase: expected at least 16 characters on one line",
+			func(v string) SecretValues { return SecretValues{BackupPassphrase: &v} }, "first-line-0123456789\nsecond-line-0123"},
 	}
-	for _, tc := range cases {
+}
+
+// CheckSecrets is the secrets' rules; its errors never hold the value.
+func TestCheckSecrets(t *testing.T) {
+	for _, tc := range secretCases(t) {
+		err := CheckSecrets(tc.values(tc.value))
+		require.Error(t, err, tc.name)
+		assert.Contains(t, err.Error(), tc.expect, tc.name)
+		assert.NotContains(t, err.Error(), strings.SplitN(tc.value, "\n", 2)[0], "%s: the error holds the value", tc.name)
+	}
+	private := mocktest.NewPrivateKey(t)
+	public, password, passphrase := publicKey(t, private), "long-enough-password", "a passphrase of one line"
+	assert.NoError(t, CheckSecrets(SecretValues{Password: &password, SSHPrivateKey: &private, SSHPublicKey: &public, BackupPassphrase: &passphrase}))
+	assert.NoError(t, CheckSecrets(SecretValues{}), "nothing known, nothing to check")
+}
+
+// Secrets given as literals are checked by Args, before anything is
+// created.
+func TestSecretLiteralsAreCheckedBeforeAnythingIsCreated(t *testing.T) {
+	lit := func(p *string) pulumi.StringInput {
+		if p == nil {
+			return nil
+		}
+		return pulumi.String(*p)
+	}
+	for _, tc := range secretCases(t) {
 		t.Run(tc.name, func(t *testing.T) {
-			f := &fakePlatform{}
+			v := tc.values(tc.value)
 			m := mocktest.New(t)
 			err := mocktest.Run(t, m, nil, nil, func(ctx *pulumi.Context) error {
-				_, err := New(ctx, "cs", tc.args(f, tc.value))
+				_, err := New(ctx, "cs", &Args{Platform: &fakePlatform{}, Password: lit(v.Password), SSHPrivateKey: lit(v.SSHPrivateKey),
+					SSHPublicKey: lit(v.SSHPublicKey), BackupPassphrase: lit(v.BackupPassphrase)})
 				return err
 			})
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.expect)
-			assert.NotContains(t, err.Error(), strings.SplitN(tc.value, "\n", 2)[0], "the error does not hold the value")
 			assert.Empty(t, m.Resources(), "nothing is registered")
 		})
 	}
@@ -62,7 +85,7 @@ func TestPublicKeyNeedsItsPrivateKey(t *testing.T) {
 		_, err := New(ctx, "cs", &Args{Platform: &fakePlatform{}, SSHPublicKey: pulumi.String(publicKey(t, m.PrivateKey))})
 		return err
 	})
-	require.ErrorContains(t, err, "ClientServerArgs.SSHPrivateKey: is required when the public key is set")
+	require.ErrorContains(t, err, "ClientServerArgs.SSHPrivateKey: is required when a public key is given")
 	assert.Empty(t, m.Resources())
 }
 

@@ -6,9 +6,11 @@ import (
 	"testing"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/mysql-client-server/mysql-client-server/components/clientserver"
 	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
@@ -231,4 +233,23 @@ func TestAWSBackupBucketAdoptsAKeptBucket(t *testing.T) {
 	rolePolicy := named(t, m, "aws:iam/rolePolicy:RolePolicy", "mysql_server-mysql-backup-policy")
 	doc, _ := mocktest.Str(rolePolicy.Inputs, "policy")
 	assert.Contains(t, doc, "arn:aws:s3:::"+kept+"/mysql_server/*")
+}
+
+// A backup passphrase known only once a resource is made is not checked
+// before anything is created (nothing knows it then), but when it resolves:
+// that up fails, naming the rule, not the value.
+func TestALatePassphraseIsCheckedWhenItResolves(t *testing.T) {
+	m := mocktest.New(t)
+	err := mocktest.Run(t, m, engineConfig(t, awsConfig), nil, func(ctx *pulumi.Context) error {
+		cfg, err := Load(ctx)
+		require.NoError(t, err)
+		late := pulumi.String("too-short-0123").ToStringOutput().ApplyT(func(s string) string { return s }).(pulumi.StringOutput)
+		cfg.Args.BackupPassphrase = pulumi.ToSecret(late).(pulumi.StringOutput)
+		_, err = clientserver.New(ctx, "mysql", &cfg.Args)
+		require.NoError(t, err, "nothing knows the value before the resources")
+		return nil
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "BackupArgs.Passphrase: expected at least 16 characters on one line")
+	assert.NotContains(t, err.Error(), "too-short-0123")
 }

@@ -47,23 +47,27 @@ func lookup(cfg *config.Config, key string) (string, bool) {
 	return v, err == nil && v != ""
 }
 
-// secret reads a config key that must be stored as a secret. It returns nil
-// when the key is unset. Args checks the value.
-func secret(ctx *pulumi.Context, cfg *config.Config, key string) (pulumi.StringInput, error) {
+// secret reads a config key that must be stored as a secret into dst, and
+// its value into value (for clientserver.CheckSecrets); it leaves both nil
+// when the key is unset.
+func secret(ctx *pulumi.Context, cfg *config.Config, key string, dst *pulumi.StringInput, value **string) error {
 	v, ok := lookup(cfg, key)
 	if !ok {
-		return nil, nil
+		return nil
 	}
 	if !ctx.IsConfigSecret(Project + ":" + key) {
-		return nil, keyError(key, "is stored in plain text: expected a secret, set with `pulumi config set --secret %s ...`", key)
+		return keyError(key, "is stored in plain text: expected a secret, set with `pulumi config set --secret %s ...`", key)
 	}
-	return pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput), nil
+	*dst, *value = pulumi.ToSecret(pulumi.String(v)).(pulumi.StringOutput), &v
+	return nil
 }
 
 // Load reads the configuration into the ClientServer's Args. It does only
 // what the config layer alone can: it parses the strings (a JSON list, whole
 // numbers, true or false, an engine), refuses a secret key stored in plain
-// text, and builds the platform. Every rule about a value is Args', which
+// text, checks the secrets' values with clientserver.CheckSecrets (Args
+// gets them as secret outputs, which it cannot check before anything is
+// created), and builds the platform. Every other rule is Args', which
 // Build applies through clientserver.New. Nothing is
 // created before it returns, and any error names the key and the expected
 // form.
@@ -78,6 +82,9 @@ func Load(ctx *pulumi.Context) (*Config, error) {
 		if err := read(); err != nil {
 			return nil, err
 		}
+	}
+	if err := clientserver.CheckSecrets(l.secrets); err != nil {
+		return nil, argsError(err)
 	}
 	p, err := l.platform(c.Platform)
 	if err != nil {
@@ -95,6 +102,9 @@ type loader struct {
 	// allowServerDelete is the aws platform's; it is read with the other
 	// booleans, on any platform, so a bad value is refused on each.
 	allowServerDelete bool
+	// secrets are the secret keys' values, which Args gets as secret
+	// outputs and so cannot check itself.
+	secrets clientserver.SecretValues
 }
 
 // clients parses the clients' names, a JSON list. A list given is kept as
@@ -177,17 +187,16 @@ func (l *loader) account() error {
 }
 
 // keys reads the password and the SSH key pair, which must be stored as
-// secrets; Args checks their values.
+// secrets; Load checks their values.
 func (l *loader) keys() error {
-	var err error
-	if l.a.Password, err = secret(l.ctx, l.cfg, "password"); err != nil {
+	if err := secret(l.ctx, l.cfg, "password", &l.a.Password, &l.secrets.Password); err != nil {
 		return err
 	}
-	if l.a.SSHPrivateKey, err = secret(l.ctx, l.cfg, "sshPrivateKey"); err != nil {
+	if err := secret(l.ctx, l.cfg, "sshPrivateKey", &l.a.SSHPrivateKey, &l.secrets.SSHPrivateKey); err != nil {
 		return err
 	}
 	if v, ok := lookup(l.cfg, "sshPublicKey"); ok {
-		l.a.SSHPublicKey = pulumi.String(v)
+		l.a.SSHPublicKey, l.secrets.SSHPublicKey = pulumi.String(v), &v
 	}
 	return nil
 }
@@ -237,9 +246,7 @@ func (l *loader) backups() error {
 		}
 	}
 	l.a.RestoreFrom = l.cfg.Get("restoreFrom")
-	var err error
-	l.a.BackupPassphrase, err = secret(l.ctx, l.cfg, "backupPassphrase")
-	return err
+	return secret(l.ctx, l.cfg, "backupPassphrase", &l.a.BackupPassphrase, &l.secrets.BackupPassphrase)
 }
 
 // platform builds the named platform from its keys. Its settings are

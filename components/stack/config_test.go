@@ -8,7 +8,9 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/crypto/ssh"
 
+	"github.com/mysql-client-server/mysql-client-server/components/keypair"
 	"github.com/mysql-client-server/mysql-client-server/tests/mocktest"
 )
 
@@ -29,6 +31,9 @@ func TestInvalidConfigFailsBeforeAnythingIsCreated(t *testing.T) {
 		many = append(many, fmt.Sprintf("c%d", i))
 	}
 	manyClients := `["` + strings.Join(many, `","`) + `"]`
+	signer, err := keypair.ParsePrivateKey(mocktest.NewPrivateKey(t))
+	require.NoError(t, err)
+	otherPublicKey := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
 	cases := []struct {
 		name    string
 		config  map[string]string
@@ -78,6 +83,11 @@ func TestInvalidConfigFailsBeforeAnythingIsCreated(t *testing.T) {
 		{"password in plain text", aws("password", "long-enough-password"), nil, "password", "expected a secret"},
 		{"public key without private key", aws("sshPublicKey", "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGkNmGlDfgR9kXvGg7qbhxKo0Vt0UZ1lHq6m4Zx0mZbP x"), nil, "sshPrivateKey", "matching private key"},
 		{"private key garbage", aws("sshPrivateKey", "not a key"), []string{"sshPrivateKey"}, "sshPrivateKey", "OPENSSH PRIVATE KEY"},
+		{"public key of another key", aws("sshPrivateKey", mocktest.NewPrivateKey(t), "sshPublicKey", otherPublicKey), []string{"sshPrivateKey"},
+			"sshPublicKey", "does not match the private key"},
+		{"backupPassphrase too short", aws("backupPassphrase", "short"), []string{"backupPassphrase"}, "backupPassphrase", "at least 16 characters on one line"},
+		{"backupPassphrase of two lines", aws("backupPassphrase", "first line of the passphrase\nsecond line"), []string{"backupPassphrase"},
+			"backupPassphrase", "at least 16 characters on one line"},
 		{"private key in plain text", aws("sshPrivateKey", "not a key"), nil, "sshPrivateKey", "expected a secret"},
 		{"public key garbage", aws("sshPublicKey", "ssh-rsa"), nil, "sshPublicKey", "authorized_keys line"},
 		{"zero clients", aws("clients", "[]"), nil, "clients", "at least one client"},

@@ -116,11 +116,15 @@ type AWSPlatform struct {
 }
 
 // NewClientServer is clientserver.New behind the package's inputs: it
-// builds the Args and the platform, and clientserver.New checks them
-// before anything is created, with the errors a Go program gets.
+// builds the Args and the platform, checks the secrets' values, and
+// clientserver.New checks the rest before anything is created, with the
+// errors a Go program gets (a platform's naming its input here).
 func NewClientServer(ctx *pulumi.Context, name string, in ClientServerArgs, opts ...pulumi.ResourceOption) (*clientserver.ClientServer, error) {
 	args, err := in.args(ctx, name)
 	if err != nil {
+		return nil, err
+	}
+	if err := in.checkSecrets(ctx); err != nil {
 		return nil, err
 	}
 	cs, err := clientserver.New(ctx, name, args, opts...)

@@ -1,0 +1,35 @@
+package pulumipkg
+
+import (
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
+
+	"github.com/mysql-client-server/mysql-client-server/components/clientserver"
+)
+
+// checkSecrets applies clientserver.CheckSecrets to the secret inputs,
+// which reach the provider as secret outputs. The engine resolves a
+// component's inputs before it asks for the component, so each holds its
+// value, or is unknown (in a preview, the output of a resource not yet
+// made, which the library's components check when it resolves): awaiting
+// them waits on no resource.
+func (in ClientServerArgs) checkSecrets(ctx *pulumi.Context) error {
+	return clientserver.CheckSecrets(clientserver.SecretValues{
+		Password: value(ctx, in.Password), SSHPrivateKey: value(ctx, in.SSHPrivateKey),
+		SSHPublicKey: value(ctx, in.SSHPublicKey), BackupPassphrase: value(ctx, in.BackupPassphrase),
+	})
+}
+
+// value is an input's value when it is known; nil when it is unset, unknown
+// or failed (the component that takes it reports the failure).
+func value(ctx *pulumi.Context, in pulumi.StringInput) *string {
+	if in == nil {
+		return nil
+	}
+	r, err := internals.UnsafeAwaitOutput(ctx.Context(), in.ToStringOutput())
+	s, ok := r.Value.(string)
+	if err != nil || !r.Known || !ok {
+		return nil
+	}
+	return &s
+}
