@@ -174,20 +174,27 @@ func newRealEngine(t *testing.T, subnet, password string) *realEngine {
 // cleanup destroys the stack and removes it; whatever a failed destroy left
 // is swept, and named as an error.
 func (e *realEngine) cleanup() {
+	destroyAndSweep(e.t, e.stack, engineStack, e.writer(), e.local)
+}
+
+// destroyAndSweep destroys and removes a test's stack, then names as an
+// error, and sweeps, any host of l left behind; it removes l's state
+// directory and its parent when empty.
+func destroyAndSweep(t *testing.T, stack auto.Stack, name string, w io.Writer, l *localEnv) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if _, err := e.stack.Destroy(ctx, optdestroy.ProgressStreams(e.writer())); err != nil {
-		e.t.Errorf("cleanup: destroy: %v", err)
+	if _, err := stack.Destroy(ctx, optdestroy.ProgressStreams(w)); err != nil {
+		t.Errorf("cleanup: destroy: %v", err)
 	}
-	if err := e.stack.Workspace().RemoveStack(ctx, engineStack); err != nil {
-		e.t.Errorf("cleanup: stack rm: %v", err)
+	if err := stack.Workspace().RemoveStack(ctx, name); err != nil {
+		t.Errorf("cleanup: stack rm: %v", err)
 	}
-	if left := e.local.leftovers(); len(left) > 0 {
-		e.t.Errorf("left behind after cleanup: %v", left)
-		_, _ = local.Sweep(e.local.stateDir)
+	if left := l.leftovers(); len(left) > 0 {
+		t.Errorf("left behind after cleanup: %v", left)
+		_, _ = local.Sweep(l.stateDir)
 	}
-	_ = os.Remove(e.local.stateDir)
-	_ = os.Remove(filepath.Dir(e.local.stateDir))
+	_ = os.Remove(l.stateDir)
+	_ = os.Remove(filepath.Dir(l.stateDir))
 }
 
 // writer is where the engine's output goes: the test log and e.out.

@@ -53,16 +53,17 @@ func packagePlugin(t *testing.T) string {
 	require.True(t, strings.HasSuffix(tarball, ".tar.gz"), "make provider printed %q, not the tarball", out)
 	require.FileExists(t, tarball)
 	version := providerVersion(t, root)
-	if !pluginInstalled(t, version) { // the test's own install goes with it
+	had := pluginInstalled(t, version)
+	install := exec.Command("pulumi", "plugin", "install", "resource", "mysql-client-server", version, "--file", tarball, "--reinstall")
+	out, err = install.CombinedOutput()
+	require.NoError(t, err, "pulumi plugin install: %s", out)
+	if !had { // the test's own install goes with it; one the user made stays, rebuilt
 		t.Cleanup(func() {
 			if out, err := exec.Command("pulumi", "plugin", "rm", "resource", "mysql-client-server", version, "--yes").CombinedOutput(); err != nil {
 				t.Errorf("cleanup: pulumi plugin rm: %v: %s", err, out)
 			}
 		})
 	}
-	install := exec.Command("pulumi", "plugin", "install", "resource", "mysql-client-server", version, "--file", tarball, "--reinstall")
-	out, err = install.CombinedOutput()
-	require.NoError(t, err, "pulumi plugin install: %s", out)
 	return path
 }
 
@@ -142,20 +143,7 @@ func readProjectName(t *testing.T, dir string) string {
 
 // cleanup destroys and removes the stack, then names anything left.
 func (c *consumer) cleanup() {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	if _, err := c.stack.Destroy(ctx, optdestroy.ProgressStreams(testWriter(c.t))); err != nil {
-		c.t.Errorf("cleanup: destroy: %v", err)
-	}
-	if err := c.stack.Workspace().RemoveStack(ctx, stackName); err != nil {
-		c.t.Errorf("cleanup: stack rm: %v", err)
-	}
-	if left := c.local.leftovers(); len(left) > 0 {
-		c.t.Errorf("left behind after cleanup: %v", left)
-		_, _ = local.Sweep(c.local.stateDir)
-	}
-	_ = os.Remove(c.local.stateDir)
-	_ = os.Remove(filepath.Dir(c.local.stateDir))
+	destroyAndSweep(c.t, c.stack, stackName, testWriter(c.t), c.local)
 }
 
 // export is `pulumi stack export` as a user runs it: secrets encrypted.
@@ -213,7 +201,9 @@ func (c *consumer) deployAndDestroy() (up, destroy time.Duration) {
 		assert.NotContains(t, state, v, "%s in the state in plain text", k)
 	}
 	start = time.Now()
-	_, err = c.stack.Destroy(context.Background(), optdestroy.ProgressStreams(testWriter(t)))
+	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
+	defer cancel()
+	_, err = c.stack.Destroy(ctx, optdestroy.ProgressStreams(testWriter(t)))
 	require.NoError(t, err)
 	destroy = time.Since(start)
 	assert.Empty(t, c.local.leftovers(), "destroy leaves nothing")

@@ -56,7 +56,7 @@ type Args struct {
 	Clients []string
 	// UserName is the MySQL account the clients log in as. Defaults to "app".
 	UserName pulumi.StringInput
-	// Password is the account's password, a secret. When nil, one is
+	// Password is the account's password, a secret. When unset, one is
 	// generated once and kept stable.
 	Password pulumi.StringInput
 	// Preset is "secure" (the default) or "tutorial": the seed's shape for
@@ -75,7 +75,8 @@ type Args struct {
 	Database pulumi.StringInput
 	// Port is the MySQL port. Defaults to 3306.
 	Port int
-	// SSHPrivateKey imports an SSH key (a secret); when nil, one is generated.
+	// SSHPrivateKey imports an SSH key (a secret); when unset, one is
+	// generated.
 	SSHPrivateKey pulumi.StringInput
 	// SSHPublicKey is the imported key's public half (optional check).
 	SSHPublicKey pulumi.StringInput
@@ -90,8 +91,8 @@ type Args struct {
 	// data was made by is refused.
 	Engine host.Engine
 	// NoBackups turns the server's backups off. They are on by default:
-	// full physical backups to the platform's store (host.Stores), each
-	// restore-checked (package backup).
+	// full physical backups to the platform's store (an S3 bucket on AWS, a
+	// local S3 gateway on local hosts), each restore-checked.
 	NoBackups bool
 	// BackupSchedule is how often a full backup is taken. Defaults to
 	// daily.
@@ -104,17 +105,18 @@ type Args struct {
 	// BackupDeleteOnDestroy removes the store's data with the stack; by
 	// default it stays, as a protected bucket would.
 	BackupDeleteOnDestroy bool
-	// BackupPassphrase encrypts the backups, a secret. When nil, one is
-	// generated once and kept stable.
+	// BackupPassphrase encrypts the backups, a secret: at least 16
+	// characters on one line. When unset, one is generated once and kept
+	// stable.
 	BackupPassphrase pulumi.StringInput
 	// RestoreFrom fills a new server with the backups in its store before
 	// any account or replica is made: latest, a backup's name,
 	// time=<RFC 3339>|now (the data to within the recovery point), or
-	// gtid=<GTID set> (backup.CheckTarget). It needs BackupPassphrase, the
-	// backups' own, and acts once, when the server is new.
+	// gtid=<GTID set> (as backup.CheckTarget reads them). It needs the
+	// backups' own passphrase, and acts once, when the server is new.
 	RestoreFrom string
 	// RestoreHost adds the scratch host that make restore restores onto,
-	// RestoreHostName: it may read the backups and write nothing, and the
+	// mysql_restore: it may read the backups and write nothing, and the
 	// server's MySQL port is not open to it. Off by default; make restore
 	// turns it on when the stack has none. It needs backups on.
 	RestoreHost bool

@@ -21,16 +21,26 @@ type ReplicaProof struct {
 	ReadBy string `pulumi:"readBy"`
 	// OperatorCheck is the operator's probe of the replica's MySQL port.
 	OperatorCheck string `pulumi:"operatorCheck"`
-	// Source, TLSVersion, GTIDPosition and ServerVersion are the replica's
-	// channel as last checked (mysql.ReplicaStatus).
-	Source        string `pulumi:"source"`
-	TLSVersion    string `pulumi:"tlsVersion"`
-	GTIDPosition  string `pulumi:"gtidPosition"`
+
+	// The replica's channel as last checked (mysql.ReplicaStatus):
+
+	// Source is as mysql.ReplicaStatus.Source.
+	Source string `pulumi:"source"`
+	// TLSVersion is as mysql.ReplicaStatus.TLSVersion.
+	TLSVersion string `pulumi:"tlsVersion"`
+	// GTIDPosition is as mysql.ReplicaStatus.GTIDPosition.
+	GTIDPosition string `pulumi:"gtidPosition"`
+	// ServerVersion is as mysql.ReplicaStatus.ServerVersion.
 	ServerVersion string `pulumi:"serverVersion"`
-	// Address, LagMs and ReadOnly are the client's read (mysql.ReplicaRead).
-	Address  string `pulumi:"address"`
-	LagMs    int    `pulumi:"lagMs"`
-	ReadOnly bool   `pulumi:"readOnly"`
+
+	// The client's read (mysql.ReplicaRead):
+
+	// Address is as mysql.ReplicaRead.Address.
+	Address string `pulumi:"address"`
+	// LagMs is as mysql.ReplicaRead.LagMs.
+	LagMs int `pulumi:"lagMs"`
+	// ReadOnly is as mysql.ReplicaRead.ReadOnly.
+	ReadOnly bool `pulumi:"readOnly"`
 }
 
 // ReplicaProofOutput is a ReplicaProof output.

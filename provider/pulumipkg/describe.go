@@ -73,7 +73,8 @@ func applyDocs(schema string, d docs.Types) (string, error) {
 		if len(o.outputs) > 0 {
 			section, props = "resources", "inputProperties"
 		}
-		obj, _ := s[section].(map[string]any)[o.token].(map[string]any)
+		objs, _ := s[section].(map[string]any)
+		obj, _ := objs[o.token].(map[string]any)
 		if obj == nil {
 			continue
 		}

@@ -32,7 +32,7 @@ type Types map[string]map[string]string
 
 // Generate reads the sources under root and returns docs.json's content.
 func Generate(root string) ([]byte, error) {
-	all, refs := Types{}, map[string]bool{}
+	all, refs := Types{}, map[string]string{}
 	pkgs := make([]string, 0, len(Sources))
 	for p := range Sources {
 		pkgs = append(pkgs, p)
@@ -43,19 +43,22 @@ func Generate(root string) ([]byte, error) {
 			return nil, err
 		}
 	}
-	for ref := range refs {
-		i := strings.LastIndex(ref, ".")
-		if all[ref[:i]][ref[i+1:]] == "" {
-			return nil, fmt.Errorf("a comment says a field is as %s, which has no doc comment", ref)
+	for field, ref := range refs {
+		i, j := strings.LastIndex(ref, "."), strings.LastIndex(field, ".")
+		text := all[ref[:i]][ref[i+1:]]
+		if text == "" {
+			return nil, fmt.Errorf("%s: its comment says it is as %s, which has no doc comment", field, ref)
 		}
+		all[field[:j]][field[j+1:]] = text
 	}
 	b, err := json.MarshalIndent(all, "", "  ")
 	return append(b, '\n'), err
 }
 
 // readDir adds the exported struct types of the non-test Go files in dir.
-// refs gets the fields that deferring comments send the reader to.
-func readDir(dir, pkg string, all Types, refs map[string]bool) error {
+// refs gets each field whose comment defers, and the field it defers to,
+// as "<package>.<Type>.<Field>"; Generate copies that field's doc.
+func readDir(dir, pkg string, all Types, refs map[string]string) error {
 	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 	if err != nil {
 		return err
@@ -79,7 +82,7 @@ func readDir(dir, pkg string, all Types, refs map[string]bool) error {
 }
 
 // addTypes adds the exported struct types of one type declaration.
-func addTypes(g *ast.GenDecl, pkg string, all Types, refs map[string]bool) {
+func addTypes(g *ast.GenDecl, pkg string, all Types, refs map[string]string) {
 	for _, spec := range g.Specs {
 		ts := spec.(*ast.TypeSpec)
 		st, ok := ts.Type.(*ast.StructType)
@@ -96,7 +99,7 @@ func addTypes(g *ast.GenDecl, pkg string, all Types, refs map[string]bool) {
 				switch m := deferring.FindStringSubmatch(f.Doc.Text()); {
 				case !n.IsExported() || f.Doc == nil:
 				case m != nil:
-					refs[m[1]+"."+n.Name] = true
+					refs[pkg+"."+ts.Name.Name+"."+n.Name] = m[1]
 				default:
 					fields[n.Name] = describe(n.Name, f.Doc.Text())
 				}
@@ -107,9 +110,9 @@ func addTypes(g *ast.GenDecl, pkg string, all Types, refs map[string]bool) {
 }
 
 // deferring is a field's comment that sends the reader to another type's
-// field of the same name ("Port is as clientserver.Args.Port."): the field
-// has no doc of its own here, so the schema's description is that field's.
-var deferring = regexp.MustCompile(`^[A-Z][A-Za-z0-9]* is as ([a-z]+\.[A-Z][A-Za-z0-9]*)\.[A-Z][A-Za-z0-9]*\.\s*$`)
+// field ("Port is as clientserver.Args.Port."): the field's doc, and so its
+// description in the schema, is that field's.
+var deferring = regexp.MustCompile(`^[A-Z][A-Za-z0-9]* is as ([a-z]+\.[A-Z][A-Za-z0-9]*\.[A-Z][A-Za-z0-9]*)\.\s*$`)
 
 // subject is a comment's opening "Name (configKey) is|are " or "Name ".
 var subject = regexp.MustCompile(`^[A-Z][A-Za-z0-9]* (\([A-Za-z]+\) )?((is|are) )?`)

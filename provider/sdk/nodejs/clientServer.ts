@@ -252,7 +252,7 @@ export interface ClientServerArgs {
      */
     backupDeleteOnDestroy?: boolean;
     /**
-     * Encrypts the backups, a secret. When nil, one is generated once and kept stable.
+     * Encrypts the backups, a secret: at least 16 characters on one line. When unset, one is generated once and kept stable.
      */
     backupPassphrase?: pulumi.Input<string | undefined>;
     /**
@@ -288,11 +288,11 @@ export interface ClientServerArgs {
      */
     local?: pulumi.Input<inputs.LocalPlatformArgs | undefined>;
     /**
-     * Turns the server's backups off. They are on by default: full physical backups to the platform's store (host.Stores), each restore-checked (package backup).
+     * Turns the server's backups off. They are on by default: full physical backups to the platform's store (an S3 bucket on AWS, a local S3 gateway on local hosts), each restore-checked.
      */
     noBackups?: boolean;
     /**
-     * The account's password, a secret. When nil, one is generated once and kept stable.
+     * The account's password, a secret. When unset, one is generated once and kept stable.
      */
     password?: pulumi.Input<string | undefined>;
     /**
@@ -312,11 +312,11 @@ export interface ClientServerArgs {
      */
     replicas?: number;
     /**
-     * Fills a new server with the backups in its store before any account or replica is made: latest, a backup's name, time=<RFC 3339>|now (the data to within the recovery point), or gtid=<GTID set> (backup.CheckTarget). It needs BackupPassphrase, the backups' own, and acts once, when the server is new.
+     * Fills a new server with the backups in its store before any account or replica is made: latest, a backup's name, time=<RFC 3339>|now (the data to within the recovery point), or gtid=<GTID set> (as backup.CheckTarget reads them). It needs the backups' own passphrase, and acts once, when the server is new.
      */
     restoreFrom?: string;
     /**
-     * Adds the scratch host that make restore restores onto, RestoreHostName: it may read the backups and write nothing, and the server's MySQL port is not open to it. Off by default; make restore turns it on when the stack has none. It needs backups on.
+     * Adds the scratch host that make restore restores onto, mysql_restore: it may read the backups and write nothing, and the server's MySQL port is not open to it. Off by default; make restore turns it on when the stack has none. It needs backups on.
      */
     restoreHost?: boolean;
     /**
@@ -324,7 +324,7 @@ export interface ClientServerArgs {
      */
     serverName?: string;
     /**
-     * Imports an SSH key (a secret); when nil, one is generated.
+     * Imports an SSH key (a secret); when unset, one is generated.
      */
     sshPrivateKey?: pulumi.Input<string | undefined>;
     /**

@@ -114,7 +114,7 @@ type clientServerArgs struct {
 	Aws *AWSPlatform `pulumi:"aws"`
 	// Removes the store's data with the stack; by default it stays, as a protected bucket would.
 	BackupDeleteOnDestroy *bool `pulumi:"backupDeleteOnDestroy"`
-	// Encrypts the backups, a secret. When nil, one is generated once and kept stable.
+	// Encrypts the backups, a secret: at least 16 characters on one line. When unset, one is generated once and kept stable.
 	BackupPassphrase *string `pulumi:"backupPassphrase"`
 	// Bounds the commits lost with the server, as BackupSchedule's forms (5m by default): the binary logs are archived every half of it.
 	BackupRecoveryPoint *string `pulumi:"backupRecoveryPoint"`
@@ -132,9 +132,9 @@ type clientServerArgs struct {
 	GrantOption *bool `pulumi:"grantOption"`
 	// The local platform's settings.
 	Local *LocalPlatform `pulumi:"local"`
-	// Turns the server's backups off. They are on by default: full physical backups to the platform's store (host.Stores), each restore-checked (package backup).
+	// Turns the server's backups off. They are on by default: full physical backups to the platform's store (an S3 bucket on AWS, a local S3 gateway on local hosts), each restore-checked.
 	NoBackups *bool `pulumi:"noBackups"`
-	// The account's password, a secret. When nil, one is generated once and kept stable.
+	// The account's password, a secret. When unset, one is generated once and kept stable.
 	Password *string `pulumi:"password"`
 	// Where the hosts run: local (network namespaces on the machine that runs the program) or aws (EC2 instances). Required.
 	Platform string `pulumi:"platform"`
@@ -144,13 +144,13 @@ type clientServerArgs struct {
 	Preset *string `pulumi:"preset"`
 	// How many read replicas follow the server, by GTID over TLS: hosts named mysql_replica_1 ... Defaults to 0. Not with the tutorial preset (replication is TLS only).
 	Replicas *int `pulumi:"replicas"`
-	// Fills a new server with the backups in its store before any account or replica is made: latest, a backup's name, time=<RFC 3339>|now (the data to within the recovery point), or gtid=<GTID set> (backup.CheckTarget). It needs BackupPassphrase, the backups' own, and acts once, when the server is new.
+	// Fills a new server with the backups in its store before any account or replica is made: latest, a backup's name, time=<RFC 3339>|now (the data to within the recovery point), or gtid=<GTID set> (as backup.CheckTarget reads them). It needs the backups' own passphrase, and acts once, when the server is new.
 	RestoreFrom *string `pulumi:"restoreFrom"`
-	// Adds the scratch host that make restore restores onto, RestoreHostName: it may read the backups and write nothing, and the server's MySQL port is not open to it. Off by default; make restore turns it on when the stack has none. It needs backups on.
+	// Adds the scratch host that make restore restores onto, mysql_restore: it may read the backups and write nothing, and the server's MySQL port is not open to it. Off by default; make restore turns it on when the stack has none. It needs backups on.
 	RestoreHost *bool `pulumi:"restoreHost"`
 	// The server host's name. Defaults to "mysql_server".
 	ServerName *string `pulumi:"serverName"`
-	// Imports an SSH key (a secret); when nil, one is generated.
+	// Imports an SSH key (a secret); when unset, one is generated.
 	SshPrivateKey *string `pulumi:"sshPrivateKey"`
 	// The imported key's public half (optional check).
 	SshPublicKey *string `pulumi:"sshPublicKey"`
@@ -168,7 +168,7 @@ type ClientServerArgs struct {
 	Aws AWSPlatformPtrInput
 	// Removes the store's data with the stack; by default it stays, as a protected bucket would.
 	BackupDeleteOnDestroy *bool
-	// Encrypts the backups, a secret. When nil, one is generated once and kept stable.
+	// Encrypts the backups, a secret: at least 16 characters on one line. When unset, one is generated once and kept stable.
 	BackupPassphrase pulumi.StringPtrInput
 	// Bounds the commits lost with the server, as BackupSchedule's forms (5m by default): the binary logs are archived every half of it.
 	BackupRecoveryPoint *string
@@ -186,9 +186,9 @@ type ClientServerArgs struct {
 	GrantOption *bool
 	// The local platform's settings.
 	Local LocalPlatformPtrInput
-	// Turns the server's backups off. They are on by default: full physical backups to the platform's store (host.Stores), each restore-checked (package backup).
+	// Turns the server's backups off. They are on by default: full physical backups to the platform's store (an S3 bucket on AWS, a local S3 gateway on local hosts), each restore-checked.
 	NoBackups *bool
-	// The account's password, a secret. When nil, one is generated once and kept stable.
+	// The account's password, a secret. When unset, one is generated once and kept stable.
 	Password pulumi.StringPtrInput
 	// Where the hosts run: local (network namespaces on the machine that runs the program) or aws (EC2 instances). Required.
 	Platform string
@@ -198,13 +198,13 @@ type ClientServerArgs struct {
 	Preset *string
 	// How many read replicas follow the server, by GTID over TLS: hosts named mysql_replica_1 ... Defaults to 0. Not with the tutorial preset (replication is TLS only).
 	Replicas *int
-	// Fills a new server with the backups in its store before any account or replica is made: latest, a backup's name, time=<RFC 3339>|now (the data to within the recovery point), or gtid=<GTID set> (backup.CheckTarget). It needs BackupPassphrase, the backups' own, and acts once, when the server is new.
+	// Fills a new server with the backups in its store before any account or replica is made: latest, a backup's name, time=<RFC 3339>|now (the data to within the recovery point), or gtid=<GTID set> (as backup.CheckTarget reads them). It needs the backups' own passphrase, and acts once, when the server is new.
 	RestoreFrom *string
-	// Adds the scratch host that make restore restores onto, RestoreHostName: it may read the backups and write nothing, and the server's MySQL port is not open to it. Off by default; make restore turns it on when the stack has none. It needs backups on.
+	// Adds the scratch host that make restore restores onto, mysql_restore: it may read the backups and write nothing, and the server's MySQL port is not open to it. Off by default; make restore turns it on when the stack has none. It needs backups on.
 	RestoreHost *bool
 	// The server host's name. Defaults to "mysql_server".
 	ServerName *string
-	// Imports an SSH key (a secret); when nil, one is generated.
+	// Imports an SSH key (a secret); when unset, one is generated.
 	SshPrivateKey pulumi.StringPtrInput
 	// The imported key's public half (optional check).
 	SshPublicKey pulumi.StringPtrInput

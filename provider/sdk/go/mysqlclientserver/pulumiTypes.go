@@ -447,18 +447,23 @@ func (o LocalPlatformPtrOutput) Subnet() pulumi.StringPtrOutput {
 
 // What the stack proved of one replica: its replication channel, the operator's probe of its MySQL port, and a client's read of a row written on the primary.
 type ReplicaProof struct {
-	// Address, LagMs and ReadOnly are the client's read (mysql.ReplicaRead).
-	Address      string `pulumi:"address"`
+	// The replica's address the client read from.
+	Address string `pulumi:"address"`
+	// The replica's GTID position.
 	GtidPosition string `pulumi:"gtidPosition"`
-	LagMs        int    `pulumi:"lagMs"`
+	// The time from the primary's commit returning to the client to the row being read on the replica, in milliseconds.
+	LagMs int `pulumi:"lagMs"`
 	// The operator's probe of the replica's MySQL port.
 	OperatorCheck string `pulumi:"operatorCheck"`
 	// The client that wrote on the primary and read here.
-	ReadBy        string `pulumi:"readBy"`
-	ReadOnly      bool   `pulumi:"readOnly"`
+	ReadBy string `pulumi:"readBy"`
+	// True when the replica refused the client's write as read-only.
+	ReadOnly bool `pulumi:"readOnly"`
+	// The replica's VERSION().
 	ServerVersion string `pulumi:"serverVersion"`
-	// Source, TLSVersion, GTIDPosition and ServerVersion are the replica's channel as last checked (mysql.ReplicaStatus).
-	Source     string `pulumi:"source"`
+	// The primary's address:port.
+	Source string `pulumi:"source"`
+	// The TLS version of a session from the replica to the primary as the replication account, with the channel's CA and verification.
 	TlsVersion string `pulumi:"tlsVersion"`
 }
 
@@ -477,15 +482,17 @@ func (o ReplicaProofOutput) ToReplicaProofOutputWithContext(ctx context.Context)
 	return o
 }
 
-// Address, LagMs and ReadOnly are the client's read (mysql.ReplicaRead).
+// The replica's address the client read from.
 func (o ReplicaProofOutput) Address() pulumi.StringOutput {
 	return o.ApplyT(func(v ReplicaProof) string { return v.Address }).(pulumi.StringOutput)
 }
 
+// The replica's GTID position.
 func (o ReplicaProofOutput) GtidPosition() pulumi.StringOutput {
 	return o.ApplyT(func(v ReplicaProof) string { return v.GtidPosition }).(pulumi.StringOutput)
 }
 
+// The time from the primary's commit returning to the client to the row being read on the replica, in milliseconds.
 func (o ReplicaProofOutput) LagMs() pulumi.IntOutput {
 	return o.ApplyT(func(v ReplicaProof) int { return v.LagMs }).(pulumi.IntOutput)
 }
@@ -500,19 +507,22 @@ func (o ReplicaProofOutput) ReadBy() pulumi.StringOutput {
 	return o.ApplyT(func(v ReplicaProof) string { return v.ReadBy }).(pulumi.StringOutput)
 }
 
+// True when the replica refused the client's write as read-only.
 func (o ReplicaProofOutput) ReadOnly() pulumi.BoolOutput {
 	return o.ApplyT(func(v ReplicaProof) bool { return v.ReadOnly }).(pulumi.BoolOutput)
 }
 
+// The replica's VERSION().
 func (o ReplicaProofOutput) ServerVersion() pulumi.StringOutput {
 	return o.ApplyT(func(v ReplicaProof) string { return v.ServerVersion }).(pulumi.StringOutput)
 }
 
-// Source, TLSVersion, GTIDPosition and ServerVersion are the replica's channel as last checked (mysql.ReplicaStatus).
+// The primary's address:port.
 func (o ReplicaProofOutput) Source() pulumi.StringOutput {
 	return o.ApplyT(func(v ReplicaProof) string { return v.Source }).(pulumi.StringOutput)
 }
 
+// The TLS version of a session from the replica to the primary as the replication account, with the channel's CA and verification.
 func (o ReplicaProofOutput) TlsVersion() pulumi.StringOutput {
 	return o.ApplyT(func(v ReplicaProof) string { return v.TlsVersion }).(pulumi.StringOutput)
 }

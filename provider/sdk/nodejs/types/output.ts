@@ -10,10 +10,16 @@ import * as outputs from "../types/output";
  */
 export interface ReplicaProof {
     /**
-     * Address, LagMs and ReadOnly are the client's read (mysql.ReplicaRead).
+     * The replica's address the client read from.
      */
     address: string;
+    /**
+     * The replica's GTID position.
+     */
     gtidPosition: string;
+    /**
+     * The time from the primary's commit returning to the client to the row being read on the replica, in milliseconds.
+     */
     lagMs: number;
     /**
      * The operator's probe of the replica's MySQL port.
@@ -23,12 +29,21 @@ export interface ReplicaProof {
      * The client that wrote on the primary and read here.
      */
     readBy: string;
+    /**
+     * True when the replica refused the client's write as read-only.
+     */
     readOnly: boolean;
+    /**
+     * The replica's VERSION().
+     */
     serverVersion: string;
     /**
-     * Source, TLSVersion, GTIDPosition and ServerVersion are the replica's channel as last checked (mysql.ReplicaStatus).
+     * The primary's address:port.
      */
     source: string;
+    /**
+     * The TLS version of a session from the replica to the primary as the replication account, with the channel's CA and verification.
+     */
     tlsVersion: string;
 }
 

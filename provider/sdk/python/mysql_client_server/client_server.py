@@ -55,7 +55,7 @@ class ClientServerArgs:
         :param _builtins.bool all_privileges: Grants ALL ON *.* instead of ALL on Database.* only.
         :param pulumi.Input['AWSPlatformArgs'] aws: The aws platform's settings; operatorCidr is required there.
         :param _builtins.bool backup_delete_on_destroy: Removes the store's data with the stack; by default it stays, as a protected bucket would.
-        :param pulumi.Input[_builtins.str] backup_passphrase: Encrypts the backups, a secret. When nil, one is generated once and kept stable.
+        :param pulumi.Input[_builtins.str] backup_passphrase: Encrypts the backups, a secret: at least 16 characters on one line. When unset, one is generated once and kept stable.
         :param _builtins.str backup_recovery_point: Bounds the commits lost with the server, as BackupSchedule's forms (5m by default): the binary logs are archived every half of it.
         :param _builtins.str backup_retention: How long backups are kept, as BackupSchedule's forms. Defaults to 7d.
         :param _builtins.str backup_schedule: How often a full backup is taken: hourly, daily (the default), weekly, a number of days (2d) or a duration (6h).
@@ -64,15 +64,15 @@ class ClientServerArgs:
         :param _builtins.str engine: The database server, mysql or mariadb. Empty: the engine the server already runs, else mysql. Changing it under existing data is refused.
         :param _builtins.bool grant_option: Adds WITH GRANT OPTION.
         :param pulumi.Input['LocalPlatformArgs'] local: The local platform's settings.
-        :param _builtins.bool no_backups: Turns the server's backups off. They are on by default: full physical backups to the platform's store (host.Stores), each restore-checked (package backup).
-        :param pulumi.Input[_builtins.str] password: The account's password, a secret. When nil, one is generated once and kept stable.
+        :param _builtins.bool no_backups: Turns the server's backups off. They are on by default: full physical backups to the platform's store (an S3 bucket on AWS, a local S3 gateway on local hosts), each restore-checked.
+        :param pulumi.Input[_builtins.str] password: The account's password, a secret. When unset, one is generated once and kept stable.
         :param _builtins.int port: The MySQL port. Defaults to 3306.
         :param _builtins.str preset: "secure" (the default) or "tutorial": the seed's shape for learners, with 'donald'@'%', ALL ON *.* WITH GRANT OPTION, mysql_native_password where the server has it, bind 0.0.0.0 and no TLS requirement. SSH from anywhere is the platform's part of it.
         :param _builtins.int replicas: How many read replicas follow the server, by GTID over TLS: hosts named mysql_replica_1 ... Defaults to 0. Not with the tutorial preset (replication is TLS only).
-        :param _builtins.str restore_from: Fills a new server with the backups in its store before any account or replica is made: latest, a backup's name, time=<RFC 3339>|now (the data to within the recovery point), or gtid=<GTID set> (backup.CheckTarget). It needs BackupPassphrase, the backups' own, and acts once, when the server is new.
-        :param _builtins.bool restore_host: Adds the scratch host that make restore restores onto, RestoreHostName: it may read the backups and write nothing, and the server's MySQL port is not open to it. Off by default; make restore turns it on when the stack has none. It needs backups on.
+        :param _builtins.str restore_from: Fills a new server with the backups in its store before any account or replica is made: latest, a backup's name, time=<RFC 3339>|now (the data to within the recovery point), or gtid=<GTID set> (as backup.CheckTarget reads them). It needs the backups' own passphrase, and acts once, when the server is new.
+        :param _builtins.bool restore_host: Adds the scratch host that make restore restores onto, mysql_restore: it may read the backups and write nothing, and the server's MySQL port is not open to it. Off by default; make restore turns it on when the stack has none. It needs backups on.
         :param _builtins.str server_name: The server host's name. Defaults to "mysql_server".
-        :param pulumi.Input[_builtins.str] ssh_private_key: Imports an SSH key (a secret); when nil, one is generated.
+        :param pulumi.Input[_builtins.str] ssh_private_key: Imports an SSH key (a secret); when unset, one is generated.
         :param pulumi.Input[_builtins.str] ssh_public_key: The imported key's public half (optional check).
         :param pulumi.Input[_builtins.str] user_name: The MySQL account the clients log in as. Defaults to "app".
         :param pulumi.Input[_builtins.str] verify_run: Re-runs the proofs when it changes (make verify sets a timestamp); unchanged, they run once, at create.
@@ -179,7 +179,7 @@ class ClientServerArgs:
     @pulumi.getter(name="backupPassphrase")
     def backup_passphrase(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Encrypts the backups, a secret. When nil, one is generated once and kept stable.
+        Encrypts the backups, a secret: at least 16 characters on one line. When unset, one is generated once and kept stable.
         """
         return pulumi.get(self, "backup_passphrase")
 
@@ -287,7 +287,7 @@ class ClientServerArgs:
     @pulumi.getter(name="noBackups")
     def no_backups(self) -> Optional[_builtins.bool]:
         """
-        Turns the server's backups off. They are on by default: full physical backups to the platform's store (host.Stores), each restore-checked (package backup).
+        Turns the server's backups off. They are on by default: full physical backups to the platform's store (an S3 bucket on AWS, a local S3 gateway on local hosts), each restore-checked.
         """
         return pulumi.get(self, "no_backups")
 
@@ -299,7 +299,7 @@ class ClientServerArgs:
     @pulumi.getter
     def password(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The account's password, a secret. When nil, one is generated once and kept stable.
+        The account's password, a secret. When unset, one is generated once and kept stable.
         """
         return pulumi.get(self, "password")
 
@@ -347,7 +347,7 @@ class ClientServerArgs:
     @pulumi.getter(name="restoreFrom")
     def restore_from(self) -> Optional[_builtins.str]:
         """
-        Fills a new server with the backups in its store before any account or replica is made: latest, a backup's name, time=<RFC 3339>|now (the data to within the recovery point), or gtid=<GTID set> (backup.CheckTarget). It needs BackupPassphrase, the backups' own, and acts once, when the server is new.
+        Fills a new server with the backups in its store before any account or replica is made: latest, a backup's name, time=<RFC 3339>|now (the data to within the recovery point), or gtid=<GTID set> (as backup.CheckTarget reads them). It needs the backups' own passphrase, and acts once, when the server is new.
         """
         return pulumi.get(self, "restore_from")
 
@@ -359,7 +359,7 @@ class ClientServerArgs:
     @pulumi.getter(name="restoreHost")
     def restore_host(self) -> Optional[_builtins.bool]:
         """
-        Adds the scratch host that make restore restores onto, RestoreHostName: it may read the backups and write nothing, and the server's MySQL port is not open to it. Off by default; make restore turns it on when the stack has none. It needs backups on.
+        Adds the scratch host that make restore restores onto, mysql_restore: it may read the backups and write nothing, and the server's MySQL port is not open to it. Off by default; make restore turns it on when the stack has none. It needs backups on.
         """
         return pulumi.get(self, "restore_host")
 
@@ -383,7 +383,7 @@ class ClientServerArgs:
     @pulumi.getter(name="sshPrivateKey")
     def ssh_private_key(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        Imports an SSH key (a secret); when nil, one is generated.
+        Imports an SSH key (a secret); when unset, one is generated.
         """
         return pulumi.get(self, "ssh_private_key")
 
@@ -468,7 +468,7 @@ class ClientServer(pulumi.ComponentResource):
         :param _builtins.bool all_privileges: Grants ALL ON *.* instead of ALL on Database.* only.
         :param pulumi.Input[Union['AWSPlatformArgs', 'AWSPlatformArgsDict']] aws: The aws platform's settings; operatorCidr is required there.
         :param _builtins.bool backup_delete_on_destroy: Removes the store's data with the stack; by default it stays, as a protected bucket would.
-        :param pulumi.Input[_builtins.str] backup_passphrase: Encrypts the backups, a secret. When nil, one is generated once and kept stable.
+        :param pulumi.Input[_builtins.str] backup_passphrase: Encrypts the backups, a secret: at least 16 characters on one line. When unset, one is generated once and kept stable.
         :param _builtins.str backup_recovery_point: Bounds the commits lost with the server, as BackupSchedule's forms (5m by default): the binary logs are archived every half of it.
         :param _builtins.str backup_retention: How long backups are kept, as BackupSchedule's forms. Defaults to 7d.
         :param _builtins.str backup_schedule: How often a full backup is taken: hourly, daily (the default), weekly, a number of days (2d) or a duration (6h).
@@ -477,16 +477,16 @@ class ClientServer(pulumi.ComponentResource):
         :param _builtins.str engine: The database server, mysql or mariadb. Empty: the engine the server already runs, else mysql. Changing it under existing data is refused.
         :param _builtins.bool grant_option: Adds WITH GRANT OPTION.
         :param pulumi.Input[Union['LocalPlatformArgs', 'LocalPlatformArgsDict']] local: The local platform's settings.
-        :param _builtins.bool no_backups: Turns the server's backups off. They are on by default: full physical backups to the platform's store (host.Stores), each restore-checked (package backup).
-        :param pulumi.Input[_builtins.str] password: The account's password, a secret. When nil, one is generated once and kept stable.
+        :param _builtins.bool no_backups: Turns the server's backups off. They are on by default: full physical backups to the platform's store (an S3 bucket on AWS, a local S3 gateway on local hosts), each restore-checked.
+        :param pulumi.Input[_builtins.str] password: The account's password, a secret. When unset, one is generated once and kept stable.
         :param _builtins.str platform: Where the hosts run: local (network namespaces on the machine that runs the program) or aws (EC2 instances). Required.
         :param _builtins.int port: The MySQL port. Defaults to 3306.
         :param _builtins.str preset: "secure" (the default) or "tutorial": the seed's shape for learners, with 'donald'@'%', ALL ON *.* WITH GRANT OPTION, mysql_native_password where the server has it, bind 0.0.0.0 and no TLS requirement. SSH from anywhere is the platform's part of it.
         :param _builtins.int replicas: How many read replicas follow the server, by GTID over TLS: hosts named mysql_replica_1 ... Defaults to 0. Not with the tutorial preset (replication is TLS only).
-        :param _builtins.str restore_from: Fills a new server with the backups in its store before any account or replica is made: latest, a backup's name, time=<RFC 3339>|now (the data to within the recovery point), or gtid=<GTID set> (backup.CheckTarget). It needs BackupPassphrase, the backups' own, and acts once, when the server is new.
-        :param _builtins.bool restore_host: Adds the scratch host that make restore restores onto, RestoreHostName: it may read the backups and write nothing, and the server's MySQL port is not open to it. Off by default; make restore turns it on when the stack has none. It needs backups on.
+        :param _builtins.str restore_from: Fills a new server with the backups in its store before any account or replica is made: latest, a backup's name, time=<RFC 3339>|now (the data to within the recovery point), or gtid=<GTID set> (as backup.CheckTarget reads them). It needs the backups' own passphrase, and acts once, when the server is new.
+        :param _builtins.bool restore_host: Adds the scratch host that make restore restores onto, mysql_restore: it may read the backups and write nothing, and the server's MySQL port is not open to it. Off by default; make restore turns it on when the stack has none. It needs backups on.
         :param _builtins.str server_name: The server host's name. Defaults to "mysql_server".
-        :param pulumi.Input[_builtins.str] ssh_private_key: Imports an SSH key (a secret); when nil, one is generated.
+        :param pulumi.Input[_builtins.str] ssh_private_key: Imports an SSH key (a secret); when unset, one is generated.
         :param pulumi.Input[_builtins.str] ssh_public_key: The imported key's public half (optional check).
         :param pulumi.Input[_builtins.str] user_name: The MySQL account the clients log in as. Defaults to "app".
         :param pulumi.Input[_builtins.str] verify_run: Re-runs the proofs when it changes (make verify sets a timestamp); unchanged, they run once, at create.

@@ -65,10 +65,15 @@ class ReplicaProof(dict):
         """
         What the stack proved of one replica: its replication channel, the operator's probe of its MySQL port, and a client's read of a row written on the primary.
 
-        :param _builtins.str address: Address, LagMs and ReadOnly are the client's read (mysql.ReplicaRead).
+        :param _builtins.str address: The replica's address the client read from.
+        :param _builtins.str gtid_position: The replica's GTID position.
+        :param _builtins.int lag_ms: The time from the primary's commit returning to the client to the row being read on the replica, in milliseconds.
         :param _builtins.str operator_check: The operator's probe of the replica's MySQL port.
         :param _builtins.str read_by: The client that wrote on the primary and read here.
-        :param _builtins.str source: Source, TLSVersion, GTIDPosition and ServerVersion are the replica's channel as last checked (mysql.ReplicaStatus).
+        :param _builtins.bool read_only: True when the replica refused the client's write as read-only.
+        :param _builtins.str server_version: The replica's VERSION().
+        :param _builtins.str source: The primary's address:port.
+        :param _builtins.str tls_version: The TLS version of a session from the replica to the primary as the replication account, with the channel's CA and verification.
         """
         pulumi.set(__self__, "address", address)
         pulumi.set(__self__, "gtid_position", gtid_position)
@@ -84,18 +89,24 @@ class ReplicaProof(dict):
     @pulumi.getter
     def address(self) -> _builtins.str:
         """
-        Address, LagMs and ReadOnly are the client's read (mysql.ReplicaRead).
+        The replica's address the client read from.
         """
         return pulumi.get(self, "address")
 
     @_builtins.property
     @pulumi.getter(name="gtidPosition")
     def gtid_position(self) -> _builtins.str:
+        """
+        The replica's GTID position.
+        """
         return pulumi.get(self, "gtid_position")
 
     @_builtins.property
     @pulumi.getter(name="lagMs")
     def lag_ms(self) -> _builtins.int:
+        """
+        The time from the primary's commit returning to the client to the row being read on the replica, in milliseconds.
+        """
         return pulumi.get(self, "lag_ms")
 
     @_builtins.property
@@ -117,24 +128,33 @@ class ReplicaProof(dict):
     @_builtins.property
     @pulumi.getter(name="readOnly")
     def read_only(self) -> _builtins.bool:
+        """
+        True when the replica refused the client's write as read-only.
+        """
         return pulumi.get(self, "read_only")
 
     @_builtins.property
     @pulumi.getter(name="serverVersion")
     def server_version(self) -> _builtins.str:
+        """
+        The replica's VERSION().
+        """
         return pulumi.get(self, "server_version")
 
     @_builtins.property
     @pulumi.getter
     def source(self) -> _builtins.str:
         """
-        Source, TLSVersion, GTIDPosition and ServerVersion are the replica's channel as last checked (mysql.ReplicaStatus).
+        The primary's address:port.
         """
         return pulumi.get(self, "source")
 
     @_builtins.property
     @pulumi.getter(name="tlsVersion")
     def tls_version(self) -> _builtins.str:
+        """
+        The TLS version of a session from the replica to the primary as the replication account, with the channel's CA and verification.
+        """
         return pulumi.get(self, "tls_version")
 
 
