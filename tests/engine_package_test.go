@@ -200,14 +200,20 @@ func (c *consumer) deployAndDestroy() (up, destroy time.Duration) {
 		assert.NotEmpty(t, v, k)
 		assert.NotContains(t, state, v, "%s in the state in plain text", k)
 	}
-	start = time.Now()
+	return up, c.destroy()
+}
+
+// destroy destroys the stack and checks that nothing is left; it returns
+// how long it took.
+func (c *consumer) destroy() time.Duration {
+	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), opTimeout)
 	defer cancel()
-	_, err = c.stack.Destroy(ctx, optdestroy.ProgressStreams(testWriter(t)))
-	require.NoError(t, err)
-	destroy = time.Since(start)
-	assert.Empty(t, c.local.leftovers(), "destroy leaves nothing")
-	return up, destroy
+	_, err := c.stack.Destroy(ctx, optdestroy.ProgressStreams(testWriter(c.t)))
+	require.NoError(c.t, err)
+	took := time.Since(start)
+	assert.Empty(c.t, c.local.leftovers(), "destroy leaves nothing")
+	return took
 }
 
 // proveConsumerOutputs checks what the ClientServer's outputs say: each of
@@ -275,6 +281,18 @@ func TestRealEnginePackageFromYAML(t *testing.T) {
 func TestRealEnginePackageFromTypeScript(t *testing.T) {
 	start := time.Now()
 	path := packagePlugin(t)
+	c := newConsumer(t, path, "package-ts", "10.213.225.0/24", map[string]string{})
+	c.installNodejsSDK()
+	t.Logf("the plugin, the SDK and npm install: %s", time.Since(start).Round(time.Second))
+	up, destroy := c.deployAndDestroy()
+	t.Logf("TypeScript consumer: up %s, destroy %s", up.Round(time.Second), destroy.Round(time.Second))
+}
+
+// installNodejsSDK builds and packs the TypeScript SDK (make sdk-nodejs)
+// and npm-installs it, with @pulumi/pulumi from the npm registry, into the
+// program's directory.
+func (c *consumer) installNodejsSDK() {
+	t := c.t
 	if _, err := exec.LookPath("npm"); err != nil {
 		require.NotEqual(t, "true", os.Getenv("CI"), "npm is missing (CI never skips)")
 		t.Skip("npm is missing: install Node.js 20 and npm")
@@ -284,14 +302,10 @@ func TestRealEnginePackageFromTypeScript(t *testing.T) {
 	out, err := pack.CombinedOutput()
 	require.NoError(t, err, "make sdk-nodejs: %s", out)
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	c := newConsumer(t, path, "package-ts", "10.213.225.0/24", map[string]string{})
 	tarball := filepath.Join(repoRoot(t), lines[len(lines)-1])
 	require.FileExists(t, tarball, "make sdk-nodejs printed %q", out)
 	npm := exec.Command("npm", "install", "--no-audit", "--no-fund", "--loglevel=error", tarball)
 	npm.Dir = c.dir
 	b, err := npm.CombinedOutput()
 	require.NoError(t, err, "npm install: %s", b)
-	t.Logf("the plugin, the SDK and npm install: %s", time.Since(start).Round(time.Second))
-	up, destroy := c.deployAndDestroy()
-	t.Logf("TypeScript consumer: up %s, destroy %s", up.Round(time.Second), destroy.Round(time.Second))
 }

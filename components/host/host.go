@@ -65,7 +65,9 @@ type Host struct {
 	// HostKey pins the host's SSH host key (authorized_keys form) when the
 	// platform knows it; empty means the key is not pinned.
 	HostKey pulumi.StringOutput
-	// Ready is the resource that must exist before anything runs on the host.
+	// Ready is the resource that must exist before anything runs on the host;
+	// nil for a host that exists before the program (one given as an input,
+	// which its outputs' dependencies order).
 	Ready pulumi.Resource
 	// ProbeTimeout is how many seconds a TCP probe of the host waits for an
 	// answer before it counts the connection as dropped: a bound well above
@@ -98,6 +100,15 @@ func (h *Host) Shared(key string, create func() (pulumi.Resource, error)) (pulum
 	}
 	h.shared[key] = r
 	return r, nil
+}
+
+// After is what a command on the host waits for: Ready, when the host has
+// one, and more.
+func (h *Host) After(more ...pulumi.Resource) []pulumi.Resource {
+	if h.Ready == nil {
+		return more
+	}
+	return append([]pulumi.Resource{h.Ready}, more...)
 }
 
 // DefaultProbeTimeout is ProbeTimeout for hosts across a network of unknown

@@ -6,6 +6,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mysql-client-server/mysql-client-server/components/internal/validate"
 )
 
 // Limits MySQL 8.0 and MariaDB both accept.
@@ -103,3 +105,7 @@ func checked(field string, in pulumi.StringInput, check func(string) error) (pul
 		return s, nil
 	}).(pulumi.StringOutput), nil
 }
+
+// ValidatePort checks the port a server listens on (ServerArgs.Port), for a
+// component that opens it before the server exists.
+func ValidatePort(p int) error { return validate.MySQLPort(p) }

@@ -146,11 +146,17 @@ var platformInputs = map[string]string{
 // ("localSubnet: ..." becomes "ClientServerArgs.Local.Subnet: ..."); other
 // errors already name their ClientServerArgs field.
 func platformError(err error) error {
-	key, rest, ok := strings.Cut(err.Error(), ": ")
-	if field, known := platformInputs[key]; ok && known {
-		return fmt.Errorf("ClientServerArgs.%s: %s", field, rest)
+	for key, field := range platformInputs {
+		if rest, ok := cutKey(err, key); ok {
+			return fmt.Errorf("ClientServerArgs.%s: %s", field, rest)
+		}
 	}
 	return err
+}
+
+// cutKey is the rest of err after "key: ", when err starts so.
+func cutKey(err error, key string) (string, bool) {
+	return strings.CutPrefix(err.Error(), key+": ")
 }
 
 // args turns the inputs into clientserver.Args.

@@ -42,7 +42,24 @@ var schemaObjects = []described{
 	{token: Name + ":mysql:ClientProof", inputs: []reflect.Type{reflect.TypeFor[mysql.ClientProof]()}},
 	{token: Name + ":index:ReplicaProof", inputs: []reflect.Type{reflect.TypeFor[clientserver.ReplicaProof]()}},
 	{token: Name + ":backup:Proof", inputs: []reflect.Type{reflect.TypeFor[backup.Proof]()}},
+	{token: LocalHostsType, inputs: []reflect.Type{reflect.TypeFor[LocalHostsArgs](), reflect.TypeFor[local.Platform]()},
+		outputs: []reflect.Type{reflect.TypeFor[LocalHosts]()}},
+	{token: Name + ":host:Host", inputs: []reflect.Type{reflect.TypeFor[Host]()}},
+	{token: mysql.ServerType, inputs: []reflect.Type{reflect.TypeFor[ServerArgs](), reflect.TypeFor[mysql.ServerArgs]()},
+		outputs: []reflect.Type{reflect.TypeFor[mysql.Server]()}},
+	{token: mysql.ClientType, inputs: []reflect.Type{reflect.TypeFor[ClientArgs](), reflect.TypeFor[mysql.ClientArgs]()},
+		outputs: []reflect.Type{reflect.TypeFor[mysql.Client]()}},
+	{token: mysql.UserType, inputs: []reflect.Type{reflect.TypeFor[UserArgs](), reflect.TypeFor[mysql.UserArgs]()},
+		outputs: []reflect.Type{reflect.TypeFor[mysql.User]()}},
+	{token: mysql.ReplicaType, inputs: []reflect.Type{reflect.TypeFor[ReplicaArgs](), reflect.TypeFor[mysql.ReplicaArgs]()},
+		outputs: []reflect.Type{reflect.TypeFor[mysql.Replica]()}},
+	{token: Name + ":mysql:ReplicaStatus", inputs: []reflect.Type{reflect.TypeFor[mysql.ReplicaStatus]()}},
 }
+
+// localRef is how infer writes a reference to a resource of this package
+// that a field's type= tag names (a resource of the Go library, of another
+// module), and localResource what it is in the schema.
+const localRef, localResource = `"///schema.json#/resources/:`, `"#/resources/` + Name + `:`
 
 // describe makes prov's schema carry the Go doc comments as descriptions.
 func describe(prov p.Provider) p.Provider {
@@ -65,6 +82,7 @@ func describe(prov p.Provider) p.Provider {
 // applyDocs sets the descriptions of schemaObjects in the schema text.
 func applyDocs(schema string, d docs.Types) (string, error) {
 	var s map[string]any
+	schema = strings.ReplaceAll(schema, localRef, localResource)
 	if err := json.Unmarshal([]byte(schema), &s); err != nil {
 		return "", err
 	}

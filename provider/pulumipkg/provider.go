@@ -9,6 +9,8 @@ import (
 	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
+
+	"github.com/mysql-client-server/mysql-client-server/components/mysql"
 )
 
 // Name is the package's name, and so its type tokens' first part.
@@ -35,12 +37,29 @@ func Provider() (p.Provider, error) {
 		// The library's packages are the schema's modules: clientserver's
 		// types are the package's index, as clientserver.Type says.
 		WithModuleMap(map[tokens.ModuleName]tokens.ModuleName{"clientserver": "index", "pulumipkg": "index"}).
-		WithComponents(infer.ComponentF(NewClientServer)).
+		WithComponents(infer.ComponentF(NewClientServer), infer.ComponentF(NewLocalHosts),
+			as(mysql.ServerType, infer.ComponentF(NewServer)), as(mysql.ClientType, infer.ComponentF(NewClient)),
+			as(mysql.UserType, infer.ComponentF(NewUser)), as(mysql.ReplicaType, infer.ComponentF(NewReplica))).
 		Build()
 	if err != nil {
 		return p.Provider{}, err
 	}
 	return describe(prov), nil
+}
+
+// tokened is a component served under the token its Go library registers
+// it with, which infer cannot read off a type of another module.
+type tokened struct {
+	infer.InferredComponent
+	token tokens.Type
+}
+
+// GetToken is the library's token.
+func (t tokened) GetToken() (tokens.Type, error) { return t.token, nil }
+
+// as serves c under token.
+func as(token string, c infer.InferredComponent) infer.InferredComponent {
+	return tokened{InferredComponent: c, token: tokens.Type(token)}
 }
 
 // goImportPath is where the generated Go SDK lives in this repository.

@@ -1,6 +1,8 @@
 package pulumipkg
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
@@ -32,4 +34,16 @@ func value(ctx *pulumi.Context, in pulumi.StringInput) *string {
 		return nil
 	}
 	return &s
+}
+
+// checkSecret applies rule to a building block's secret input, when its
+// value is known, before anything is created; the error names field and
+// never the value.
+func checkSecret(field string, ctx *pulumi.Context, in pulumi.StringInput, rule func(string) error) error {
+	if v := value(ctx, in); v != nil {
+		if err := rule(*v); err != nil {
+			return fmt.Errorf("%s: %w", field, err)
+		}
+	}
+	return nil
 }

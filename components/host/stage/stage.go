@@ -101,7 +101,7 @@ func (s *Set) Program() string {
 // messages and its diagnosis, not the script.
 func (s *Set) Stage(ctx *pulumi.Context, parent pulumi.Resource, h *host.Host) (pulumi.Resource, error) {
 	return h.Shared(s.Dir, func() (pulumi.Resource, error) {
-		opts := []pulumi.ResourceOption{pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{h.Ready})}
+		opts := []pulumi.ResourceOption{pulumi.Parent(parent), pulumi.DependsOn(h.After())}
 		if s.Was != nil {
 			opts = append(opts, s.Was(h))
 		}
@@ -126,7 +126,7 @@ func (s *Set) Command(ctx *pulumi.Context, parent pulumi.Resource, name string, 
 	}
 	args.Connection = h.Connection()
 	args.AddPreviousOutputInEnv = pulumi.BoolPtr(false)
-	opts = append(opts, pulumi.Parent(parent), pulumi.DependsOn([]pulumi.Resource{h.Ready, staged}))
+	opts = append(opts, pulumi.Parent(parent), pulumi.DependsOn(h.After(staged)))
 	return remote.NewCommand(ctx, name, args, opts...)
 }
 

@@ -23,6 +23,7 @@ var Sources = map[string]string{
 	"aws":          "components/aws",
 	"mysql":        "components/mysql",
 	"backup":       "components/backup",
+	"host":         "components/host",
 	"pulumipkg":    "provider/pulumipkg",
 }
 

@@ -17,9 +17,13 @@ utilities.lazyLoad(exports, ["Provider"], () => require("./provider"));
 
 
 // Export sub-modules:
+import * as local from "./local";
+import * as mysql from "./mysql";
 import * as types from "./types";
 
 export {
+    local,
+    mysql,
     types,
 };
 

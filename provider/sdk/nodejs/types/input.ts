@@ -60,5 +60,37 @@ export interface LocalPlatformArgs {
 export namespace backup {
 }
 
+export namespace host {
+    /**
+     * A machine the components reach over SSH, as a value a program passes from the component that made it (local:Hosts) to the components that configure it (MySQLServer, MySQLClient, MySQLReplica). Any machine with sshd and the engine's packages will do.
+     */
+    export interface HostArgs {
+        /**
+         * Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.
+         */
+        hostKey?: pulumi.Input<string | undefined>;
+        /**
+         * The address other hosts of the stack use for it.
+         */
+        privateAddress: pulumi.Input<string>;
+        /**
+         * The SSH private key for User. It is a Pulumi secret.
+         */
+        privateKey: pulumi.Input<string>;
+        /**
+         * The address the operator's SSH connection uses.
+         */
+        publicAddress: pulumi.Input<string>;
+        /**
+         * The TCP port of the host's sshd. Defaults to 22.
+         */
+        sshPort?: pulumi.Input<number | undefined>;
+        /**
+         * The OS user the components log in as: root, or a user that may sudo. Defaults to root.
+         */
+        user?: pulumi.Input<string | undefined>;
+    }
+}
+
 export namespace mysql {
 }

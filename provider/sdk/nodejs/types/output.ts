@@ -100,6 +100,39 @@ export namespace backup {
 
 }
 
+export namespace host {
+    /**
+     * A machine the components reach over SSH, as a value a program passes from the component that made it (local:Hosts) to the components that configure it (MySQLServer, MySQLClient, MySQLReplica). Any machine with sshd and the engine's packages will do.
+     */
+    export interface Host {
+        /**
+         * Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.
+         */
+        hostKey?: string;
+        /**
+         * The address other hosts of the stack use for it.
+         */
+        privateAddress: string;
+        /**
+         * The SSH private key for User. It is a Pulumi secret.
+         */
+        privateKey: string;
+        /**
+         * The address the operator's SSH connection uses.
+         */
+        publicAddress: string;
+        /**
+         * The TCP port of the host's sshd. Defaults to 22.
+         */
+        sshPort?: number;
+        /**
+         * The OS user the components log in as: root, or a user that may sudo. Defaults to root.
+         */
+        user?: string;
+    }
+
+}
+
 export namespace mysql {
     /**
      * What Verify measured on a client's login.
@@ -123,6 +156,28 @@ export namespace mysql {
         serverVersion: string;
         /**
          * The session's TLS version, empty for plaintext.
+         */
+        tlsVersion: string;
+    }
+
+    /**
+     * What replica-start.sh reports.
+     */
+    export interface ReplicaStatus {
+        /**
+         * The replica's GTID position.
+         */
+        gtidPosition: string;
+        /**
+         * The replica's VERSION().
+         */
+        serverVersion: string;
+        /**
+         * The primary's address:port.
+         */
+        source: string;
+        /**
+         * The TLS version of a session from the replica to the primary as the replication account, with the channel's CA and verification.
          */
         tlsVersion: string;
     }

@@ -15,10 +15,16 @@ from . import outputs
 if typing.TYPE_CHECKING:
     import mysql_client_server.backup as __backup
     backup = __backup
+    import mysql_client_server.host as __host
+    host = __host
+    import mysql_client_server.local as __local
+    local = __local
     import mysql_client_server.mysql as __mysql
     mysql = __mysql
 else:
     backup = _utilities.lazy_import('mysql_client_server.backup')
+    host = _utilities.lazy_import('mysql_client_server.host')
+    local = _utilities.lazy_import('mysql_client_server.local')
     mysql = _utilities.lazy_import('mysql_client_server.mysql')
 
 _utilities.register(
@@ -30,6 +36,25 @@ _utilities.register(
   "fqn": "mysql_client_server",
   "classes": {
    "mysql-client-server:index:ClientServer": "ClientServer"
+  }
+ },
+ {
+  "pkg": "mysql-client-server",
+  "mod": "local",
+  "fqn": "mysql_client_server.local",
+  "classes": {
+   "mysql-client-server:local:Hosts": "Hosts"
+  }
+ },
+ {
+  "pkg": "mysql-client-server",
+  "mod": "mysql",
+  "fqn": "mysql_client_server.mysql",
+  "classes": {
+   "mysql-client-server:mysql:MySQLClient": "MySQLClient",
+   "mysql-client-server:mysql:MySQLReplica": "MySQLReplica",
+   "mysql-client-server:mysql:MySQLServer": "MySQLServer",
+   "mysql-client-server:mysql:MySQLUser": "MySQLUser"
   }
  }
 ]

@@ -87,7 +87,55 @@ func (o ClientProofMapOutput) MapIndex(k pulumi.StringInput) ClientProofOutput {
 	}).(ClientProofOutput)
 }
 
+// What replica-start.sh reports.
+type ReplicaStatus struct {
+	// The replica's GTID position.
+	GtidPosition string `pulumi:"gtidPosition"`
+	// The replica's VERSION().
+	ServerVersion string `pulumi:"serverVersion"`
+	// The primary's address:port.
+	Source string `pulumi:"source"`
+	// The TLS version of a session from the replica to the primary as the replication account, with the channel's CA and verification.
+	TlsVersion string `pulumi:"tlsVersion"`
+}
+
+// What replica-start.sh reports.
+type ReplicaStatusOutput struct{ *pulumi.OutputState }
+
+func (ReplicaStatusOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ReplicaStatus)(nil)).Elem()
+}
+
+func (o ReplicaStatusOutput) ToReplicaStatusOutput() ReplicaStatusOutput {
+	return o
+}
+
+func (o ReplicaStatusOutput) ToReplicaStatusOutputWithContext(ctx context.Context) ReplicaStatusOutput {
+	return o
+}
+
+// The replica's GTID position.
+func (o ReplicaStatusOutput) GtidPosition() pulumi.StringOutput {
+	return o.ApplyT(func(v ReplicaStatus) string { return v.GtidPosition }).(pulumi.StringOutput)
+}
+
+// The replica's VERSION().
+func (o ReplicaStatusOutput) ServerVersion() pulumi.StringOutput {
+	return o.ApplyT(func(v ReplicaStatus) string { return v.ServerVersion }).(pulumi.StringOutput)
+}
+
+// The primary's address:port.
+func (o ReplicaStatusOutput) Source() pulumi.StringOutput {
+	return o.ApplyT(func(v ReplicaStatus) string { return v.Source }).(pulumi.StringOutput)
+}
+
+// The TLS version of a session from the replica to the primary as the replication account, with the channel's CA and verification.
+func (o ReplicaStatusOutput) TlsVersion() pulumi.StringOutput {
+	return o.ApplyT(func(v ReplicaStatus) string { return v.TlsVersion }).(pulumi.StringOutput)
+}
+
 func init() {
 	pulumi.RegisterOutputType(ClientProofOutput{})
 	pulumi.RegisterOutputType(ClientProofMapOutput{})
+	pulumi.RegisterOutputType(ReplicaStatusOutput{})
 }

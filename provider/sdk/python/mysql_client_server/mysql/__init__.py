@@ -5,4 +5,9 @@
 import builtins as _builtins
 from .. import _utilities
 import typing
+# Export this package's modules as members:
+from .my_sql_client import *
+from .my_sql_replica import *
+from .my_sql_server import *
+from .my_sqluser import *
 from . import outputs

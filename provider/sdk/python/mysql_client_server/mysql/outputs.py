@@ -16,6 +16,7 @@ from .. import _utilities
 
 __all__ = [
     'ClientProof',
+    'ReplicaStatus',
 ]
 
 @pulumi.output_type
@@ -104,6 +105,83 @@ class ClientProof(dict):
     def tls_version(self) -> _builtins.str:
         """
         The session's TLS version, empty for plaintext.
+        """
+        return pulumi.get(self, "tls_version")
+
+
+@pulumi.output_type
+class ReplicaStatus(dict):
+    """
+    What replica-start.sh reports.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "gtidPosition":
+            suggest = "gtid_position"
+        elif key == "serverVersion":
+            suggest = "server_version"
+        elif key == "tlsVersion":
+            suggest = "tls_version"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in ReplicaStatus. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        ReplicaStatus.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        ReplicaStatus.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 gtid_position: _builtins.str,
+                 server_version: _builtins.str,
+                 source: _builtins.str,
+                 tls_version: _builtins.str):
+        """
+        What replica-start.sh reports.
+
+        :param _builtins.str gtid_position: The replica's GTID position.
+        :param _builtins.str server_version: The replica's VERSION().
+        :param _builtins.str source: The primary's address:port.
+        :param _builtins.str tls_version: The TLS version of a session from the replica to the primary as the replication account, with the channel's CA and verification.
+        """
+        pulumi.set(__self__, "gtid_position", gtid_position)
+        pulumi.set(__self__, "server_version", server_version)
+        pulumi.set(__self__, "source", source)
+        pulumi.set(__self__, "tls_version", tls_version)
+
+    @_builtins.property
+    @pulumi.getter(name="gtidPosition")
+    def gtid_position(self) -> _builtins.str:
+        """
+        The replica's GTID position.
+        """
+        return pulumi.get(self, "gtid_position")
+
+    @_builtins.property
+    @pulumi.getter(name="serverVersion")
+    def server_version(self) -> _builtins.str:
+        """
+        The replica's VERSION().
+        """
+        return pulumi.get(self, "server_version")
+
+    @_builtins.property
+    @pulumi.getter
+    def source(self) -> _builtins.str:
+        """
+        The primary's address:port.
+        """
+        return pulumi.get(self, "source")
+
+    @_builtins.property
+    @pulumi.getter(name="tlsVersion")
+    def tls_version(self) -> _builtins.str:
+        """
+        The TLS version of a session from the replica to the primary as the replication account, with the channel's CA and verification.
         """
         return pulumi.get(self, "tls_version")
 

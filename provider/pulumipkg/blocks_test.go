@@ -1,0 +1,151 @@
+package pulumipkg
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/mysql-client-server/mysql-client-server/components/mysql"
+)
+
+// aHost is a Host a platform could have made.
+var aHost = Host{PublicAddress: "10.213.99.10", PrivateAddress: "10.213.99.10", PrivateKey: "a key"}
+
+func hostOutput(h Host) HostOutput { return pulumi.ToOutput(h).(HostOutput) }
+
+func TestBlocksRefuseBadInputsNamingTheInput(t *testing.T) {
+	short := pulumi.ToSecret(pulumi.String("short")).(pulumi.StringOutput)
+	for _, c := range []struct {
+		name string
+		new  func(ctx *pulumi.Context) error
+		want string
+	}{
+		{"a client name", func(ctx *pulumi.Context) error {
+			_, err := NewLocalHosts(ctx, "db", LocalHostsArgs{Clients: []string{"bad name"}})
+			return err
+		}, `LocalHostsArgs.Clients[0]: "bad name": expected a letter`},
+		{"the server's name", func(ctx *pulumi.Context) error {
+			_, err := NewLocalHosts(ctx, "db", LocalHostsArgs{ServerName: "9"})
+			return err
+		}, `LocalHostsArgs.ServerName: "9": expected a letter`},
+		{"too many replicas", func(ctx *pulumi.Context) error {
+			_, err := NewLocalHosts(ctx, "db", LocalHostsArgs{Replicas: 17})
+			return err
+		}, "LocalHostsArgs.Replicas: 17: expected a whole number from 0 to 16"},
+		{"a privileged port", func(ctx *pulumi.Context) error {
+			_, err := NewLocalHosts(ctx, "db", LocalHostsArgs{Port: 80})
+			return err
+		}, "LocalHostsArgs.Port: 80: expected a TCP port 1024-65535"},
+		{"a subnet", func(ctx *pulumi.Context) error {
+			_, err := NewLocalHosts(ctx, "db", LocalHostsArgs{Subnet: "10.213.0.0/33"})
+			return err
+		}, "LocalHostsArgs.Subnet: "},
+		{"an engine", func(ctx *pulumi.Context) error {
+			_, err := NewServer(ctx, "srv", ServerArgs{Host: hostOutput(aHost), Engine: "postgres"})
+			return err
+		}, `ServerArgs.Engine: "postgres" is not an engine: expected mysql or mariadb`},
+		{"a short password", func(ctx *pulumi.Context) error {
+			_, err := NewUser(ctx, "u", UserArgs{Password: short})
+			return err
+		}, "UserArgs.Password: is too short: expected at least 12 characters"},
+		{"a replica's short password", func(ctx *pulumi.Context) error {
+			_, err := NewReplica(ctx, "r", ReplicaArgs{Host: hostOutput(aHost), Password: short})
+			return err
+		}, "ReplicaArgs.Password: is too short"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var registered int
+			err := pulumi.RunErr(func(ctx *pulumi.Context) error { return c.new(ctx) },
+				pulumi.WithMocks("p", "s", counting{&registered}))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.NotContains(t, err.Error(), "short\"", "the secret's value")
+			assert.Zero(t, registered, "created before the error")
+		})
+	}
+}
+
+// counting mocks count the resources registered.
+type counting struct{ n *int }
+
+func (c counting) NewResource(a pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	*c.n++
+	return mocks{}.NewResource(a)
+}
+
+func (counting) Call(a pulumi.MockCallArgs) (resource.PropertyMap, error) { return mocks{}.Call(a) }
+
+// TestAHostWithoutAnAddressFailsTheRun: a Host a map did not hold (a null
+// from a program's index) fails, naming the input, and never shows the key.
+func TestAHostWithoutAnAddressFailsTheRun(t *testing.T) {
+	err := run(t, func(ctx *pulumi.Context) error {
+		_, err := NewServer(ctx, "srv", ServerArgs{Host: hostOutput(Host{PrivateKey: "the-key"})})
+		return err
+	})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "ServerArgs.Host: has no publicAddress, privateAddress or privateKey")
+	assert.NotContains(t, err.Error(), "the-key")
+}
+
+// TestAServerIsFoundByItsURN: a MySQLServer passed by reference is the
+// server made in this process; another resource, or one not made here, is
+// refused.
+func TestAServerIsFoundByItsURN(t *testing.T) {
+	var made *mysql.Server
+	require.NoError(t, pulumi.RunErr(func(ctx *pulumi.Context) error {
+		s, err := NewServer(ctx, "srv", ServerArgs{Host: hostOutput(aHost)})
+		made = s
+		return err
+	}, pulumi.WithMocks("p", "s", installs{ca: selfSigned(t)})))
+	var urn string
+	servers.Range(func(k, v any) bool {
+		if v.(*mysql.Server) == made {
+			urn = k.(string)
+		}
+		return urn == ""
+	})
+	require.True(t, strings.HasSuffix(urn, "::srv"), "the server's URN: %q", urn)
+	got, err := serverModule{}.Construct(nil, "srv", mysql.ServerType, urn)
+	require.NoError(t, err)
+	assert.Same(t, made, got)
+	_, err = serverModule{}.Construct(nil, "other", mysql.ServerType, urn+"-other")
+	assert.ErrorContains(t, err, "not made in this deployment")
+	_, err = serverModule{}.Construct(nil, "u", mysql.UserType, urn)
+	assert.ErrorContains(t, err, "only a "+mysql.ServerType+" may be passed here")
+}
+
+// installs mocks answer each remote command as the server install does: a
+// version, the certificate's expiry and the CA.
+type installs struct{ ca string }
+
+func (m installs) NewResource(a pulumi.MockResourceArgs) (string, resource.PropertyMap, error) {
+	out := a.Inputs.Copy()
+	if a.TypeToken == "command:remote:Command" {
+		out["stdout"] = resource.NewStringProperty("9.7.4\ncertificate-expires: 2029-01-01T00:00:00Z\n" + m.ca)
+	}
+	return a.Name + "-id", out, nil
+}
+
+func (installs) Call(a pulumi.MockCallArgs) (resource.PropertyMap, error) { return mocks{}.Call(a) }
+
+// selfSigned is a CA certificate, PEM.
+func selfSigned(t *testing.T) string {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), NotBefore: time.Now(), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	require.NoError(t, err)
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}

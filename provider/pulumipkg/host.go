@@ -1,0 +1,101 @@
+package pulumipkg
+
+import (
+	"fmt"
+	"reflect"
+
+	"github.com/pulumi/pulumi-go-provider/infer"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+
+	"github.com/mysql-client-server/mysql-client-server/components/host"
+)
+
+// Host is a machine the components reach over SSH, as a value a program
+// passes from the component that made it (local:Hosts) to the components
+// that configure it (MySQLServer, MySQLClient, MySQLReplica). Any machine
+// with sshd and the engine's packages will do.
+type Host struct {
+	// PublicAddress is as host.Host.PublicAddress.
+	PublicAddress string `pulumi:"publicAddress"`
+	// PrivateAddress is as host.Host.PrivateAddress.
+	PrivateAddress string `pulumi:"privateAddress"`
+	// SSHPort is the TCP port of the host's sshd. Defaults to 22.
+	SSHPort int `pulumi:"sshPort,optional"`
+	// User is the OS user the components log in as: root, or a user that
+	// may sudo. Defaults to root.
+	User string `pulumi:"user,optional"`
+	// PrivateKey is as host.Host.PrivateKey.
+	PrivateKey string `pulumi:"privateKey" provider:"secret"`
+	// HostKey is as host.Host.HostKey.
+	HostKey string `pulumi:"hostKey,optional"`
+}
+
+// Annotate gives Host the token of the library's host package, which the
+// SDKs' local and mysql modules both import.
+func (*Host) Annotate(a infer.Annotator) { a.SetToken("host", "Host") }
+
+// HostOutput is a Host that a resource makes.
+type HostOutput struct{ *pulumi.OutputState }
+
+// ElementType is Host.
+func (HostOutput) ElementType() reflect.Type { return reflect.TypeFor[Host]() }
+
+// HostMapOutput is Hosts by name, which a resource makes.
+type HostMapOutput struct{ *pulumi.OutputState }
+
+// ElementType is map[string]Host.
+func (HostMapOutput) ElementType() reflect.Type { return reflect.TypeFor[map[string]Host]() }
+
+func init() {
+	pulumi.RegisterOutputType(HostOutput{})
+	pulumi.RegisterOutputType(HostMapOutput{})
+}
+
+// toHost is the library's Host named name for in, which a program passed as
+// the input field names: it is ready when in resolves (the resources that
+// made it are in its dependencies), so it has no Ready of its own. A Host
+// without an address or a key (a name that is not in a map of them) fails
+// the run before anything runs on it.
+func toHost(field, name string, role host.Role, engine string, in HostOutput) *host.Host {
+	in = in.ApplyT(func(h Host) (Host, error) {
+		if h.PublicAddress == "" || h.PrivateAddress == "" || h.PrivateKey == "" {
+			return h, fmt.Errorf("%s: has no publicAddress, privateAddress or privateKey: expected a Host that a platform made, such as local:Hosts' server", field)
+		}
+		return h, nil
+	}).(HostOutput)
+	// Only the key is secret; the Host arrives secret as a whole.
+	str := func(f func(Host) string) pulumi.StringOutput {
+		return pulumi.Unsecret(in.ApplyT(f)).(pulumi.StringOutput)
+	}
+	return &host.Host{
+		Name:           name,
+		Role:           role,
+		Engine:         host.Engine(engine),
+		PublicAddress:  str(func(h Host) string { return h.PublicAddress }),
+		PrivateAddress: str(func(h Host) string { return h.PrivateAddress }),
+		User: str(func(h Host) string {
+			if h.User == "" {
+				return "root"
+			}
+			return h.User
+		}),
+		PrivateKey: pulumi.ToSecret(str(func(h Host) string { return h.PrivateKey })).(pulumi.StringOutput),
+		HostKey:    str(func(h Host) string { return h.HostKey }),
+		SSHPort: pulumi.Unsecret(in.ApplyT(func(h Host) int {
+			if h.SSHPort == 0 {
+				return 22
+			}
+			return h.SSHPort
+		})).(pulumi.IntOutput),
+	}
+}
+
+// fromHost is h as a Host value, resolved after ready (resources' URNs): a
+// program that passes it on waits for them too.
+func fromHost(h *host.Host, ready pulumi.StringArrayOutput) HostOutput {
+	return pulumi.All(h.PublicAddress, h.PrivateAddress, h.SSHPort, h.User, h.PrivateKey, h.HostKey, ready).
+		ApplyT(func(v []any) Host {
+			return Host{PublicAddress: v[0].(string), PrivateAddress: v[1].(string), SSHPort: v[2].(int),
+				User: v[3].(string), PrivateKey: v[4].(string), HostKey: v[5].(string)}
+		}).(HostOutput)
+}
