@@ -155,16 +155,23 @@ func (a *Args) validateHosts() error {
 	if a.Clients == nil {
 		a.Clients = []string{DefaultClientName}
 	}
-	i, err := ValidateHostNames(a.ServerName, a.Clients)
+	return CheckHostNames("ClientServerArgs", a.ServerName, a.Clients)
+}
+
+// CheckHostNames is ValidateHostNames with errors that name the fields of
+// args (ClientServerArgs, or the package's LocalHostsArgs): ServerName,
+// Clients or Clients[i].
+func CheckHostNames(args, server string, clients []string) error {
+	i, err := ValidateHostNames(server, clients)
 	switch {
 	case err == nil:
 		return nil
 	case i >= 0:
-		return fmt.Errorf("ClientServerArgs.Clients[%d]: %w", i, err)
-	case len(a.Clients) == 0:
-		return fmt.Errorf("ClientServerArgs.Clients: %w", err)
+		return fmt.Errorf("%s.Clients[%d]: %w", args, i, err)
+	case len(clients) == 0:
+		return fmt.Errorf("%s.Clients: %w", args, err)
 	default:
-		return fmt.Errorf("ClientServerArgs.ServerName: %w", err)
+		return fmt.Errorf("%s.ServerName: %w", args, err)
 	}
 }
 
@@ -221,8 +228,8 @@ func (a *Args) validateAccount() error {
 // validateReplicas checks the number of replicas: the tutorial has none
 // (replication runs over TLS only).
 func (a *Args) validateReplicas() error {
-	if a.Replicas < 0 || a.Replicas > MaxReplicas {
-		return fmt.Errorf("ClientServerArgs.Replicas: \"%d\": expected a whole number from 0 to %d", a.Replicas, MaxReplicas)
+	if err := CheckReplicaCount("ClientServerArgs", a.Replicas); err != nil {
+		return err
 	}
 	if a.Replicas > 0 && a.Preset == PresetTutorial {
 		return fmt.Errorf("ClientServerArgs.Replicas: %d with preset tutorial: expected 0, or preset secure (replication runs over TLS only)", a.Replicas)
@@ -246,19 +253,37 @@ func (a *Args) specs() []host.Spec {
 	return specs
 }
 
+// CheckReplicaCount checks a number of replicas, 0 to MaxReplicas, its
+// error naming args.Replicas.
+func CheckReplicaCount(args string, n int) error {
+	if n < 0 || n > MaxReplicas {
+		return fmt.Errorf("%s.Replicas: \"%d\": expected a whole number from 0 to %d", args, n, MaxReplicas)
+	}
+	return nil
+}
+
 // resolveEngine fills in the engine, and refuses one that differs from the
 // engine of the data the server already holds.
 func (a *Args) resolveEngine() error {
-	deployed, where := a.Platform.DeployedEngine(a.ServerName)
-	if a.Engine == "" {
-		a.Engine = deployed.OrDefault()
-		return nil
+	e, err := ResolveEngine("ClientServerArgs", a.Platform, a.ServerName, a.Engine)
+	a.Engine = e
+	return err
+}
+
+// ResolveEngine is the engine the server named server runs on p: asked,
+// else the engine of the data it already holds, else DefaultEngine. An
+// engine that is not one, or that differs from the data's, is refused, the
+// error naming args.Engine: the engine never changes under existing data.
+func ResolveEngine(args string, p host.Platform, server string, asked host.Engine) (host.Engine, error) {
+	deployed, where := p.DeployedEngine(server)
+	if asked == "" {
+		return deployed.OrDefault(), nil
 	}
-	if _, err := host.ParseEngine(string(a.Engine)); err != nil {
-		return fmt.Errorf("ClientServerArgs.Engine: %w", err)
+	if _, err := host.ParseEngine(string(asked)); err != nil {
+		return asked, fmt.Errorf("%s.Engine: %w", args, err)
 	}
-	if deployed != "" && deployed != a.Engine {
-		return fmt.Errorf("ClientServerArgs.Engine: %w", host.EngineMismatch(a.ServerName, a.Engine, deployed, where))
+	if deployed != "" && deployed != asked {
+		return asked, fmt.Errorf("%s.Engine: %w", args, host.EngineMismatch(server, asked, deployed, where))
 	}
-	return nil
+	return asked, nil
 }

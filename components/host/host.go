@@ -13,6 +13,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/internal/names"
+	"github.com/mysql-client-server/mysql-client-server/components/internal/validate"
 )
 
 // Role says what a host is for.
@@ -110,6 +111,9 @@ func (h *Host) After(more ...pulumi.Resource) []pulumi.Resource {
 	}
 	return append([]pulumi.Resource{h.Ready}, more...)
 }
+
+// ValidatePort checks a TCP port number, such as a host's SSH port.
+func ValidatePort(p int) error { return validate.Port(p) }
 
 // DefaultProbeTimeout is ProbeTimeout for hosts across a network of unknown
 // latency, such as EC2 instances probed from the operator's machine.

@@ -42,7 +42,7 @@ func TestBlocksRefuseBadInputsNamingTheInput(t *testing.T) {
 		{"too many replicas", func(ctx *pulumi.Context) error {
 			_, err := NewLocalHosts(ctx, "db", LocalHostsArgs{Replicas: 17})
 			return err
-		}, "LocalHostsArgs.Replicas: 17: expected a whole number from 0 to 16"},
+		}, `LocalHostsArgs.Replicas: "17": expected a whole number from 0 to 16`},
 		{"a privileged port", func(ctx *pulumi.Context) error {
 			_, err := NewLocalHosts(ctx, "db", LocalHostsArgs{Port: 80})
 			return err
@@ -55,6 +55,30 @@ func TestBlocksRefuseBadInputsNamingTheInput(t *testing.T) {
 			_, err := NewServer(ctx, "srv", ServerArgs{Host: hostOutput(aHost), Engine: "postgres"})
 			return err
 		}, `ServerArgs.Engine: "postgres" is not an engine: expected mysql or mariadb`},
+		{"no clients", func(ctx *pulumi.Context) error {
+			_, err := NewLocalHosts(ctx, "db", LocalHostsArgs{Clients: []string{}})
+			return err
+		}, "LocalHostsArgs.Clients: is empty: expected at least one client name"},
+		{"a host without an address", func(ctx *pulumi.Context) error {
+			_, err := NewServer(ctx, "srv", ServerArgs{Host: hostOutput(Host{PrivateKey: "the-key"})})
+			return err
+		}, "ServerArgs.Host: has no publicAddress, privateAddress or privateKey"},
+		{"a host's SSH port", func(ctx *pulumi.Context) error {
+			h := aHost
+			h.SSHPort = 70000
+			_, err := NewClient(ctx, "c", ClientArgs{Host: hostOutput(h)})
+			return err
+		}, "ClientArgs.Host.sshPort: 70000 is out of range: expected a TCP port 1-65535"},
+		{"an engine the host is not made for", func(ctx *pulumi.Context) error {
+			h := aHost
+			h.Engine = "mariadb"
+			_, err := NewServer(ctx, "srv", ServerArgs{Host: hostOutput(h), Engine: "mysql"})
+			return err
+		}, `ServerArgs.Engine: "mysql", but its host is made for mariadb: expected the host's engine`},
+		{"a reserved account name", func(ctx *pulumi.Context) error {
+			_, err := NewUser(ctx, "u", UserArgs{Name: pulumi.String("root").ToStringOutput()})
+			return err
+		}, "UserArgs.Name: "},
 		{"a short password", func(ctx *pulumi.Context) error {
 			_, err := NewUser(ctx, "u", UserArgs{Password: short})
 			return err
@@ -71,6 +95,7 @@ func TestBlocksRefuseBadInputsNamingTheInput(t *testing.T) {
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), c.want)
 			assert.NotContains(t, err.Error(), "short\"", "the secret's value")
+			assert.NotContains(t, err.Error(), "the-key", "the host's key")
 			assert.Zero(t, registered, "created before the error")
 		})
 	}
@@ -86,16 +111,30 @@ func (c counting) NewResource(a pulumi.MockResourceArgs) (string, resource.Prope
 
 func (counting) Call(a pulumi.MockCallArgs) (resource.PropertyMap, error) { return mocks{}.Call(a) }
 
-// TestAHostWithoutAnAddressFailsTheRun: a Host a map did not hold (a null
-// from a program's index) fails, naming the input, and never shows the key.
-func TestAHostWithoutAnAddressFailsTheRun(t *testing.T) {
-	err := run(t, func(ctx *pulumi.Context) error {
-		_, err := NewServer(ctx, "srv", ServerArgs{Host: hostOutput(Host{PrivateKey: "the-key"})})
-		return err
-	})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "ServerArgs.Host: has no publicAddress, privateAddress or privateKey")
-	assert.NotContains(t, err.Error(), "the-key")
+// TestABlockTakesItsHostsEngine: a component on a Host takes the engine
+// the Host is made for, and a replica its source's.
+func TestABlockTakesItsHostsEngine(t *testing.T) {
+	mariadb := aHost
+	mariadb.Engine = "mariadb"
+	require.NoError(t, pulumi.RunErr(func(ctx *pulumi.Context) error {
+		for _, c := range []struct{ given, want string }{{"", "mariadb"}, {"mariadb", "mariadb"}} {
+			got, err := hostEngine(ctx, "ServerArgs", c.given, hostOutput(mariadb))
+			require.NoError(t, err)
+			assert.Equal(t, c.want, got, "given %q", c.given)
+		}
+		got, err := hostEngine(ctx, "ServerArgs", "", hostOutput(aHost))
+		require.NoError(t, err)
+		assert.Equal(t, "mysql", got, "a Host that says no engine: the default")
+
+		src, err := NewServer(ctx, "srv", ServerArgs{Host: hostOutput(mariadb)})
+		require.NoError(t, err)
+		got, err = replicaEngine(ReplicaArgs{Source: src})
+		require.NoError(t, err)
+		assert.Equal(t, "mariadb", got, "a replica runs its source's engine")
+		_, err = replicaEngine(ReplicaArgs{Source: src, Engine: "mysql"})
+		assert.EqualError(t, err, `ReplicaArgs.Engine: "mysql", but the source runs mariadb: expected the source's engine`)
+		return nil
+	}, pulumi.WithMocks("p", "s", installs{ca: selfSigned(t)})))
 }
 
 // TestAServerIsFoundByItsURN: a MySQLServer passed by reference is the

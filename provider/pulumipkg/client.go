@@ -12,15 +12,16 @@ type ClientArgs struct {
 	// Host is as mysql.ClientArgs.Host.
 	Host HostOutput `pulumi:"host"`
 	// Engine is the server's engine, whose client is installed: mysql or
-	// mariadb. Defaults to mysql.
+	// mariadb. Defaults to the host's (Host.engine), else mysql.
 	Engine string `pulumi:"engine,optional"`
 }
 
 // NewClient is mysql.NewClient behind the package's inputs, on the host the
 // program passes; its name names the host too.
 func NewClient(ctx *pulumi.Context, name string, in ClientArgs, opts ...pulumi.ResourceOption) (*mysql.Client, error) {
-	if err := checkEngine("ClientArgs", in.Engine); err != nil {
+	engine, err := hostEngine(ctx, "ClientArgs", in.Engine, in.Host)
+	if err != nil {
 		return nil, err
 	}
-	return mysql.NewClient(ctx, name, &mysql.ClientArgs{Host: toHost("ClientArgs.Host", name, host.RoleClient, in.Engine, in.Host)}, opts...)
+	return mysql.NewClient(ctx, name, &mysql.ClientArgs{Host: toHost("ClientArgs.Host", name, host.RoleClient, engine, in.Host)}, opts...)
 }

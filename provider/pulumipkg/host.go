@@ -6,6 +6,7 @@ import (
 
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
+	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
 )
@@ -28,6 +29,10 @@ type Host struct {
 	PrivateKey string `pulumi:"privateKey" provider:"secret"`
 	// HostKey is as host.Host.HostKey.
 	HostKey string `pulumi:"hostKey,optional"`
+	// Engine is the database server the host is made for, mysql or
+	// mariadb, where its platform says (local:Hosts runs MySQL's hosts in an
+	// image of their own). A component on the host takes it as its engine.
+	Engine string `pulumi:"engine,optional"`
 }
 
 // Annotate gives Host the token of the library's host package, which the
@@ -51,18 +56,54 @@ func init() {
 	pulumi.RegisterOutputType(HostMapOutput{})
 }
 
-// toHost is the library's Host named name for in, which a program passed as
-// the input field names: it is ready when in resolves (the resources that
-// made it are in its dependencies), so it has no Ready of its own. A Host
-// without an address or a key (a name that is not in a map of them) fails
-// the run before anything runs on it.
-func toHost(field, name string, role host.Role, engine string, in HostOutput) *host.Host {
-	in = in.ApplyT(func(h Host) (Host, error) {
-		if h.PublicAddress == "" || h.PrivateAddress == "" || h.PrivateKey == "" {
-			return h, fmt.Errorf("%s: has no publicAddress, privateAddress or privateKey: expected a Host that a platform made, such as local:Hosts' server", field)
+// check says whether h can be reached, its error naming field and never
+// the key.
+func (h Host) check(field string) error {
+	if h.PublicAddress == "" || h.PrivateAddress == "" || h.PrivateKey == "" {
+		return fmt.Errorf("%s: has no publicAddress, privateAddress or privateKey: expected a Host that a platform made, such as local:Hosts' serverHost", field)
+	}
+	if h.SSHPort != 0 {
+		if err := host.ValidatePort(h.SSHPort); err != nil {
+			return fmt.Errorf("%s.sshPort: %w", field, err)
 		}
-		return h, nil
-	}).(HostOutput)
+	}
+	return nil
+}
+
+// hostEngine checks in, the Host of the component args names, and returns
+// the engine the component runs: given, else the Host's, else DefaultEngine.
+// A given engine that differs from the Host's is refused. The check runs
+// before anything is created when in's value is known (the engine resolves
+// a component's inputs before it constructs it); an unknown one (a preview's)
+// is checked when it resolves, by toHost.
+func hostEngine(ctx *pulumi.Context, args, given string, in HostOutput) (string, error) {
+	if err := checkEngine(args, given); err != nil {
+		return "", err
+	}
+	r, err := internals.UnsafeAwaitOutput(ctx.Context(), in)
+	h, ok := r.Value.(Host)
+	if err != nil || !r.Known || !ok {
+		return string(host.Engine(given).OrDefault()), nil
+	}
+	if err := h.check(args + ".Host"); err != nil {
+		return "", err
+	}
+	switch {
+	case h.Engine == "":
+		return string(host.Engine(given).OrDefault()), nil
+	case given != "" && given != h.Engine:
+		return "", fmt.Errorf("%s.Engine: %q, but its host is made for %s: expected the host's engine", args, given, h.Engine)
+	}
+	return h.Engine, nil
+}
+
+// toHost is the library's Host named name for in, which a program passed as
+// the input field names, for engine (hostEngine's): it is
+// ready when in resolves (the resources that made it are in its
+// dependencies), so it has no Ready of its own. A Host that check refuses
+// fails the run before anything runs on it.
+func toHost(field, name string, role host.Role, engine string, in HostOutput) *host.Host {
+	in = in.ApplyT(func(h Host) (Host, error) { return h, h.check(field) }).(HostOutput)
 	// Only the key is secret; the Host arrives secret as a whole.
 	str := func(f func(Host) string) pulumi.StringOutput {
 		return pulumi.Unsecret(in.ApplyT(f)).(pulumi.StringOutput)
@@ -90,12 +131,25 @@ func toHost(field, name string, role host.Role, engine string, in HostOutput) *h
 	}
 }
 
-// fromHost is h as a Host value, resolved after ready (resources' URNs): a
-// program that passes it on waits for them too.
+// fromHost is h as a Host value that resolves with ready, the URNs of the
+// firewall rules' components. The rules' commands are made by then: the Go
+// SDK answers a construct only once every child it registered is made.
 func fromHost(h *host.Host, ready pulumi.StringArrayOutput) HostOutput {
+	engine := string(h.Engine.OrDefault())
 	return pulumi.All(h.PublicAddress, h.PrivateAddress, h.SSHPort, h.User, h.PrivateKey, h.HostKey, ready).
 		ApplyT(func(v []any) Host {
 			return Host{PublicAddress: v[0].(string), PrivateAddress: v[1].(string), SSHPort: v[2].(int),
-				User: v[3].(string), PrivateKey: v[4].(string), HostKey: v[5].(string)}
+				User: v[3].(string), PrivateKey: v[4].(string), HostKey: v[5].(string), Engine: engine}
 		}).(HostOutput)
+}
+
+// checkEngine refuses an engine that is not one.
+func checkEngine(args, engine string) error {
+	if engine == "" {
+		return nil
+	}
+	if _, err := host.ParseEngine(engine); err != nil {
+		return fmt.Errorf("%s.Engine: %w", args, err)
+	}
+	return nil
 }

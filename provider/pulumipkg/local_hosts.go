@@ -22,12 +22,17 @@ type LocalHostsArgs struct {
 	// Name tells these hosts apart from any other's on the machine.
 	// Defaults to <project>/<stack>/<component name>.
 	Name string `pulumi:"name,optional"`
-	// Subnet is as LocalPlatform.Subnet.
+	// Subnet is the hosts' IPv4 subnet, /16 to /27, which no route of the
+	// machine may overlap. Defaults to 10.213.0.0/24: each set of hosts on
+	// one machine needs a subnet of its own.
 	Subnet string `pulumi:"subnet,optional"`
 	// StateDir is as local.Platform.StateDir.
 	StateDir string `pulumi:"stateDir,optional"`
-	// Engine is the database server the hosts run, mysql or mariadb: the
-	// platform runs MySQL's hosts in an image. Defaults to mysql.
+	// Engine is the database server the hosts are made for, mysql or
+	// mariadb: the platform runs MySQL's hosts in an image. Their Host
+	// values say it, so the components on them take it. Defaults to the
+	// engine of the data the server already holds, else mysql; a change
+	// under existing data is refused.
 	Engine string `pulumi:"engine,optional"`
 	// ServerName is as clientserver.Args.ServerName.
 	ServerName string `pulumi:"serverName,optional"`
@@ -38,7 +43,7 @@ type LocalHostsArgs struct {
 	Replicas int `pulumi:"replicas,optional"`
 	// Port is the MySQL port the server's and the replicas' firewalls open
 	// to the clients (and the server's to the replicas), and to no one
-	// else. Defaults to 3306.
+	// else: the MySQLServer's port. Defaults to 3306.
 	Port int `pulumi:"port,optional"`
 }
 
@@ -62,7 +67,8 @@ type LocalHosts struct {
 // Annotate gives LocalHosts its token.
 func (*LocalHosts) Annotate(a infer.Annotator) { a.SetToken("local", "Hosts") }
 
-// validate fills in the defaults and checks the inputs.
+// validate fills in the defaults and checks the inputs, the rules the
+// library's ClientServer applies to the same ones.
 func (in *LocalHostsArgs) validate() error {
 	if in.ServerName == "" {
 		in.ServerName = clientserver.DefaultServerName
@@ -70,14 +76,11 @@ func (in *LocalHostsArgs) validate() error {
 	if in.Clients == nil {
 		in.Clients = []string{clientserver.DefaultClientName}
 	}
-	if i, err := clientserver.ValidateHostNames(in.ServerName, in.Clients); err != nil {
-		if i >= 0 {
-			return fmt.Errorf("LocalHostsArgs.Clients[%d]: %w", i, err)
-		}
-		return fmt.Errorf("LocalHostsArgs.ServerName: %w", err)
+	if err := clientserver.CheckHostNames("LocalHostsArgs", in.ServerName, in.Clients); err != nil {
+		return err
 	}
-	if in.Replicas < 0 || in.Replicas > clientserver.MaxReplicas {
-		return fmt.Errorf("LocalHostsArgs.Replicas: %d: expected a whole number from 0 to %d", in.Replicas, clientserver.MaxReplicas)
+	if err := clientserver.CheckReplicaCount("LocalHostsArgs", in.Replicas); err != nil {
+		return err
 	}
 	if in.Port == 0 {
 		in.Port = clientserver.DefaultPort
@@ -113,6 +116,11 @@ func NewLocalHosts(ctx *pulumi.Context, name string, in LocalHostsArgs, opts ...
 	if err := platform.Validate(); err != nil {
 		return nil, localError(err)
 	}
+	engine, err := clientserver.ResolveEngine("LocalHostsArgs", platform, in.ServerName, host.Engine(in.Engine))
+	if err != nil {
+		return nil, err
+	}
+	in.Engine = string(engine)
 	specs := in.specs()
 	if err := platform.CheckSpecs(specs); err != nil {
 		return nil, localError(err)

@@ -1,6 +1,8 @@
 package pulumipkg
 
 import (
+	"fmt"
+
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
@@ -13,7 +15,8 @@ type ReplicaArgs struct {
 	Host HostOutput `pulumi:"host"`
 	// Source is as mysql.ReplicaArgs.Source.
 	Source *mysql.Server `pulumi:"source" provider:"type=mysql:MySQLServer"`
-	// Engine is the source's engine, mysql or mariadb. Defaults to mysql.
+	// Engine is the replica's engine, which must be its source's. Defaults
+	// to the source's.
 	Engine string `pulumi:"engine,optional"`
 	// ServerID is as mysql.ReplicaArgs.ServerID.
 	ServerID int `pulumi:"serverId"`
@@ -25,14 +28,31 @@ type ReplicaArgs struct {
 // the program passes; its name names the host too. The source's port must
 // admit the replica's address (local:Hosts opens it to its replicas).
 func NewReplica(ctx *pulumi.Context, name string, in ReplicaArgs, opts ...pulumi.ResourceOption) (*mysql.Replica, error) {
-	if err := checkEngine("ReplicaArgs", in.Engine); err != nil {
+	engine, err := replicaEngine(in)
+	if err == nil {
+		engine, err = hostEngine(ctx, "ReplicaArgs", engine, in.Host)
+	}
+	if err != nil {
 		return nil, err
 	}
-	if err := checkSecret("ReplicaArgs.Password", ctx, in.Password, mysql.ValidatePassword); err != nil {
+	if err := checkKnown("ReplicaArgs.Password", ctx, in.Password, mysql.ValidatePassword); err != nil {
 		return nil, err
 	}
 	return mysql.NewReplica(ctx, name, &mysql.ReplicaArgs{
-		Host: toHost("ReplicaArgs.Host", name, host.RoleReplica, in.Engine, in.Host), Source: in.Source,
+		Host: toHost("ReplicaArgs.Host", name, host.RoleReplica, engine, in.Host), Source: in.Source,
 		ServerID: in.ServerID, Password: in.Password,
 	}, opts...)
+}
+
+// replicaEngine is the replica's engine: its source's, which a given engine
+// must be.
+func replicaEngine(in ReplicaArgs) (string, error) {
+	if err := checkEngine("ReplicaArgs", in.Engine); err != nil || in.Source == nil || in.Source.Host == nil {
+		return in.Engine, err // a missing source is mysql.NewReplica's to report
+	}
+	source := in.Source.Host.Engine.OrDefault()
+	if in.Engine != "" && host.Engine(in.Engine) != source {
+		return "", fmt.Errorf("ReplicaArgs.Engine: %q, but the source runs %s: expected the source's engine", in.Engine, source)
+	}
+	return string(source), nil
 }

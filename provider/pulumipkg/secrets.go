@@ -36,10 +36,10 @@ func value(ctx *pulumi.Context, in pulumi.StringInput) *string {
 	return &s
 }
 
-// checkSecret applies rule to a building block's secret input, when its
-// value is known, before anything is created; the error names field and
-// never the value.
-func checkSecret(field string, ctx *pulumi.Context, in pulumi.StringInput, rule func(string) error) error {
+// checkKnown applies rule, the library's, to a building block's input when
+// its value is known, before anything is created; the error names field and
+// never the value (a secret's included).
+func checkKnown(field string, ctx *pulumi.Context, in pulumi.StringInput, rule func(string) error) error {
 	if v := value(ctx, in); v != nil {
 		if err := rule(*v); err != nil {
 			return fmt.Errorf("%s: %w", field, err)

@@ -1,8 +1,6 @@
 package pulumipkg
 
 import (
-	"fmt"
-
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
@@ -15,7 +13,7 @@ type ServerArgs struct {
 	// Host is the server's host. Required.
 	Host HostOutput `pulumi:"host"`
 	// Engine is the database server to install, mysql or mariadb. Defaults
-	// to mysql.
+	// to the host's (Host.engine), else mysql.
 	Engine string `pulumi:"engine,optional"`
 	// BindAddress is as mysql.ServerArgs.BindAddress.
 	BindAddress pulumi.StringInput `pulumi:"bindAddress,optional"`
@@ -28,11 +26,12 @@ type ServerArgs struct {
 // NewServer is mysql.NewServer behind the package's inputs, on the host the
 // program passes. Its name names the host too.
 func NewServer(ctx *pulumi.Context, name string, in ServerArgs, opts ...pulumi.ResourceOption) (*mysql.Server, error) {
-	if err := checkEngine("ServerArgs", in.Engine); err != nil {
+	engine, err := hostEngine(ctx, "ServerArgs", in.Engine, in.Host)
+	if err != nil {
 		return nil, err
 	}
 	s, err := mysql.NewServer(ctx, name, &mysql.ServerArgs{
-		Host: toHost("ServerArgs.Host", name, host.RoleServer, in.Engine, in.Host), BindAddress: in.BindAddress,
+		Host: toHost("ServerArgs.Host", name, host.RoleServer, engine, in.Host), BindAddress: in.BindAddress,
 		Port: in.Port, AllowPlaintext: in.AllowPlaintext,
 	}, opts...)
 	if err != nil {
@@ -40,15 +39,4 @@ func NewServer(ctx *pulumi.Context, name string, in ServerArgs, opts ...pulumi.R
 	}
 	remember(s)
 	return s, nil
-}
-
-// checkEngine refuses an engine that is not one.
-func checkEngine(args, engine string) error {
-	if engine == "" {
-		return nil
-	}
-	if _, err := host.ParseEngine(engine); err != nil {
-		return fmt.Errorf("%s.Engine: %w", args, err)
-	}
-	return nil
 }

@@ -28,8 +28,15 @@ type UserArgs struct {
 
 // NewUser is mysql.NewUser behind the package's inputs.
 func NewUser(ctx *pulumi.Context, name string, in UserArgs, opts ...pulumi.ResourceOption) (*mysql.User, error) {
-	if err := checkSecret("UserArgs.Password", ctx, in.Password, mysql.ValidatePassword); err != nil {
-		return nil, err
+	for _, c := range []struct {
+		field string
+		in    pulumi.StringInput
+		rule  func(string) error
+	}{{"UserArgs.Name", in.Name, mysql.ValidateUserName}, {"UserArgs.Database", in.Database, mysql.ValidateDatabaseName},
+		{"UserArgs.Password", in.Password, mysql.ValidatePassword}} {
+		if err := checkKnown(c.field, ctx, c.in, c.rule); err != nil {
+			return nil, err
+		}
 	}
 	return mysql.NewUser(ctx, name, &mysql.UserArgs{
 		Server: in.Server, Name: in.Name, Host: in.Host, Password: in.Password, Database: in.Database,

@@ -18,8 +18,10 @@ const db = new mcs.local.Hosts("db", {
     clients,
     replicas: 1,
 });
-const server = new mcs.mysql.MySQLServer("server", { host: db.serverHost, engine });
-const client = new mcs.mysql.MySQLClient("client", { host: db.clientHosts.apply(c => c["app"]), engine });
+// The server, the client and the replica take the engine their hosts are
+// made for (the YAML program gives it to each).
+const server = new mcs.mysql.MySQLServer("server", { host: db.serverHost });
+const client = new mcs.mysql.MySQLClient("client", { host: db.clientHosts.apply(c => c["app"]) });
 const user = new mcs.mysql.MySQLUser("user", {
     server,
     name: "app",
@@ -30,7 +32,6 @@ const user = new mcs.mysql.MySQLUser("user", {
 const replica = new mcs.mysql.MySQLReplica("replica", {
     host: db.replicaHosts.apply(r => r["mysql_replica_1"]),
     source: server,
-    engine,
     serverId: 2,
     password,
 });

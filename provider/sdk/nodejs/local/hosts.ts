@@ -84,7 +84,7 @@ export interface HostsArgs {
      */
     clients?: pulumi.Input<string[] | undefined>;
     /**
-     * The database server the hosts run, mysql or mariadb: the platform runs MySQL's hosts in an image. Defaults to mysql.
+     * The database server the hosts are made for, mysql or mariadb: the platform runs MySQL's hosts in an image. Their Host values say it, so the components on them take it. Defaults to the engine of the data the server already holds, else mysql; a change under existing data is refused.
      */
     engine?: string;
     /**
@@ -92,7 +92,7 @@ export interface HostsArgs {
      */
     name?: string;
     /**
-     * The MySQL port the server's and the replicas' firewalls open to the clients (and the server's to the replicas), and to no one else. Defaults to 3306.
+     * The MySQL port the server's and the replicas' firewalls open to the clients (and the server's to the replicas), and to no one else: the MySQLServer's port. Defaults to 3306.
      */
     port?: number;
     /**
@@ -108,7 +108,7 @@ export interface HostsArgs {
      */
     stateDir?: string;
     /**
-     * As LocalPlatform.Subnet.
+     * The hosts' IPv4 subnet, /16 to /27, which no route of the machine may overlap. Defaults to 10.213.0.0/24: each set of hosts on one machine needs a subnet of its own.
      */
     subnet?: string;
 }

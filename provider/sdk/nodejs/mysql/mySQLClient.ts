@@ -59,7 +59,7 @@ export class MySQLClient extends pulumi.ComponentResource {
  */
 export interface MySQLClientArgs {
     /**
-     * The server's engine, whose client is installed: mysql or mariadb. Defaults to mysql.
+     * The server's engine, whose client is installed: mysql or mariadb. Defaults to the host's (Host.engine), else mysql.
      */
     engine?: string;
     /**

@@ -91,7 +91,7 @@ export class MySQLReplica extends pulumi.ComponentResource {
  */
 export interface MySQLReplicaArgs {
     /**
-     * The source's engine, mysql or mariadb. Defaults to mysql.
+     * The replica's engine, which must be its source's. Defaults to the source's.
      */
     engine?: string;
     /**

@@ -104,7 +104,7 @@ export interface MySQLServerArgs {
      */
     bindAddress?: pulumi.Input<string | undefined>;
     /**
-     * The database server to install, mysql or mariadb. Defaults to mysql.
+     * The database server to install, mysql or mariadb. Defaults to the host's (Host.engine), else mysql.
      */
     engine?: string;
     /**

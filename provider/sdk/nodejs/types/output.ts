@@ -106,6 +106,10 @@ export namespace host {
      */
     export interface Host {
         /**
+         * The database server the host is made for, mysql or mariadb, where its platform says (local:Hosts runs MySQL's hosts in an image of their own). A component on the host takes it as its engine.
+         */
+        engine?: string;
+        /**
          * Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.
          */
         hostKey?: string;

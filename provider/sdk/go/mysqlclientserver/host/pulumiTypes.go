@@ -15,6 +15,8 @@ var _ = internal.GetEnvOrDefault
 
 // A machine the components reach over SSH, as a value a program passes from the component that made it (local:Hosts) to the components that configure it (MySQLServer, MySQLClient, MySQLReplica). Any machine with sshd and the engine's packages will do.
 type Host struct {
+	// The database server the host is made for, mysql or mariadb, where its platform says (local:Hosts runs MySQL's hosts in an image of their own). A component on the host takes it as its engine.
+	Engine *string `pulumi:"engine"`
 	// Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.
 	HostKey *string `pulumi:"hostKey"`
 	// The address other hosts of the stack use for it.
@@ -42,6 +44,8 @@ type HostInput interface {
 
 // A machine the components reach over SSH, as a value a program passes from the component that made it (local:Hosts) to the components that configure it (MySQLServer, MySQLClient, MySQLReplica). Any machine with sshd and the engine's packages will do.
 type HostArgs struct {
+	// The database server the host is made for, mysql or mariadb, where its platform says (local:Hosts runs MySQL's hosts in an image of their own). A component on the host takes it as its engine.
+	Engine pulumi.StringPtrInput `pulumi:"engine"`
 	// Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.
 	HostKey pulumi.StringPtrInput `pulumi:"hostKey"`
 	// The address other hosts of the stack use for it.
@@ -81,6 +85,11 @@ func (o HostOutput) ToHostOutput() HostOutput {
 
 func (o HostOutput) ToHostOutputWithContext(ctx context.Context) HostOutput {
 	return o
+}
+
+// The database server the host is made for, mysql or mariadb, where its platform says (local:Hosts runs MySQL's hosts in an image of their own). A component on the host takes it as its engine.
+func (o HostOutput) Engine() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v Host) *string { return v.Engine }).(pulumi.StringPtrOutput)
 }
 
 // Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.

@@ -45,11 +45,11 @@ func NewHosts(ctx *pulumi.Context,
 type hostsArgs struct {
 	// The client hosts' names. Defaults to ["mysql_client"].
 	Clients []string `pulumi:"clients"`
-	// The database server the hosts run, mysql or mariadb: the platform runs MySQL's hosts in an image. Defaults to mysql.
+	// The database server the hosts are made for, mysql or mariadb: the platform runs MySQL's hosts in an image. Their Host values say it, so the components on them take it. Defaults to the engine of the data the server already holds, else mysql; a change under existing data is refused.
 	Engine *string `pulumi:"engine"`
 	// Tells these hosts apart from any other's on the machine. Defaults to <project>/<stack>/<component name>.
 	Name *string `pulumi:"name"`
-	// The MySQL port the server's and the replicas' firewalls open to the clients (and the server's to the replicas), and to no one else. Defaults to 3306.
+	// The MySQL port the server's and the replicas' firewalls open to the clients (and the server's to the replicas), and to no one else: the MySQLServer's port. Defaults to 3306.
 	Port *int `pulumi:"port"`
 	// How many replica hosts to make (mysql_replica_1, ...), up to 16.
 	Replicas *int `pulumi:"replicas"`
@@ -57,7 +57,7 @@ type hostsArgs struct {
 	ServerName *string `pulumi:"serverName"`
 	// Holds the hosts' private directories.
 	StateDir *string `pulumi:"stateDir"`
-	// As LocalPlatform.Subnet.
+	// The hosts' IPv4 subnet, /16 to /27, which no route of the machine may overlap. Defaults to 10.213.0.0/24: each set of hosts on one machine needs a subnet of its own.
 	Subnet *string `pulumi:"subnet"`
 }
 
@@ -65,11 +65,11 @@ type hostsArgs struct {
 type HostsArgs struct {
 	// The client hosts' names. Defaults to ["mysql_client"].
 	Clients pulumi.StringArrayInput
-	// The database server the hosts run, mysql or mariadb: the platform runs MySQL's hosts in an image. Defaults to mysql.
+	// The database server the hosts are made for, mysql or mariadb: the platform runs MySQL's hosts in an image. Their Host values say it, so the components on them take it. Defaults to the engine of the data the server already holds, else mysql; a change under existing data is refused.
 	Engine *string
 	// Tells these hosts apart from any other's on the machine. Defaults to <project>/<stack>/<component name>.
 	Name *string
-	// The MySQL port the server's and the replicas' firewalls open to the clients (and the server's to the replicas), and to no one else. Defaults to 3306.
+	// The MySQL port the server's and the replicas' firewalls open to the clients (and the server's to the replicas), and to no one else: the MySQLServer's port. Defaults to 3306.
 	Port *int
 	// How many replica hosts to make (mysql_replica_1, ...), up to 16.
 	Replicas *int
@@ -77,7 +77,7 @@ type HostsArgs struct {
 	ServerName *string
 	// Holds the hosts' private directories.
 	StateDir *string
-	// As LocalPlatform.Subnet.
+	// The hosts' IPv4 subnet, /16 to /27, which no route of the machine may overlap. Defaults to 10.213.0.0/24: each set of hosts on one machine needs a subnet of its own.
 	Subnet *string
 }
 

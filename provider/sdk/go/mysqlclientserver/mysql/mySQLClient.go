@@ -41,7 +41,7 @@ func NewMySQLClient(ctx *pulumi.Context,
 }
 
 type mySQLClientArgs struct {
-	// The server's engine, whose client is installed: mysql or mariadb. Defaults to mysql.
+	// The server's engine, whose client is installed: mysql or mariadb. Defaults to the host's (Host.engine), else mysql.
 	Engine *string `pulumi:"engine"`
 	// The client host. Required.
 	Host host.Host `pulumi:"host"`
@@ -49,7 +49,7 @@ type mySQLClientArgs struct {
 
 // The set of arguments for constructing a MySQLClient resource.
 type MySQLClientArgs struct {
-	// The server's engine, whose client is installed: mysql or mariadb. Defaults to mysql.
+	// The server's engine, whose client is installed: mysql or mariadb. Defaults to the host's (Host.engine), else mysql.
 	Engine *string
 	// The client host. Required.
 	Host host.HostInput

@@ -56,7 +56,7 @@ func NewMySQLReplica(ctx *pulumi.Context,
 }
 
 type mySQLReplicaArgs struct {
-	// The source's engine, mysql or mariadb. Defaults to mysql.
+	// The replica's engine, which must be its source's. Defaults to the source's.
 	Engine *string `pulumi:"engine"`
 	// The replica's host. Required.
 	Host host.Host `pulumi:"host"`
@@ -70,7 +70,7 @@ type mySQLReplicaArgs struct {
 
 // The set of arguments for constructing a MySQLReplica resource.
 type MySQLReplicaArgs struct {
-	// The source's engine, mysql or mariadb. Defaults to mysql.
+	// The replica's engine, which must be its source's. Defaults to the source's.
 	Engine *string
 	// The replica's host. Required.
 	Host host.HostInput

@@ -57,7 +57,7 @@ type mySQLServerArgs struct {
 	AllowPlaintext *bool `pulumi:"allowPlaintext"`
 	// The address mysqld listens on. Defaults to the host's private address (never 0.0.0.0 unless given).
 	BindAddress *string `pulumi:"bindAddress"`
-	// The database server to install, mysql or mariadb. Defaults to mysql.
+	// The database server to install, mysql or mariadb. Defaults to the host's (Host.engine), else mysql.
 	Engine *string `pulumi:"engine"`
 	// The server's host. Required.
 	Host host.Host `pulumi:"host"`
@@ -71,7 +71,7 @@ type MySQLServerArgs struct {
 	AllowPlaintext *bool
 	// The address mysqld listens on. Defaults to the host's private address (never 0.0.0.0 unless given).
 	BindAddress pulumi.StringPtrInput
-	// The database server to install, mysql or mariadb. Defaults to mysql.
+	// The database server to install, mysql or mariadb. Defaults to the host's (Host.engine), else mysql.
 	Engine *string
 	// The server's host. Required.
 	Host host.HostInput

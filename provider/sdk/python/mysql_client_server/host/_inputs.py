@@ -35,6 +35,10 @@ class HostArgsDict(TypedDict):
     """
     The address the operator's SSH connection uses.
     """
+    engine: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The database server the host is made for, mysql or mariadb, where its platform says (local:Hosts runs MySQL's hosts in an image of their own). A component on the host takes it as its engine.
+    """
     host_key: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.
@@ -54,6 +58,7 @@ class HostArgs:
                  private_address: pulumi.Input[_builtins.str],
                  private_key: pulumi.Input[_builtins.str],
                  public_address: pulumi.Input[_builtins.str],
+                 engine: pulumi.Input[Optional[_builtins.str]] = None,
                  host_key: pulumi.Input[Optional[_builtins.str]] = None,
                  ssh_port: pulumi.Input[Optional[_builtins.int]] = None,
                  user: pulumi.Input[Optional[_builtins.str]] = None):
@@ -63,6 +68,7 @@ class HostArgs:
         :param pulumi.Input[_builtins.str] private_address: The address other hosts of the stack use for it.
         :param pulumi.Input[_builtins.str] private_key: The SSH private key for User. It is a Pulumi secret.
         :param pulumi.Input[_builtins.str] public_address: The address the operator's SSH connection uses.
+        :param pulumi.Input[_builtins.str] engine: The database server the host is made for, mysql or mariadb, where its platform says (local:Hosts runs MySQL's hosts in an image of their own). A component on the host takes it as its engine.
         :param pulumi.Input[_builtins.str] host_key: Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.
         :param pulumi.Input[_builtins.int] ssh_port: The TCP port of the host's sshd. Defaults to 22.
         :param pulumi.Input[_builtins.str] user: The OS user the components log in as: root, or a user that may sudo. Defaults to root.
@@ -70,6 +76,8 @@ class HostArgs:
         pulumi.set(__self__, "private_address", private_address)
         pulumi.set(__self__, "private_key", private_key)
         pulumi.set(__self__, "public_address", public_address)
+        if engine is not None:
+            pulumi.set(__self__, "engine", engine)
         if host_key is not None:
             pulumi.set(__self__, "host_key", host_key)
         if ssh_port is not None:
@@ -112,6 +120,18 @@ class HostArgs:
     @public_address.setter
     def public_address(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "public_address", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def engine(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The database server the host is made for, mysql or mariadb, where its platform says (local:Hosts runs MySQL's hosts in an image of their own). A component on the host takes it as its engine.
+        """
+        return pulumi.get(self, "engine")
+
+    @engine.setter
+    def engine(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "engine", value)
 
     @_builtins.property
     @pulumi.getter(name="hostKey")

@@ -52,6 +52,7 @@ class Host(dict):
                  private_address: _builtins.str,
                  private_key: _builtins.str,
                  public_address: _builtins.str,
+                 engine: Optional[_builtins.str] = None,
                  host_key: Optional[_builtins.str] = None,
                  ssh_port: Optional[_builtins.int] = None,
                  user: Optional[_builtins.str] = None):
@@ -61,6 +62,7 @@ class Host(dict):
         :param _builtins.str private_address: The address other hosts of the stack use for it.
         :param _builtins.str private_key: The SSH private key for User. It is a Pulumi secret.
         :param _builtins.str public_address: The address the operator's SSH connection uses.
+        :param _builtins.str engine: The database server the host is made for, mysql or mariadb, where its platform says (local:Hosts runs MySQL's hosts in an image of their own). A component on the host takes it as its engine.
         :param _builtins.str host_key: Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.
         :param _builtins.int ssh_port: The TCP port of the host's sshd. Defaults to 22.
         :param _builtins.str user: The OS user the components log in as: root, or a user that may sudo. Defaults to root.
@@ -68,6 +70,8 @@ class Host(dict):
         pulumi.set(__self__, "private_address", private_address)
         pulumi.set(__self__, "private_key", private_key)
         pulumi.set(__self__, "public_address", public_address)
+        if engine is not None:
+            pulumi.set(__self__, "engine", engine)
         if host_key is not None:
             pulumi.set(__self__, "host_key", host_key)
         if ssh_port is not None:
@@ -98,6 +102,14 @@ class Host(dict):
         The address the operator's SSH connection uses.
         """
         return pulumi.get(self, "public_address")
+
+    @_builtins.property
+    @pulumi.getter
+    def engine(self) -> Optional[_builtins.str]:
+        """
+        The database server the host is made for, mysql or mariadb, where its platform says (local:Hosts runs MySQL's hosts in an image of their own). A component on the host takes it as its engine.
+        """
+        return pulumi.get(self, "engine")
 
     @_builtins.property
     @pulumi.getter(name="hostKey")

@@ -32,13 +32,13 @@ class HostsArgs:
         The set of arguments for constructing a Hosts resource.
 
         :param pulumi.Input[Sequence[_builtins.str]] clients: The client hosts' names. Defaults to ["mysql_client"].
-        :param _builtins.str engine: The database server the hosts run, mysql or mariadb: the platform runs MySQL's hosts in an image. Defaults to mysql.
+        :param _builtins.str engine: The database server the hosts are made for, mysql or mariadb: the platform runs MySQL's hosts in an image. Their Host values say it, so the components on them take it. Defaults to the engine of the data the server already holds, else mysql; a change under existing data is refused.
         :param _builtins.str name: Tells these hosts apart from any other's on the machine. Defaults to <project>/<stack>/<component name>.
-        :param _builtins.int port: The MySQL port the server's and the replicas' firewalls open to the clients (and the server's to the replicas), and to no one else. Defaults to 3306.
+        :param _builtins.int port: The MySQL port the server's and the replicas' firewalls open to the clients (and the server's to the replicas), and to no one else: the MySQLServer's port. Defaults to 3306.
         :param _builtins.int replicas: How many replica hosts to make (mysql_replica_1, ...), up to 16.
         :param _builtins.str server_name: The server host's name. Defaults to "mysql_server".
         :param _builtins.str state_dir: Holds the hosts' private directories.
-        :param _builtins.str subnet: As LocalPlatform.Subnet.
+        :param _builtins.str subnet: The hosts' IPv4 subnet, /16 to /27, which no route of the machine may overlap. Defaults to 10.213.0.0/24: each set of hosts on one machine needs a subnet of its own.
         """
         if clients is not None:
             pulumi.set(__self__, "clients", clients)
@@ -73,7 +73,7 @@ class HostsArgs:
     @pulumi.getter
     def engine(self) -> Optional[_builtins.str]:
         """
-        The database server the hosts run, mysql or mariadb: the platform runs MySQL's hosts in an image. Defaults to mysql.
+        The database server the hosts are made for, mysql or mariadb: the platform runs MySQL's hosts in an image. Their Host values say it, so the components on them take it. Defaults to the engine of the data the server already holds, else mysql; a change under existing data is refused.
         """
         return pulumi.get(self, "engine")
 
@@ -97,7 +97,7 @@ class HostsArgs:
     @pulumi.getter
     def port(self) -> Optional[_builtins.int]:
         """
-        The MySQL port the server's and the replicas' firewalls open to the clients (and the server's to the replicas), and to no one else. Defaults to 3306.
+        The MySQL port the server's and the replicas' firewalls open to the clients (and the server's to the replicas), and to no one else: the MySQLServer's port. Defaults to 3306.
         """
         return pulumi.get(self, "port")
 
@@ -145,7 +145,7 @@ class HostsArgs:
     @pulumi.getter
     def subnet(self) -> Optional[_builtins.str]:
         """
-        As LocalPlatform.Subnet.
+        The hosts' IPv4 subnet, /16 to /27, which no route of the machine may overlap. Defaults to 10.213.0.0/24: each set of hosts on one machine needs a subnet of its own.
         """
         return pulumi.get(self, "subnet")
 
@@ -175,13 +175,13 @@ class Hosts(pulumi.ComponentResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Sequence[_builtins.str]] clients: The client hosts' names. Defaults to ["mysql_client"].
-        :param _builtins.str engine: The database server the hosts run, mysql or mariadb: the platform runs MySQL's hosts in an image. Defaults to mysql.
+        :param _builtins.str engine: The database server the hosts are made for, mysql or mariadb: the platform runs MySQL's hosts in an image. Their Host values say it, so the components on them take it. Defaults to the engine of the data the server already holds, else mysql; a change under existing data is refused.
         :param _builtins.str name: Tells these hosts apart from any other's on the machine. Defaults to <project>/<stack>/<component name>.
-        :param _builtins.int port: The MySQL port the server's and the replicas' firewalls open to the clients (and the server's to the replicas), and to no one else. Defaults to 3306.
+        :param _builtins.int port: The MySQL port the server's and the replicas' firewalls open to the clients (and the server's to the replicas), and to no one else: the MySQLServer's port. Defaults to 3306.
         :param _builtins.int replicas: How many replica hosts to make (mysql_replica_1, ...), up to 16.
         :param _builtins.str server_name: The server host's name. Defaults to "mysql_server".
         :param _builtins.str state_dir: Holds the hosts' private directories.
-        :param _builtins.str subnet: As LocalPlatform.Subnet.
+        :param _builtins.str subnet: The hosts' IPv4 subnet, /16 to /27, which no route of the machine may overlap. Defaults to 10.213.0.0/24: each set of hosts on one machine needs a subnet of its own.
         """
         ...
     @overload

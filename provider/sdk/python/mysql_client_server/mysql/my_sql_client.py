@@ -26,7 +26,7 @@ class MySQLClientArgs:
         The set of arguments for constructing a MySQLClient resource.
 
         :param pulumi.Input['_host.HostArgs'] host: The client host. Required.
-        :param _builtins.str engine: The server's engine, whose client is installed: mysql or mariadb. Defaults to mysql.
+        :param _builtins.str engine: The server's engine, whose client is installed: mysql or mariadb. Defaults to the host's (Host.engine), else mysql.
         """
         pulumi.set(__self__, "host", host)
         if engine is not None:
@@ -48,7 +48,7 @@ class MySQLClientArgs:
     @pulumi.getter
     def engine(self) -> Optional[_builtins.str]:
         """
-        The server's engine, whose client is installed: mysql or mariadb. Defaults to mysql.
+        The server's engine, whose client is installed: mysql or mariadb. Defaults to the host's (Host.engine), else mysql.
         """
         return pulumi.get(self, "engine")
 
@@ -71,7 +71,7 @@ class MySQLClient(pulumi.ComponentResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param _builtins.str engine: The server's engine, whose client is installed: mysql or mariadb. Defaults to mysql.
+        :param _builtins.str engine: The server's engine, whose client is installed: mysql or mariadb. Defaults to the host's (Host.engine), else mysql.
         :param pulumi.Input[Union['_host.HostArgs', '_host.HostArgsDict']] host: The client host. Required.
         """
         ...

@@ -34,7 +34,7 @@ class MySQLReplicaArgs:
         :param pulumi.Input[_builtins.str] password: The replication account's password, a secret of at least 12 characters. Required.
         :param _builtins.int server_id: The replica's server_id: 2 or more, unique among the primary (1) and its replicas. Required.
         :param pulumi.Input['MySQLServer'] source: The primary the replica follows. Required; it must require TLS (the replication channel is TLS only).
-        :param _builtins.str engine: The source's engine, mysql or mariadb. Defaults to mysql.
+        :param _builtins.str engine: The replica's engine, which must be its source's. Defaults to the source's.
         """
         pulumi.set(__self__, "host", host)
         pulumi.set(__self__, "password", password)
@@ -95,7 +95,7 @@ class MySQLReplicaArgs:
     @pulumi.getter
     def engine(self) -> Optional[_builtins.str]:
         """
-        The source's engine, mysql or mariadb. Defaults to mysql.
+        The replica's engine, which must be its source's. Defaults to the source's.
         """
         return pulumi.get(self, "engine")
 
@@ -121,7 +121,7 @@ class MySQLReplica(pulumi.ComponentResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param _builtins.str engine: The source's engine, mysql or mariadb. Defaults to mysql.
+        :param _builtins.str engine: The replica's engine, which must be its source's. Defaults to the source's.
         :param pulumi.Input[Union['_host.HostArgs', '_host.HostArgsDict']] host: The replica's host. Required.
         :param pulumi.Input[_builtins.str] password: The replication account's password, a secret of at least 12 characters. Required.
         :param _builtins.int server_id: The replica's server_id: 2 or more, unique among the primary (1) and its replicas. Required.

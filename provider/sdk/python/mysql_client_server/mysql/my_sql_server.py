@@ -31,7 +31,7 @@ class MySQLServerArgs:
         :param pulumi.Input['_host.HostArgs'] host: The server's host. Required.
         :param _builtins.bool allow_plaintext: Turns require_secure_transport off (the tutorial preset). By default every connection must use TLS.
         :param pulumi.Input[_builtins.str] bind_address: The address mysqld listens on. Defaults to the host's private address (never 0.0.0.0 unless given).
-        :param _builtins.str engine: The database server to install, mysql or mariadb. Defaults to mysql.
+        :param _builtins.str engine: The database server to install, mysql or mariadb. Defaults to the host's (Host.engine), else mysql.
         :param _builtins.int port: The MySQL TCP port. Defaults to 3306.
         """
         pulumi.set(__self__, "host", host)
@@ -84,7 +84,7 @@ class MySQLServerArgs:
     @pulumi.getter
     def engine(self) -> Optional[_builtins.str]:
         """
-        The database server to install, mysql or mariadb. Defaults to mysql.
+        The database server to install, mysql or mariadb. Defaults to the host's (Host.engine), else mysql.
         """
         return pulumi.get(self, "engine")
 
@@ -124,7 +124,7 @@ class MySQLServer(pulumi.ComponentResource):
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param _builtins.bool allow_plaintext: Turns require_secure_transport off (the tutorial preset). By default every connection must use TLS.
         :param pulumi.Input[_builtins.str] bind_address: The address mysqld listens on. Defaults to the host's private address (never 0.0.0.0 unless given).
-        :param _builtins.str engine: The database server to install, mysql or mariadb. Defaults to mysql.
+        :param _builtins.str engine: The database server to install, mysql or mariadb. Defaults to the host's (Host.engine), else mysql.
         :param pulumi.Input[Union['_host.HostArgs', '_host.HostArgsDict']] host: The server's host. Required.
         :param _builtins.int port: The MySQL TCP port. Defaults to 3306.
         """
