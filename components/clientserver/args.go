@@ -240,15 +240,23 @@ func (a *Args) validateReplicas() error {
 // specs are the hosts the stack asks its platform for: the server, the
 // clients, the replicas, then the restore host.
 func (a *Args) specs() []host.Spec {
-	specs := []host.Spec{{Name: a.ServerName, Role: host.RoleServer, Engine: a.Engine, Backups: !a.NoBackups}}
-	for _, c := range a.Clients {
-		specs = append(specs, host.Spec{Name: c, Role: host.RoleClient, Engine: a.Engine})
-	}
-	for k := 1; k <= a.Replicas; k++ {
-		specs = append(specs, host.Spec{Name: ReplicaName(k), Role: host.RoleReplica, Engine: a.Engine})
-	}
+	specs := HostSpecs(a.ServerName, a.Clients, a.Replicas, a.Engine)
+	specs[0].Backups = !a.NoBackups
 	if a.RestoreHost && !a.NoBackups {
 		specs = append(specs, host.Spec{Name: RestoreHostName, Role: host.RoleRestore, Engine: a.Engine, ReadsBackups: true})
+	}
+	return specs
+}
+
+// HostSpecs asks for a server, its clients and n replicas (ReplicaName), in
+// that order, all for engine.
+func HostSpecs(server string, clients []string, n int, engine host.Engine) []host.Spec {
+	specs := []host.Spec{{Name: server, Role: host.RoleServer, Engine: engine}}
+	for _, c := range clients {
+		specs = append(specs, host.Spec{Name: c, Role: host.RoleClient, Engine: engine})
+	}
+	for k := 1; k <= n; k++ {
+		specs = append(specs, host.Spec{Name: ReplicaName(k), Role: host.RoleReplica, Engine: engine})
 	}
 	return specs
 }

@@ -145,18 +145,18 @@ var platformInputs = map[string]string{
 // platformError names the input in an error of a platform's settings
 // ("localSubnet: ..." becomes "ClientServerArgs.Local.Subnet: ..."); other
 // errors already name their ClientServerArgs field.
-func platformError(err error) error {
-	for key, field := range platformInputs {
-		if rest, ok := cutKey(err, key); ok {
-			return fmt.Errorf("ClientServerArgs.%s: %s", field, rest)
+func platformError(err error) error { return inputError(err, "ClientServerArgs", platformInputs) }
+
+// inputError renames an error that starts with a config key of inputs
+// ("localSubnet: ...") to the field of args that sets it here
+// ("ClientServerArgs.Local.Subnet: ..."); other errors stay as they are.
+func inputError(err error, args string, inputs map[string]string) error {
+	for key, field := range inputs {
+		if rest, ok := strings.CutPrefix(err.Error(), key+": "); ok {
+			return fmt.Errorf("%s.%s: %s", args, field, rest)
 		}
 	}
 	return err
-}
-
-// cutKey is the rest of err after "key: ", when err starts so.
-func cutKey(err error, key string) (string, bool) {
-	return strings.CutPrefix(err.Error(), key+": ")
 }
 
 // args turns the inputs into clientserver.Args.

@@ -6,7 +6,6 @@ import (
 
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"github.com/pulumi/pulumi/sdk/v3/go/pulumi"
-	"github.com/pulumi/pulumi/sdk/v3/go/pulumi/internals"
 
 	"github.com/mysql-client-server/mysql-client-server/components/host"
 )
@@ -80,9 +79,8 @@ func hostEngine(ctx *pulumi.Context, args, given string, in HostOutput) (string,
 	if err := checkEngine(args, given); err != nil {
 		return "", err
 	}
-	r, err := internals.UnsafeAwaitOutput(ctx.Context(), in)
-	h, ok := r.Value.(Host)
-	if err != nil || !r.Known || !ok {
+	h, ok := known[Host](ctx, in)
+	if !ok {
 		return string(host.Engine(given).OrDefault()), nil
 	}
 	if err := h.check(args + ".Host"); err != nil {

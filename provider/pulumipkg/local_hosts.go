@@ -91,19 +91,6 @@ func (in *LocalHostsArgs) validate() error {
 	return checkEngine("LocalHostsArgs", in.Engine)
 }
 
-// specs are the hosts asked for: the server, the clients, the replicas.
-func (in *LocalHostsArgs) specs() []host.Spec {
-	e := host.Engine(in.Engine)
-	specs := []host.Spec{{Name: in.ServerName, Role: host.RoleServer, Engine: e}}
-	for _, c := range in.Clients {
-		specs = append(specs, host.Spec{Name: c, Role: host.RoleClient, Engine: e})
-	}
-	for k := 1; k <= in.Replicas; k++ {
-		specs = append(specs, host.Spec{Name: clientserver.ReplicaName(k), Role: host.RoleReplica, Engine: e})
-	}
-	return specs
-}
-
 // NewLocalHosts makes the hosts, after checking every input.
 func NewLocalHosts(ctx *pulumi.Context, name string, in LocalHostsArgs, opts ...pulumi.ResourceOption) (*LocalHosts, error) {
 	if err := in.validate(); err != nil {
@@ -120,8 +107,7 @@ func NewLocalHosts(ctx *pulumi.Context, name string, in LocalHostsArgs, opts ...
 	if err != nil {
 		return nil, err
 	}
-	in.Engine = string(engine)
-	specs := in.specs()
+	specs := clientserver.HostSpecs(in.ServerName, in.Clients, in.Replicas, engine)
 	if err := platform.CheckSpecs(specs); err != nil {
 		return nil, localError(err)
 	}
@@ -145,15 +131,12 @@ func NewLocalHosts(ctx *pulumi.Context, name string, in LocalHostsArgs, opts ...
 	})
 }
 
+// localInputs map the keys the local platform's errors start with to the
+// inputs that set them here.
+var localInputs = map[string]string{"localSubnet": "Subnet", "localStateDir": "StateDir", "clients": "Clients"}
+
 // localError names the input in an error of the platform's settings.
-func localError(err error) error {
-	for key, field := range map[string]string{"localSubnet": "Subnet", "localStateDir": "StateDir", "clients": "Clients"} {
-		if rest, ok := cutKey(err, key); ok {
-			return fmt.Errorf("LocalHostsArgs.%s: %s", field, rest)
-		}
-	}
-	return err
-}
+func localError(err error) error { return inputError(err, "LocalHostsArgs", localInputs) }
 
 // open opens the server's port to the clients and the replicas, and each
 // replica's to the clients, and sets the outputs: a host resolves once

@@ -28,17 +28,26 @@ func value(ctx *pulumi.Context, in pulumi.StringInput) *string {
 	if in == nil {
 		return nil
 	}
-	r, err := internals.UnsafeAwaitOutput(ctx.Context(), in.ToStringOutput())
-	s, ok := r.Value.(string)
-	if err != nil || !r.Known || !ok {
+	s, ok := known[string](ctx, in.ToStringOutput())
+	if !ok {
 		return nil
 	}
 	return &s
 }
 
+// known is out's value when it is known: the engine resolves a component's
+// inputs before it constructs it, so awaiting one waits on no resource.
+// false when it is unknown (a preview's output of a resource not yet made)
+// or failed (the component that takes it reports the failure).
+func known[T any](ctx *pulumi.Context, out pulumi.Output) (T, bool) {
+	r, err := internals.UnsafeAwaitOutput(ctx.Context(), out)
+	v, ok := r.Value.(T)
+	return v, err == nil && r.Known && ok
+}
+
 // checkKnown applies rule, the library's, to a building block's input when
-// its value is known, before anything is created; the error names field and
-// never the value (a secret's included).
+// its value is known, before anything is created; the error names field (the
+// password's rule never shows the value).
 func checkKnown(field string, ctx *pulumi.Context, in pulumi.StringInput, rule func(string) error) error {
 	if v := value(ctx, in); v != nil {
 		if err := rule(*v); err != nil {
