@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -77,10 +78,11 @@ func TestRealEngineBackups(t *testing.T) {
 		"INSERT INTO app.orders VALUES (1, 'tea'), (2, 'milk'), (3, 'bread');\n", "-s", "client")
 	require.NoError(t, err)
 	start := e.backupProof().Count
-	deadline := time.Now().Add(3 * time.Minute)
 	var p backup.Proof
-	for p = e.backupProof(); (p.Count < start+2 || !p.Verified) && time.Now().Before(deadline); p = e.backupProof() {
-		time.Sleep(2 * time.Second) // polling the store, bounded by the deadline
+	for deadline := time.Now().Add(backupWait); time.Now().Before(deadline); time.Sleep(2 * time.Second) {
+		if p = e.backupProof(); p.Count >= start+2 && p.Verified {
+			break
+		}
 	}
 	require.GreaterOrEqual(t, p.Count, start+2, "the scheduler took two backups without an up: %+v", p)
 	assert.True(t, p.Verified, "the newest scheduled backup restores: %+v", p)
@@ -104,36 +106,34 @@ func TestRealEngineBackups(t *testing.T) {
 	t.Run("the store unreachable: the scheduled backup fails loudly, counts for nothing, and the next one is good", func(t *testing.T) {
 		netns := e.local.platform.StoreNetns()
 		block := exec.Command("ip", "netns", "exec", netns, "nft", "-f", "-")
-		block.Stdin = strings.NewReader("table inet mcs_test_block {\n chain input {\n  type filter hook input priority -10; policy accept;\n  tcp dport 7070 drop\n }\n}\n")
-		require.NoError(t, block.Run())
 		unblock := func() {
 			_ = exec.Command("ip", "netns", "exec", netns, "nft", "delete", "table", "inet", "mcs_test_block").Run()
 		}
 		defer unblock()
-		attempt := func() string {
-			out, rc := e.onServer(`cat /etc/mysql/mysql-client-server-backup/last-attempt`)
-			require.Equal(t, 0, rc, out)
-			return out
-		}
-		var failed string
-		for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Second) {
-			if a := attempt(); strings.Contains(a, "result: failed") {
-				failed = a
-				break
-			}
-		}
-		require.NotEmpty(t, failed, "a scheduled backup failed while the store was unreachable")
+		// The run lock, held while the store is cut off, orders the
+		// scheduler's runs around it: the run in progress ends before the
+		// block, and the first one after it starts with the store blocked.
+		release := e.holdRunLock()
+		before := e.lastAttempt()
+		block.Stdin = strings.NewReader("table inet mcs_test_block {\n chain input {\n  type filter hook input priority -10; policy accept;\n  tcp dport 7070 drop\n }\n}\n")
+		require.NoError(t, block.Run())
+		release()
+		failed := e.nextAttempt(before)
+		assert.Contains(t, failed, "result: failed", "a scheduled backup failed while the store was unreachable")
 		assert.Contains(t, failed, "upload of full/", "loudly, naming the step: %s", failed)
+		assert.Contains(t, failed, "does not answer", "and the cause: %s", failed)
 		name := regexp.MustCompile(`(?m)^id: (\S+)$`).FindStringSubmatch(failed)
 		require.NotNil(t, name, failed)
+		release = e.holdRunLock() // the store is back before the next run
 		unblock()
+		settled := e.lastAttempt()
 		assert.NotContains(t, e.backupIDs(), name[1], "nothing of the failed backup counts")
-		var p backup.Proof
-		for deadline := time.Now().Add(3 * time.Minute); time.Now().Before(deadline); time.Sleep(2 * time.Second) {
-			if p = e.backupProof(); p.Name > name[1] && p.Verified {
-				break
-			}
-		}
+		assert.Contains(t, e.backupProof().LastError, "upload of full/", "the proof reports the failed attempt")
+		release()
+		next := e.nextAttempt(settled)
+		assert.Contains(t, next, "result: complete", "the next schedule took a backup")
+		e.holdRunLock()() // its restore check and prune end
+		p := e.backupProof()
 		assert.Greater(t, p.Name, name[1], "the next schedule took a backup: %+v", p)
 		assert.True(t, p.Verified, "and it restores: %+v", p)
 		assert.Empty(t, p.LastError, "a good backup clears the failed attempt")
@@ -146,4 +146,54 @@ func (e *realEngine) backupIDs() []string {
 	out, rc := e.onServer(`bash -c 'source "$0/lib.sh"; store_env; backup_ids' "$B"`)
 	require.Equal(e.t, 0, rc, out)
 	return strings.Fields(out)
+}
+
+// backupWait bounds each wait on the scheduler: a guard against a hang, not
+// a measure of speed (make bench times the backups). A round is the
+// schedule plus one backup and its restore check, a minute or two on a
+// loaded machine.
+const backupWait = 10 * time.Minute
+
+// lastAttempt reads the server's record of its last backup attempt.
+func (e *realEngine) lastAttempt() string {
+	e.t.Helper()
+	out, rc := e.onServer(`cat /etc/mysql/mysql-client-server-backup/last-attempt`)
+	require.Equal(e.t, 0, rc, out)
+	return out
+}
+
+// nextAttempt waits until the scheduler records an attempt other than
+// before, and returns it.
+func (e *realEngine) nextAttempt(before string) string {
+	e.t.Helper()
+	for deadline := time.Now().Add(backupWait); time.Now().Before(deadline); time.Sleep(2 * time.Second) {
+		if a := e.lastAttempt(); a != before {
+			return a
+		}
+	}
+	log, _ := e.onServer(`tail -n 20 /etc/mysql/mysql-client-server-backup/backup.log`)
+	require.Fail(e.t, "no new backup attempt", "after %s:\n%s\nthe backup log:\n%s", backupWait, before, log)
+	return ""
+}
+
+// holdRunLock takes the server's backup run lock, through the server's
+// directory on this machine: it waits for the backup in progress to end
+// (its restore check and prune included) and holds off the next one until
+// the returned release is called.
+func (e *realEngine) holdRunLock() (release func()) {
+	e.t.Helper()
+	locks, err := filepath.Glob(filepath.Join(e.local.stateDir, "*", "mysql_server", "etc-mysql", "mysql-client-server-backup", "run.lock"))
+	require.NoError(e.t, err)
+	require.Len(e.t, locks, 1, "the server's backup run lock")
+	f, err := os.OpenFile(locks[0], os.O_RDWR, 0)
+	require.NoError(e.t, err)
+	deadline := time.Now().Add(backupWait)
+	for err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil && time.Now().Before(deadline); err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) {
+		time.Sleep(time.Second) // the run in progress, bounded by the deadline
+	}
+	if err != nil {
+		f.Close()
+		require.NoError(e.t, err, "the backup in progress did not end within %s", backupWait)
+	}
+	return func() { f.Close() }
 }
