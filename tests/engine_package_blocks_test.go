@@ -16,7 +16,8 @@ import (
 // package's building blocks by hand (local:Hosts, MySQLServer, MySQLClient,
 // MySQLUser, MySQLReplica, the server passed by reference), as
 // proveBlocks checks; then a bad input is refused before anything is
-// created.
+// created, and a server port that local:Hosts does not open is refused
+// before the server installs anything.
 func TestRealEnginePackageBlocksFromYAML(t *testing.T) {
 	path := packagePlugin(t)
 	c := newConsumer(t, path, "package-blocks", "10.213.226.0/24", map[string]string{})
@@ -32,6 +33,18 @@ func TestRealEnginePackageBlocksFromYAML(t *testing.T) {
 			assert.Regexp(t, `::pulumi:pulumi:Stack::|::pulumi:providers:mysql-client-server::`, r.URN, "created before the error")
 		}
 		assert.Empty(t, c.local.leftovers())
+	})
+
+	t.Run("a server on a port its host's firewall does not open is refused before it installs", func(t *testing.T) {
+		require.NoError(t, c.stack.RemoveConfig(context.Background(), "clients"))
+		require.NoError(t, c.stack.SetConfig(context.Background(), "port", auto.ConfigValue{Value: "3307"}))
+		out, err := c.up()
+		require.Error(t, err)
+		assert.Contains(t, out, "ServerArgs.Host.mysqlPort: its firewall opens 3306, but the server on it listens on 3307: expected the same port")
+		for _, r := range stateOf(t, c.stack) { // the hosts only: nothing of the server
+			assert.Regexp(t, `::pulumi:pulumi:Stack::|::pulumi:providers:|mysql-client-server:local:Hosts`, r.URN, "made for the server")
+		}
+		c.destroy()
 	})
 }
 

@@ -25,7 +25,7 @@ const (
 	DefaultClientName = "mysql_client"
 	DefaultUserName   = "app"
 	DefaultDatabase   = "app"
-	DefaultPort       = 3306
+	DefaultPort       = mysql.DefaultPort
 	// PresetSecure is the default preset.
 	PresetSecure = "secure"
 	// PresetTutorial reproduces the tutorial this project replaces.

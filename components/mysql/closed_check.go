@@ -48,7 +48,7 @@ func NewClosedCheck(ctx *pulumi.Context, name string, args *ClosedCheckArgs, opt
 	}
 	port := args.Port
 	if port == 0 {
-		port = 3306
+		port = DefaultPort
 	}
 	timeout := args.Timeout
 	if timeout == 0 {

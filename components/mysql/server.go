@@ -49,6 +49,9 @@ type ServerArgs struct {
 	SignedBy *Server
 }
 
+// DefaultPort is the MySQL TCP port a Server listens on unless given.
+const DefaultPort = 3306
+
 // CertValidity is how long a server certificate is valid (825 days, the
 // most clients accept for a server certificate).
 const CertValidity = 825 * 24 * time.Hour
@@ -114,6 +117,10 @@ type Server struct {
 // waits for it.
 func (s *Server) Filled(cmd pulumi.Resource) { s.Ready = cmd }
 
+// ListenPort is the TCP port the server listens on, known when it is made
+// (Port is the same as an output).
+func (s *Server) ListenPort() int { return s.port }
+
 // portEnv is the port as the scripts' MCS_PORT.
 func (s *Server) portEnv() pulumi.String { return pulumi.String(fmt.Sprint(s.port)) }
 
@@ -122,7 +129,7 @@ func (a *ServerArgs) validate() error {
 		return errors.New("ServerArgs.Host: required: the host to install the server on")
 	}
 	if a.Port == 0 {
-		a.Port = 3306
+		a.Port = DefaultPort
 	}
 	if err := validate.MySQLPort(a.Port); err != nil {
 		return fmt.Errorf("ServerArgs.Port: %w", err)

@@ -75,6 +75,18 @@ func TestBlocksRefuseBadInputsNamingTheInput(t *testing.T) {
 			_, err := NewServer(ctx, "srv", ServerArgs{Host: hostOutput(h), Engine: "mysql"})
 			return err
 		}, `ServerArgs.Engine: "mysql", but its host is made for mariadb: expected the host's engine`},
+		{"a port the host's firewall does not open", func(ctx *pulumi.Context) error {
+			h := aHost
+			h.MySQLPort = 3306
+			_, err := NewServer(ctx, "srv", ServerArgs{Host: hostOutput(h), Port: 3307})
+			return err
+		}, "ServerArgs.Host.mysqlPort: its firewall opens 3306, but the server on it listens on 3307: expected the same port"},
+		{"the default port where the firewall opens another", func(ctx *pulumi.Context) error {
+			h := aHost
+			h.MySQLPort = 3307
+			_, err := NewServer(ctx, "srv", ServerArgs{Host: hostOutput(h)})
+			return err
+		}, "ServerArgs.Host.mysqlPort: its firewall opens 3307, but the server on it listens on 3306"},
 		{"a reserved account name", func(ctx *pulumi.Context) error {
 			_, err := NewUser(ctx, "u", UserArgs{Name: pulumi.String("root").ToStringOutput()})
 			return err
@@ -118,11 +130,11 @@ func TestABlockTakesItsHostsEngine(t *testing.T) {
 	mariadb.Engine = "mariadb"
 	require.NoError(t, pulumi.RunErr(func(ctx *pulumi.Context) error {
 		for _, c := range []struct{ given, want string }{{"", "mariadb"}, {"mariadb", "mariadb"}} {
-			got, err := hostEngine(ctx, "ServerArgs", c.given, hostOutput(mariadb))
+			got, err := hostEngine(ctx, "ServerArgs", c.given, 0, hostOutput(mariadb))
 			require.NoError(t, err)
 			assert.Equal(t, c.want, got, "given %q", c.given)
 		}
-		got, err := hostEngine(ctx, "ServerArgs", "", hostOutput(aHost))
+		got, err := hostEngine(ctx, "ServerArgs", "", 0, hostOutput(aHost))
 		require.NoError(t, err)
 		assert.Equal(t, "mysql", got, "a Host that says no engine: the default")
 
@@ -133,6 +145,27 @@ func TestABlockTakesItsHostsEngine(t *testing.T) {
 		assert.Equal(t, "mariadb", got, "a replica runs its source's engine")
 		_, err = replicaEngine(ReplicaArgs{Source: src, Engine: "mysql"})
 		assert.EqualError(t, err, `ReplicaArgs.Engine: "mysql", but the source runs mariadb: expected the source's engine`)
+		return nil
+	}, pulumi.WithMocks("p", "s", installs{ca: selfSigned(t)})))
+}
+
+// TestAReplicaListensOnItsSourcesPort: a replica listens on its source's
+// port, which its host's firewall must open.
+func TestAReplicaListensOnItsSourcesPort(t *testing.T) {
+	at := func(port int) HostOutput {
+		h := aHost
+		h.MySQLPort = port
+		return hostOutput(h)
+	}
+	require.NoError(t, pulumi.RunErr(func(ctx *pulumi.Context) error {
+		src, err := NewServer(ctx, "srv", ServerArgs{Host: at(3307), Port: 3307})
+		require.NoError(t, err, "the server's port is its host's")
+		_, err = NewReplica(ctx, "r", ReplicaArgs{Host: at(3306), Source: src, ServerID: 2,
+			Password: pulumi.ToSecret(pulumi.String("a-long-replica-password")).(pulumi.StringOutput)})
+		require.EqualError(t, err, "ReplicaArgs.Host.mysqlPort: its firewall opens 3306, but the server on it listens on 3307: "+
+			"expected the same port (local:Hosts' port and the MySQLServer's)")
+		_, err = hostEngine(ctx, "ReplicaArgs", "", sourcePort(ReplicaArgs{Source: src}), at(3307))
+		assert.NoError(t, err, "a host that opens the source's port")
 		return nil
 	}, pulumi.WithMocks("p", "s", installs{ca: selfSigned(t)})))
 }

@@ -19,9 +19,9 @@ type ClientArgs struct {
 // NewClient is mysql.NewClient behind the package's inputs, on the host the
 // program passes; its name names the host too.
 func NewClient(ctx *pulumi.Context, name string, in ClientArgs, opts ...pulumi.ResourceOption) (*mysql.Client, error) {
-	engine, err := hostEngine(ctx, "ClientArgs", in.Engine, in.Host)
+	engine, err := hostEngine(ctx, "ClientArgs", in.Engine, 0, in.Host)
 	if err != nil {
 		return nil, err
 	}
-	return mysql.NewClient(ctx, name, &mysql.ClientArgs{Host: toHost("ClientArgs.Host", name, host.RoleClient, engine, in.Host)}, opts...)
+	return mysql.NewClient(ctx, name, &mysql.ClientArgs{Host: toHost("ClientArgs.Host", name, host.RoleClient, engine, 0, in.Host)}, opts...)
 }

@@ -32,6 +32,10 @@ type Host struct {
 	// mariadb, where its platform says (local:Hosts runs MySQL's hosts in an
 	// image of their own). A component on the host takes it as its engine.
 	Engine string `pulumi:"engine,optional"`
+	// MySQLPort is the MySQL port the host's firewall opens, where its
+	// platform says (local:Hosts' port, on its server and replica hosts). A
+	// server or replica on the host must listen on it.
+	MySQLPort int `pulumi:"mysqlPort,optional"`
 }
 
 // Annotate gives Host the token of the library's host package, which the
@@ -55,9 +59,9 @@ func init() {
 	pulumi.RegisterOutputType(HostMapOutput{})
 }
 
-// check says whether h can be reached, its error naming field and never
-// the key.
-func (h Host) check(field string) error {
+// check says whether h can be reached and opens port, the one a server
+// on it listens on (0: none), its error naming field and never the key.
+func (h Host) check(field string, port int) error {
 	if h.PublicAddress == "" || h.PrivateAddress == "" || h.PrivateKey == "" {
 		return fmt.Errorf("%s: has no publicAddress, privateAddress or privateKey: expected a Host that a platform made, such as local:Hosts' serverHost", field)
 	}
@@ -66,16 +70,20 @@ func (h Host) check(field string) error {
 			return fmt.Errorf("%s.sshPort: %w", field, err)
 		}
 	}
+	if port != 0 && h.MySQLPort != 0 && h.MySQLPort != port {
+		return fmt.Errorf("%s.mysqlPort: its firewall opens %d, but the server on it listens on %d: expected the same port (local:Hosts' port and the MySQLServer's)", field, h.MySQLPort, port)
+	}
 	return nil
 }
 
-// hostEngine checks in, the Host of the component args names, and returns
-// the engine the component runs: given, else the Host's, else DefaultEngine.
-// A given engine that differs from the Host's is refused. The check runs
-// before anything is created when in's value is known (the engine resolves
-// a component's inputs before it constructs it); an unknown one (a preview's)
-// is checked when it resolves, by toHost.
-func hostEngine(ctx *pulumi.Context, args, given string, in HostOutput) (string, error) {
+// hostEngine checks in, the Host of the component args names, for a
+// server listening on port (0: no server), and returns the engine the
+// component runs: given, else the Host's, else DefaultEngine. A given
+// engine that differs from the Host's is refused. The check runs before
+// anything is created when in's value is known (the engine resolves a
+// component's inputs before it constructs it); an unknown one (a
+// preview's) is checked when it resolves, by toHost.
+func hostEngine(ctx *pulumi.Context, args, given string, port int, in HostOutput) (string, error) {
 	if err := checkEngine(args, given); err != nil {
 		return "", err
 	}
@@ -83,7 +91,7 @@ func hostEngine(ctx *pulumi.Context, args, given string, in HostOutput) (string,
 	if !ok {
 		return string(host.Engine(given).OrDefault()), nil
 	}
-	if err := h.check(args + ".Host"); err != nil {
+	if err := h.check(args+".Host", port); err != nil {
 		return "", err
 	}
 	switch {
@@ -96,12 +104,12 @@ func hostEngine(ctx *pulumi.Context, args, given string, in HostOutput) (string,
 }
 
 // toHost is the library's Host named name for in, which a program passed as
-// the input field names, for engine (hostEngine's): it is
-// ready when in resolves (the resources that made it are in its
-// dependencies), so it has no Ready of its own. A Host that check refuses
-// fails the run before anything runs on it.
-func toHost(field, name string, role host.Role, engine string, in HostOutput) *host.Host {
-	in = in.ApplyT(func(h Host) (Host, error) { return h, h.check(field) }).(HostOutput)
+// the input field names, for engine and port (hostEngine's): it is ready
+// when in resolves (the resources that made it are in its dependencies), so
+// it has no Ready of its own. A Host that check refuses fails the run
+// before anything runs on it.
+func toHost(field, name string, role host.Role, engine string, port int, in HostOutput) *host.Host {
+	in = in.ApplyT(func(h Host) (Host, error) { return h, h.check(field, port) }).(HostOutput)
 	// Only the key is secret; the Host arrives secret as a whole.
 	str := func(f func(Host) string) pulumi.StringOutput {
 		return pulumi.Unsecret(in.ApplyT(f)).(pulumi.StringOutput)
@@ -129,15 +137,16 @@ func toHost(field, name string, role host.Role, engine string, in HostOutput) *h
 	}
 }
 
-// fromHost is h as a Host value that resolves with ready, the URNs of the
-// firewall rules' components. The rules' commands are made by then: the Go
-// SDK answers a construct only once every child it registered is made.
-func fromHost(h *host.Host, ready pulumi.StringArrayOutput) HostOutput {
+// fromHost is h as a Host value whose firewall opens port (0: none), which
+// resolves with ready, the URNs of the firewall rules' components. The
+// rules' commands are made by then: the Go SDK answers a construct only
+// once every child it registered is made.
+func fromHost(h *host.Host, port int, ready pulumi.StringArrayOutput) HostOutput {
 	engine := string(h.Engine.OrDefault())
 	return pulumi.All(h.PublicAddress, h.PrivateAddress, h.SSHPort, h.User, h.PrivateKey, h.HostKey, ready).
 		ApplyT(func(v []any) Host {
 			return Host{PublicAddress: v[0].(string), PrivateAddress: v[1].(string), SSHPort: v[2].(int),
-				User: v[3].(string), PrivateKey: v[4].(string), HostKey: v[5].(string), Engine: engine}
+				User: v[3].(string), PrivateKey: v[4].(string), HostKey: v[5].(string), Engine: engine, MySQLPort: port}
 		}).(HostOutput)
 }
 

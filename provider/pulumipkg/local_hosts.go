@@ -163,8 +163,8 @@ func (lh *LocalHosts) open(ctx *pulumi.Context, platform host.Platform, hosts []
 		rules = append(rules, in.URN().ToStringOutput())
 	}
 	ready := rules.ToStringArrayOutput()
-	lh.ServerHost = fromHost(server, ready)
-	lh.ClientHosts, lh.ReplicaHosts = byHostName(clients, ready), byHostName(replicas, ready)
+	lh.ServerHost = fromHost(server, port, ready)
+	lh.ClientHosts, lh.ReplicaHosts = byHostName(clients, 0, ready), byHostName(replicas, port, ready)
 	addresses := pulumi.StringMap{}
 	for _, h := range hosts {
 		addresses[h.Name] = h.PrivateAddress
@@ -173,11 +173,11 @@ func (lh *LocalHosts) open(ctx *pulumi.Context, platform host.Platform, hosts []
 	return nil
 }
 
-// byHostName is hosts as Host values by name.
-func byHostName(hosts []*host.Host, ready pulumi.StringArrayOutput) HostMapOutput {
+// byHostName is hosts as Host values by name, whose firewalls open port.
+func byHostName(hosts []*host.Host, port int, ready pulumi.StringArrayOutput) HostMapOutput {
 	m := pulumi.Map{}
 	for _, h := range hosts {
-		m[h.Name] = fromHost(h, ready)
+		m[h.Name] = fromHost(h, port, ready)
 	}
 	return m.ToMapOutput().ApplyT(func(v map[string]any) map[string]Host {
 		out := map[string]Host{}

@@ -30,7 +30,7 @@ type ReplicaArgs struct {
 func NewReplica(ctx *pulumi.Context, name string, in ReplicaArgs, opts ...pulumi.ResourceOption) (*mysql.Replica, error) {
 	engine, err := replicaEngine(in)
 	if err == nil {
-		engine, err = hostEngine(ctx, "ReplicaArgs", engine, in.Host)
+		engine, err = hostEngine(ctx, "ReplicaArgs", engine, sourcePort(in), in.Host)
 	}
 	if err != nil {
 		return nil, err
@@ -39,7 +39,7 @@ func NewReplica(ctx *pulumi.Context, name string, in ReplicaArgs, opts ...pulumi
 		return nil, err
 	}
 	return mysql.NewReplica(ctx, name, &mysql.ReplicaArgs{
-		Host: toHost("ReplicaArgs.Host", name, host.RoleReplica, engine, in.Host), Source: in.Source,
+		Host: toHost("ReplicaArgs.Host", name, host.RoleReplica, engine, sourcePort(in), in.Host), Source: in.Source,
 		ServerID: in.ServerID, Password: in.Password,
 	}, opts...)
 }
@@ -55,4 +55,13 @@ func replicaEngine(in ReplicaArgs) (string, error) {
 		return "", fmt.Errorf("ReplicaArgs.Engine: %q, but the source runs %s: expected the source's engine", in.Engine, source)
 	}
 	return string(source), nil
+}
+
+// sourcePort is the port the replica listens on: its source's (0: no
+// source, which mysql.NewReplica reports).
+func sourcePort(in ReplicaArgs) int {
+	if in.Source == nil {
+		return 0
+	}
+	return in.Source.ListenPort()
 }

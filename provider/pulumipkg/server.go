@@ -26,12 +26,16 @@ type ServerArgs struct {
 // NewServer is mysql.NewServer behind the package's inputs, on the host the
 // program passes. Its name names the host too.
 func NewServer(ctx *pulumi.Context, name string, in ServerArgs, opts ...pulumi.ResourceOption) (*mysql.Server, error) {
-	engine, err := hostEngine(ctx, "ServerArgs", in.Engine, in.Host)
+	port := in.Port
+	if port == 0 {
+		port = mysql.DefaultPort
+	}
+	engine, err := hostEngine(ctx, "ServerArgs", in.Engine, port, in.Host)
 	if err != nil {
 		return nil, err
 	}
 	s, err := mysql.NewServer(ctx, name, &mysql.ServerArgs{
-		Host: toHost("ServerArgs.Host", name, host.RoleServer, engine, in.Host), BindAddress: in.BindAddress,
+		Host: toHost("ServerArgs.Host", name, host.RoleServer, engine, port, in.Host), BindAddress: in.BindAddress,
 		Port: in.Port, AllowPlaintext: in.AllowPlaintext,
 	}, opts...)
 	if err != nil {

@@ -74,6 +74,10 @@ export namespace host {
          */
         hostKey?: pulumi.Input<string | undefined>;
         /**
+         * The MySQL port the host's firewall opens, where its platform says (local:Hosts' port, on its server and replica hosts). A server or replica on the host must listen on it.
+         */
+        mysqlPort?: pulumi.Input<number | undefined>;
+        /**
          * The address other hosts of the stack use for it.
          */
         privateAddress: pulumi.Input<string>;

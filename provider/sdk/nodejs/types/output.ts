@@ -114,6 +114,10 @@ export namespace host {
          */
         hostKey?: string;
         /**
+         * The MySQL port the host's firewall opens, where its platform says (local:Hosts' port, on its server and replica hosts). A server or replica on the host must listen on it.
+         */
+        mysqlPort?: number;
+        /**
          * The address other hosts of the stack use for it.
          */
         privateAddress: string;

@@ -19,6 +19,8 @@ type Host struct {
 	Engine *string `pulumi:"engine"`
 	// Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.
 	HostKey *string `pulumi:"hostKey"`
+	// The MySQL port the host's firewall opens, where its platform says (local:Hosts' port, on its server and replica hosts). A server or replica on the host must listen on it.
+	MysqlPort *int `pulumi:"mysqlPort"`
 	// The address other hosts of the stack use for it.
 	PrivateAddress string `pulumi:"privateAddress"`
 	// The SSH private key for User. It is a Pulumi secret.
@@ -48,6 +50,8 @@ type HostArgs struct {
 	Engine pulumi.StringPtrInput `pulumi:"engine"`
 	// Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.
 	HostKey pulumi.StringPtrInput `pulumi:"hostKey"`
+	// The MySQL port the host's firewall opens, where its platform says (local:Hosts' port, on its server and replica hosts). A server or replica on the host must listen on it.
+	MysqlPort pulumi.IntPtrInput `pulumi:"mysqlPort"`
 	// The address other hosts of the stack use for it.
 	PrivateAddress pulumi.StringInput `pulumi:"privateAddress"`
 	// The SSH private key for User. It is a Pulumi secret.
@@ -95,6 +99,11 @@ func (o HostOutput) Engine() pulumi.StringPtrOutput {
 // Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.
 func (o HostOutput) HostKey() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v Host) *string { return v.HostKey }).(pulumi.StringPtrOutput)
+}
+
+// The MySQL port the host's firewall opens, where its platform says (local:Hosts' port, on its server and replica hosts). A server or replica on the host must listen on it.
+func (o HostOutput) MysqlPort() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v Host) *int { return v.MysqlPort }).(pulumi.IntPtrOutput)
 }
 
 // The address other hosts of the stack use for it.

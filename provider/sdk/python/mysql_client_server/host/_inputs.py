@@ -43,6 +43,10 @@ class HostArgsDict(TypedDict):
     """
     Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.
     """
+    mysql_port: NotRequired[pulumi.Input[Optional[_builtins.int]]]
+    """
+    The MySQL port the host's firewall opens, where its platform says (local:Hosts' port, on its server and replica hosts). A server or replica on the host must listen on it.
+    """
     ssh_port: NotRequired[pulumi.Input[Optional[_builtins.int]]]
     """
     The TCP port of the host's sshd. Defaults to 22.
@@ -60,6 +64,7 @@ class HostArgs:
                  public_address: pulumi.Input[_builtins.str],
                  engine: pulumi.Input[Optional[_builtins.str]] = None,
                  host_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 mysql_port: pulumi.Input[Optional[_builtins.int]] = None,
                  ssh_port: pulumi.Input[Optional[_builtins.int]] = None,
                  user: pulumi.Input[Optional[_builtins.str]] = None):
         """
@@ -70,6 +75,7 @@ class HostArgs:
         :param pulumi.Input[_builtins.str] public_address: The address the operator's SSH connection uses.
         :param pulumi.Input[_builtins.str] engine: The database server the host is made for, mysql or mariadb, where its platform says (local:Hosts runs MySQL's hosts in an image of their own). A component on the host takes it as its engine.
         :param pulumi.Input[_builtins.str] host_key: Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.
+        :param pulumi.Input[_builtins.int] mysql_port: The MySQL port the host's firewall opens, where its platform says (local:Hosts' port, on its server and replica hosts). A server or replica on the host must listen on it.
         :param pulumi.Input[_builtins.int] ssh_port: The TCP port of the host's sshd. Defaults to 22.
         :param pulumi.Input[_builtins.str] user: The OS user the components log in as: root, or a user that may sudo. Defaults to root.
         """
@@ -80,6 +86,8 @@ class HostArgs:
             pulumi.set(__self__, "engine", engine)
         if host_key is not None:
             pulumi.set(__self__, "host_key", host_key)
+        if mysql_port is not None:
+            pulumi.set(__self__, "mysql_port", mysql_port)
         if ssh_port is not None:
             pulumi.set(__self__, "ssh_port", ssh_port)
         if user is not None:
@@ -144,6 +152,18 @@ class HostArgs:
     @host_key.setter
     def host_key(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "host_key", value)
+
+    @_builtins.property
+    @pulumi.getter(name="mysqlPort")
+    def mysql_port(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        The MySQL port the host's firewall opens, where its platform says (local:Hosts' port, on its server and replica hosts). A server or replica on the host must listen on it.
+        """
+        return pulumi.get(self, "mysql_port")
+
+    @mysql_port.setter
+    def mysql_port(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "mysql_port", value)
 
     @_builtins.property
     @pulumi.getter(name="sshPort")

@@ -34,6 +34,8 @@ class Host(dict):
             suggest = "public_address"
         elif key == "hostKey":
             suggest = "host_key"
+        elif key == "mysqlPort":
+            suggest = "mysql_port"
         elif key == "sshPort":
             suggest = "ssh_port"
 
@@ -54,6 +56,7 @@ class Host(dict):
                  public_address: _builtins.str,
                  engine: Optional[_builtins.str] = None,
                  host_key: Optional[_builtins.str] = None,
+                 mysql_port: Optional[_builtins.int] = None,
                  ssh_port: Optional[_builtins.int] = None,
                  user: Optional[_builtins.str] = None):
         """
@@ -64,6 +67,7 @@ class Host(dict):
         :param _builtins.str public_address: The address the operator's SSH connection uses.
         :param _builtins.str engine: The database server the host is made for, mysql or mariadb, where its platform says (local:Hosts runs MySQL's hosts in an image of their own). A component on the host takes it as its engine.
         :param _builtins.str host_key: Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.
+        :param _builtins.int mysql_port: The MySQL port the host's firewall opens, where its platform says (local:Hosts' port, on its server and replica hosts). A server or replica on the host must listen on it.
         :param _builtins.int ssh_port: The TCP port of the host's sshd. Defaults to 22.
         :param _builtins.str user: The OS user the components log in as: root, or a user that may sudo. Defaults to root.
         """
@@ -74,6 +78,8 @@ class Host(dict):
             pulumi.set(__self__, "engine", engine)
         if host_key is not None:
             pulumi.set(__self__, "host_key", host_key)
+        if mysql_port is not None:
+            pulumi.set(__self__, "mysql_port", mysql_port)
         if ssh_port is not None:
             pulumi.set(__self__, "ssh_port", ssh_port)
         if user is not None:
@@ -118,6 +124,14 @@ class Host(dict):
         Pins the host's SSH host key (authorized_keys form) when the platform knows it; empty means the key is not pinned.
         """
         return pulumi.get(self, "host_key")
+
+    @_builtins.property
+    @pulumi.getter(name="mysqlPort")
+    def mysql_port(self) -> Optional[_builtins.int]:
+        """
+        The MySQL port the host's firewall opens, where its platform says (local:Hosts' port, on its server and replica hosts). A server or replica on the host must listen on it.
+        """
+        return pulumi.get(self, "mysql_port")
 
     @_builtins.property
     @pulumi.getter(name="sshPort")
