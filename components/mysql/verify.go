@@ -66,15 +66,20 @@ type Verify struct {
 }
 
 // fingerprint is a secret SHA-256 of a secret, or "" when there is none.
+// It is secret once known; while the secret is unknown (a preview's
+// generated password) it is a plain unknown, which reveals nothing: the
+// command plugin turns an unknown secret in its triggers into a secret
+// without a value, and the preview fails ("malformed RPC secret: missing
+// value for \"triggers\"").
 func fingerprint(secret pulumi.StringInput) pulumi.StringOutput {
 	if secret == nil {
 		return pulumi.String("").ToStringOutput()
 	}
-	sum := secret.ToStringOutput().ApplyT(func(s string) string {
+	plain := pulumi.Unsecret(secret.ToStringOutput()).(pulumi.StringOutput)
+	return plain.ApplyT(func(s string) pulumi.StringOutput {
 		h := sha256.Sum256([]byte(s))
-		return hex.EncodeToString(h[:])
+		return pulumi.ToSecret(pulumi.String(hex.EncodeToString(h[:]))).(pulumi.StringOutput)
 	}).(pulumi.StringOutput)
-	return pulumi.ToSecret(sum).(pulumi.StringOutput)
 }
 
 // ParseProof reads the JSON line verify.sh prints.
