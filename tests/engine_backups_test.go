@@ -105,7 +105,6 @@ func TestRealEngineBackups(t *testing.T) {
 
 	t.Run("the store unreachable: the scheduled backup fails loudly, counts for nothing, and the next one is good", func(t *testing.T) {
 		netns := e.local.platform.StoreNetns()
-		block := exec.Command("ip", "netns", "exec", netns, "nft", "-f", "-")
 		unblock := func() {
 			_ = exec.Command("ip", "netns", "exec", netns, "nft", "delete", "table", "inet", "mcs_test_block").Run()
 		}
@@ -115,6 +114,7 @@ func TestRealEngineBackups(t *testing.T) {
 		// block, and the first one after it starts with the store blocked.
 		release := e.holdRunLock()
 		before := e.lastAttempt()
+		block := exec.Command("ip", "netns", "exec", netns, "nft", "-f", "-")
 		block.Stdin = strings.NewReader("table inet mcs_test_block {\n chain input {\n  type filter hook input priority -10; policy accept;\n  tcp dport 7070 drop\n }\n}\n")
 		require.NoError(t, block.Run())
 		release()
@@ -187,8 +187,9 @@ func (e *realEngine) holdRunLock() (release func()) {
 	require.Len(e.t, locks, 1, "the server's backup run lock")
 	f, err := os.OpenFile(locks[0], os.O_RDWR, 0)
 	require.NoError(e.t, err)
+	take := func() error { return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) }
 	deadline := time.Now().Add(backupWait)
-	for err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil && time.Now().Before(deadline); err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) {
+	for err = take(); err != nil && time.Now().Before(deadline); err = take() {
 		time.Sleep(time.Second) // the run in progress, bounded by the deadline
 	}
 	if err != nil {

@@ -177,9 +177,7 @@ func CheckHostNames(args, server string, clients []string) error {
 
 // validatePort defaults and checks the MySQL port.
 func (a *Args) validatePort() error {
-	if a.Port == 0 {
-		a.Port = DefaultPort
-	}
+	a.Port = mysql.PortOrDefault(a.Port)
 	if err := validate.MySQLPort(a.Port); err != nil {
 		return fmt.Errorf("ClientServerArgs.Port: %w", err)
 	}

@@ -46,10 +46,7 @@ func NewClosedCheck(ctx *pulumi.Context, name string, args *ClosedCheckArgs, opt
 	if args == nil || args.Address == nil {
 		return nil, errors.New("ClosedCheckArgs.Address: required: the server address to probe")
 	}
-	port := args.Port
-	if port == 0 {
-		port = DefaultPort
-	}
+	port := PortOrDefault(args.Port)
 	timeout := args.Timeout
 	if timeout == 0 {
 		timeout = host.DefaultProbeTimeout

@@ -52,6 +52,14 @@ type ServerArgs struct {
 // DefaultPort is the MySQL TCP port a Server listens on unless given.
 const DefaultPort = 3306
 
+// PortOrDefault is port, or DefaultPort when it is unset (0).
+func PortOrDefault(port int) int {
+	if port == 0 {
+		return DefaultPort
+	}
+	return port
+}
+
 // CertValidity is how long a server certificate is valid (825 days, the
 // most clients accept for a server certificate).
 const CertValidity = 825 * 24 * time.Hour
@@ -128,9 +136,7 @@ func (a *ServerArgs) validate() error {
 	if a == nil || a.Host == nil {
 		return errors.New("ServerArgs.Host: required: the host to install the server on")
 	}
-	if a.Port == 0 {
-		a.Port = DefaultPort
-	}
+	a.Port = PortOrDefault(a.Port)
 	if err := validate.MySQLPort(a.Port); err != nil {
 		return fmt.Errorf("ServerArgs.Port: %w", err)
 	}

@@ -82,9 +82,7 @@ func (in *LocalHostsArgs) validate() error {
 	if err := clientserver.CheckReplicaCount("LocalHostsArgs", in.Replicas); err != nil {
 		return err
 	}
-	if in.Port == 0 {
-		in.Port = clientserver.DefaultPort
-	}
+	in.Port = mysql.PortOrDefault(in.Port)
 	if err := mysql.ValidatePort(in.Port); err != nil {
 		return fmt.Errorf("LocalHostsArgs.Port: %w", err)
 	}

@@ -28,9 +28,10 @@ type ReplicaArgs struct {
 // the program passes; its name names the host too. The source's port must
 // admit the replica's address (local:Hosts opens it to its replicas).
 func NewReplica(ctx *pulumi.Context, name string, in ReplicaArgs, opts ...pulumi.ResourceOption) (*mysql.Replica, error) {
+	port := sourcePort(in)
 	engine, err := replicaEngine(in)
 	if err == nil {
-		engine, err = hostEngine(ctx, "ReplicaArgs", engine, sourcePort(in), in.Host)
+		engine, err = hostEngine(ctx, "ReplicaArgs", engine, port, in.Host)
 	}
 	if err != nil {
 		return nil, err
@@ -39,7 +40,7 @@ func NewReplica(ctx *pulumi.Context, name string, in ReplicaArgs, opts ...pulumi
 		return nil, err
 	}
 	return mysql.NewReplica(ctx, name, &mysql.ReplicaArgs{
-		Host: toHost("ReplicaArgs.Host", name, host.RoleReplica, engine, sourcePort(in), in.Host), Source: in.Source,
+		Host: toHost("ReplicaArgs.Host", name, host.RoleReplica, engine, port, in.Host), Source: in.Source,
 		ServerID: in.ServerID, Password: in.Password,
 	}, opts...)
 }

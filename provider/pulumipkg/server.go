@@ -26,10 +26,7 @@ type ServerArgs struct {
 // NewServer is mysql.NewServer behind the package's inputs, on the host the
 // program passes. Its name names the host too.
 func NewServer(ctx *pulumi.Context, name string, in ServerArgs, opts ...pulumi.ResourceOption) (*mysql.Server, error) {
-	port := in.Port
-	if port == 0 {
-		port = mysql.DefaultPort
-	}
+	port := mysql.PortOrDefault(in.Port)
 	engine, err := hostEngine(ctx, "ServerArgs", in.Engine, port, in.Host)
 	if err != nil {
 		return nil, err
